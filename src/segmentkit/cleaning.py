@@ -1,0 +1,237 @@
+"""Cleaning rules for messy customer tables: each returns a new frame and says what it changed.
+
+Every rule here is a plain function from a frame to a new frame plus log entries; none
+mutates its input. ``prepare`` chains them in a fixed order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CleaningStep",
+    "convert_numeric_text",
+    "dates_to_days",
+    "normalise_categories",
+    "parse_number",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleaningStep:
+    """One thing cleaning did, for the log, ``run.json`` and the report.
+
+    Attributes
+    ----------
+    rule : str
+        Short rule name, e.g. ``"numeric_text"``, ``"missing"``, ``"outliers"``.
+    column : str or None
+        The column concerned, if any.
+    detail : str
+        What was done, in words.
+    rows : int
+        How many rows (or cells) it touched.
+    """
+
+    rule: str
+    column: str | None
+    detail: str
+    rows: int = 0
+
+
+_CURRENCY = re.compile(r"[\s$€£¥₹%]|(?<=\d)'(?=\d)|^(USD|EUR|GBP|CHF)|(USD|EUR|GBP|CHF)$")
+_US_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_EU_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+
+
+def parse_number(text: str) -> float:
+    """Parse a number written for people: currency, thousands separators, decimal commas.
+
+    Returns ``nan`` when the text is not a number.
+
+    Examples
+    --------
+    >>> [parse_number(t) for t in ["$1,200", "1.234,5", "€ 12", "(3.5)", "12%", "abc"]]
+    [1200.0, 1234.5, 12.0, -3.5, 12.0, nan]
+    """
+    value = text.strip()
+    negative = value.startswith("(") and value.endswith(")")
+    if negative:
+        value = value[1:-1]
+    value = _CURRENCY.sub("", value)
+    if value.startswith("-") or value.startswith("+"):
+        sign, value = value[0], value[1:]
+        negative = negative or sign == "-"
+    if not value:
+        return float("nan")
+    if _US_NUMBER.match(value) and not (
+        # "1.234" alone is ambiguous; read it as a decimal point, as Python would.
+        value.count(",") == 0 and value.count(".") > 1
+    ):
+        number = float(value.replace(",", ""))
+    elif _EU_NUMBER.match(value):
+        number = float(value.replace(".", "").replace(",", "."))
+    else:
+        return float("nan")
+    return -number if negative else number
+
+
+def _is_text(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series))
+
+
+def convert_numeric_text(
+    frame: pd.DataFrame, *, min_share: float
+) -> tuple[pd.DataFrame, list[CleaningStep]]:
+    """Convert text columns that hold numbers (``"$1,200"``, ``"1.234,5"``) to floats.
+
+    A column is converted when at least ``min_share`` of its non-missing values parse;
+    the values that do not parse become missing and are counted.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Input table (not modified).
+    min_share : float
+        Share of non-missing values that must parse, in (0, 1].
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        A copy with converted columns.
+    steps : list of CleaningStep
+    """
+    out = frame.copy()
+    steps: list[CleaningStep] = []
+    for name in frame.columns:
+        series = frame[name]
+        if not _is_text(series):
+            continue
+        present = series.dropna().astype(str)
+        present = present[present.str.strip() != ""]
+        if present.empty:
+            continue
+        # Unique values keep this fast on large tables with few distinct spellings.
+        uniques = pd.Series(present.unique())
+        parsed_uniques = uniques.map(parse_number)
+        if parsed_uniques.isna().all():
+            continue
+        lookup = dict(zip(uniques, parsed_uniques, strict=True))
+        parsed = present.map(lookup)
+        share = float(parsed.notna().mean())
+        if share < min_share:
+            continue
+        converted = pd.Series(np.nan, index=frame.index, dtype=float)
+        converted.loc[parsed.index] = parsed.to_numpy(dtype=float)
+        out[name] = converted
+        failed = int(parsed.isna().sum())
+        detail = "numbers stored as text converted to numbers"
+        if failed:
+            detail += f"; {failed} value(s) that are not numbers became missing"
+        steps.append(CleaningStep("numeric_text", name, detail, len(present)))
+        logger.info("Column %r: %s", name, detail)
+    return out, steps
+
+
+def normalise_categories(
+    frame: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, list[CleaningStep]]:
+    """Trim category values and merge spellings that differ only in case or spacing.
+
+    Each group of variants (``"Male"``, ``" male"``, ``"MALE"``) becomes its most common
+    spelling, so reports keep the data's own wording. Values become strings; missing
+    values stay missing.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Input table (not modified).
+    columns : list of str
+        The categorical columns.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    steps : list of CleaningStep
+    """
+    out = frame.copy()
+    steps: list[CleaningStep] = []
+    for name in columns:
+        series = frame[name]
+        present = series.dropna()
+        if pd.api.types.is_float_dtype(series) and bool(
+            np.all(np.mod(present.to_numpy(dtype=float), 1) == 0)
+        ):
+            # Integer codes read as floats because of missing values: "1", not "1.0".
+            text = present.astype("int64").astype(str)
+        else:
+            text = present.astype(str)
+        trimmed = text.str.strip().str.replace(r"\s+", " ", regex=True)
+        key = trimmed.str.casefold()
+        counts = pd.DataFrame({"key": key, "value": trimmed}).value_counts(sort=True)
+        canonical: dict[str, str] = {}
+        for key_value, value in counts.index:
+            canonical.setdefault(key_value, value)
+        cleaned = key.map(canonical)
+        # Blank strings are missing values in disguise.
+        cleaned = cleaned.where(cleaned != "", None)
+        column = pd.Series(None, index=frame.index, dtype=object)
+        column.loc[cleaned.index] = cleaned.to_numpy(dtype=object)
+        out[name] = column
+        changed = int((cleaned.fillna("\0") != text).sum())
+        if changed:
+            detail = f"{changed} value(s) trimmed or merged with a spelling differing in case"
+            steps.append(CleaningStep("categories", name, detail, changed))
+            logger.info("Column %r: %s", name, detail)
+    return out, steps
+
+
+def dates_to_days(
+    frame: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, list[CleaningStep]]:
+    """Turn date columns into "days before the latest date in the column" (a number).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Input table (not modified).
+    columns : list of str
+        The date columns.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+    steps : list of CleaningStep
+    """
+    out = frame.copy()
+    steps: list[CleaningStep] = []
+    for name in columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            parsed = series
+        else:
+            text = series.astype("string")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+                # dd-mm-yyyy is common in customer exports; prefer it when it parses more.
+                dayfirst = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=True)
+            if dayfirst.notna().sum() > parsed.notna().sum():
+                parsed = dayfirst
+        latest = parsed.max()
+        out[name] = (latest - parsed).dt.total_seconds() / 86_400.0
+        unparsed = int(parsed.isna().sum() - series.isna().sum())
+        detail = f"dates converted to days before {latest.date()}"
+        if unparsed > 0:
+            detail += f"; {unparsed} value(s) that are not dates became missing"
+        steps.append(CleaningStep("dates", name, detail, int(parsed.notna().sum())))
+        logger.info("Column %r: %s", name, detail)
+    return out, steps

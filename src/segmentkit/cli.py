@@ -1,0 +1,241 @@
+"""The ``segmentkit`` command line: parse, call one library function, write.
+
+Problems a user can cause end as one line per problem on stderr, a summary line last,
+exit code 2 for usage/config errors and 1 for data errors, and no traceback unless
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from segmentkit import __version__
+from segmentkit.config import Config, config_schema, load_config
+from segmentkit.errors import ConfigError, SegmentkitError
+
+__all__ = ["cli", "main"]
+
+logger = logging.getLogger("segmentkit")
+
+_state = {"debug": False}
+
+
+class _BufferHandler(logging.Handler):
+    """Keeps every record of the run, at DEBUG level, for ``run.log``."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _setup_logging(verbose: int, quiet: bool, debug: bool) -> _BufferHandler:
+    root = logging.getLogger("segmentkit")
+    root.handlers = [h for h in root.handlers if isinstance(h, logging.NullHandler)]
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    level = logging.WARNING if quiet else logging.DEBUG if (verbose or debug) else logging.INFO
+    console: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        console = RichHandler(level=level, show_path=False, markup=False)
+    else:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        console.setLevel(level)
+    buffer = _BufferHandler()
+    root.addHandler(console)
+    root.addHandler(buffer)
+    return buffer
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",")]
+    return [item for item in items if item]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="segmentkit")
+def cli() -> None:
+    """Turn a customer table into named, explained, reproducible segments."""
+
+
+_PATH = click.Path(path_type=Path, dir_okay=True)
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=_PATH)
+@click.option("--config", "-c", "config_path", type=_PATH, help="JSON configuration file.")
+@click.option(
+    "--out",
+    "-o",
+    type=_PATH,
+    default=Path("segmentation-output"),
+    show_default=True,
+    help="Output folder (replaced atomically).",
+)
+@click.option("--id-column", help="Column that identifies a customer.")
+@click.option("--features", help='Use only these columns: "col1,col2".')
+@click.option("--exclude", help='Never use these columns: "col1,col2".')
+@click.option("--methods", help='Methods to run, e.g. "kmeans".')
+@click.option("--k", type=int, help="Fix the number of segments.")
+@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--verbose", "-v", count=True, help="More log detail.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def run(
+    input_path: Path,
+    config_path: Path | None,
+    out: Path,
+    id_column: str | None,
+    features: str | None,
+    exclude: str | None,
+    methods: str | None,
+    k: int | None,
+    seed: int | None,
+    encoding: str | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Segment the customers in INPUT (CSV, TSV, Parquet or Excel) into --out."""
+    _state["debug"] = debug
+    buffer = _setup_logging(verbose, quiet, debug)
+    # Validate everything about the configuration before touching the data.
+    config = load_config(config_path).with_overrides(
+        {
+            "input.id_column": id_column,
+            "input.features": _split(features),
+            "input.exclude": _split(exclude),
+            "input.encoding": encoding,
+            "clustering.methods": _split(methods),
+            "clustering.k": k,
+            "seed": seed,
+        }
+    )
+    _segment_and_report(input_path, config, out, buffer)
+
+
+def _segment_and_report(
+    input_path: Path, config: Config, out: Path, buffer: _BufferHandler
+) -> None:
+    from segmentkit.api import segment_file
+
+    result, out_dir = segment_file(input_path, config, out, log_handler=buffer)
+    profile = result.profiles[result.recommended].table
+    click.echo(f"{result.results[result.recommended].n_segments} segments by {result.recommended}:")
+    for name, size, share in zip(profile["name"], profile["size"], profile["share"], strict=True):
+        click.echo(f"  {name}: {size} customers ({share:.0%})")
+    click.echo(f"Output folder: {out_dir.resolve()}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "-o",
+    type=_PATH,
+    default=Path("demo-output"),
+    show_default=True,
+    help="Output folder (replaced atomically).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def demo(out: Path, quiet: bool, debug: bool) -> None:
+    """Segment the bundled sample data (UCI Wholesale customers, CC BY 4.0) into --out."""
+    from segmentkit.datasets import sample_data_path
+
+    _state["debug"] = debug
+    buffer = _setup_logging(0, quiet, debug)
+    _segment_and_report(sample_data_path(), Config(), out, buffer)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Create, inspect and check configuration files."""
+
+
+@config_group.command("init")
+@click.argument("path", type=_PATH, default=Path("segmentkit.json"))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def config_init(path: Path, force: bool) -> None:
+    """Write a complete default configuration file to PATH (default segmentkit.json)."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists", hint="pass --force to overwrite it")
+    data = {"$schema": "./segmentkit.schema.json", **Config().to_dict()}
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror}") from None
+    click.echo(f"Wrote default configuration to {path}")
+
+
+@config_group.command("schema")
+def config_schema_command() -> None:
+    """Print the JSON Schema of the configuration file."""
+    click.echo(json.dumps(config_schema(), indent=2))
+
+
+@config_group.command("validate")
+@click.argument("path", type=_PATH)
+def config_validate(path: Path) -> None:
+    """Check the configuration file PATH and report every problem."""
+    load_config(path)
+    click.echo(f"{path}: valid")
+
+
+def _report_error(error: SegmentkitError) -> int:
+    problems = getattr(error, "problems", [])
+    for line in problems:
+        click.echo(f"error: {line}", err=True)
+    click.echo(f"error: {error}", err=True)
+    return error.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit code (the console-script entry point)."""
+    _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        result = cli.main(args=argv, standalone_mode=False, prog_name="segmentkit")
+    except SegmentkitError as error:
+        if _state["debug"]:
+            raise
+        return _report_error(error)
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        return 130
+    except click.UsageError as error:
+        hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
+        click.echo(f"error: {error.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        return error.exit_code
+    except Exception as error:
+        if _state["debug"]:
+            raise
+        click.echo(
+            f"error: unexpected {type(error).__name__}: {error} "
+            "(this is a bug; rerun with --debug and report the traceback)",
+            err=True,
+        )
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The exceptions segmentkit raises for problems a user can fix.
+
+Everything a user can cause (a bad config, an unreadable file, data that cannot be
+segmented) raises a subclass of :class:`SegmentkitError`; the CLI turns these into one
+line on stderr and a non-zero exit. Anything else is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "DataError", "SegmentkitError"]
+
+
+class SegmentkitError(Exception):
+    """Base class of every error a user can cause and fix.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the field or file, the expectation and the value.
+    hint : str, optional
+        What to do about it; shown after the message.
+    """
+
+    #: Exit code the CLI uses for this kind of error.
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(SegmentkitError, ValueError):
+    """The configuration or the command line is invalid (exit code 2).
+
+    Parameters
+    ----------
+    message : str
+        Summary of the problem.
+    problems : list of str, optional
+        One ``field: message`` line per problem.
+    hint : str, optional
+        What to do about it.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self, message: str, *, problems: list[str] | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = list(problems or [])
+
+
+class DataError(SegmentkitError, ValueError):
+    """The input data cannot be read or segmented (exit code 1)."""
+
+    exit_code = 1

@@ -1,0 +1,158 @@
+"""Write a finished run to its output folder, atomically (all files or none).
+
+The files and their columns are the output contract users' scripts rely on; see the
+README's "Outputs" section. Nothing here refits: it only reads a ``SegmentationRun``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentkit import __version__
+from segmentkit.io import atomic_output_dir, write_csv, write_json
+from segmentkit.pipeline import SegmentationRun, library_versions
+
+__all__ = [
+    "k_selection_table",
+    "method_comparison_table",
+    "run_summary",
+    "save_run",
+    "segments_table",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def segments_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per kept customer, in input order, with every method's segment.
+
+    Columns: the id (or ``row``), the original columns as read, ``segment`` and
+    ``segment_name`` (recommended method), ``segment_<method>`` for every method
+    (``-1`` = noise) and ``is_outlier``.
+    """
+    prepared = run.prepared
+    table = prepared.raw.copy()
+    table.columns = [str(c).strip() for c in table.columns]
+    if prepared.id_column not in table.columns:
+        table.insert(0, prepared.id_column, prepared.ids.to_numpy())
+    recommended = run.results[run.recommended]
+    names = run.profiles[run.recommended].names
+    table["segment"] = recommended.labels
+    table["segment_name"] = [names[int(s)] for s in recommended.labels]
+    for method, result in run.results.items():
+        table[f"segment_{method}"] = result.labels
+    table["is_outlier"] = prepared.is_outlier
+    return table
+
+
+def k_selection_table(run: SegmentationRun) -> pd.DataFrame:
+    """Every candidate every method tried, with all criteria and ``chosen``."""
+    frames = [
+        result.criteria.assign(method=method)[["method", *result.criteria.columns]]
+        for method, result in run.results.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method: chosen parameters, criteria and the recommendation."""
+    rows = []
+    for method, result in run.results.items():
+        metrics = result.metrics
+        rows.append(
+            {
+                "method": method,
+                **{f"param_{k}": v for k, v in result.params.items()},
+                "n_segments": result.n_segments,
+                "noise_share": metrics.noise_share,
+                "silhouette": metrics.silhouette,
+                "silhouette_sample": metrics.silhouette_sample,
+                "calinski_harabasz": metrics.calinski_harabasz,
+                "davies_bouldin": metrics.davies_bouldin,
+                "metrics_note": metrics.reason or "",
+                "criteria_agree": result.criteria_agree,
+                "selection": result.choice_summary,
+                "recommended": method == run.recommended,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_summary(run: SegmentationRun) -> dict[str, Any]:
+    """Return the content of ``run.json``: everything needed to understand and repeat the run."""
+    prepared = run.prepared
+    return {
+        "segmentkit_version": __version__,
+        "seed": run.config.seed,
+        "input": run.source,
+        "rows": prepared.row_counts,
+        "columns": {
+            name: {"role": role.role, "reason": role.reason}
+            for name, role in prepared.roles.items()
+        },
+        "features": prepared.features,
+        "model_features": prepared.model_feature_names,
+        "log_transformed": prepared.log_columns,
+        "outlier_fences": {c: list(b) for c, b in prepared.outlier_bounds.items()},
+        "cleaning": [
+            {"rule": s.rule, "column": s.column, "detail": s.detail, "rows": s.rows}
+            for s in prepared.steps
+        ],
+        "methods": {
+            method: {
+                "params": result.params,
+                "n_segments": result.n_segments,
+                "selection": result.choice_summary,
+                "criteria_agree": result.criteria_agree,
+                "segment_sizes": {
+                    str(int(s)): int(c)
+                    for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
+                },
+                "notes": list(result.notes),
+            }
+            for method, result in run.results.items()
+        },
+        "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
+        "timings_seconds": run.timings,
+        "library_versions": library_versions(),
+        "config": run.config.to_dict(),
+    }
+
+
+def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None = None) -> Path:
+    """Write every output file of a run into ``out_dir`` atomically.
+
+    The files are written into a temporary sibling folder that replaces ``out_dir`` only
+    when complete; a failure leaves the previous folder (or none) untouched.
+
+    Parameters
+    ----------
+    run : SegmentationRun
+        The finished run.
+    out_dir : str or Path
+        The output folder; an existing folder is replaced, an existing file is an error.
+    log_text : str, optional
+        The run's log, written as ``run.log``.
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        write_csv(segments_table(run), tmp / "segments.csv")
+        profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
+        write_csv(profiles, tmp / "segment_profiles.csv")
+        write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
+        write_csv(k_selection_table(run), tmp / "k_selection.csv")
+        if len(run.prepared.dropped):
+            write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
+        write_json(run_summary(run), tmp / "run.json")
+        (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+    return out_dir

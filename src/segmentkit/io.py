@@ -1,0 +1,936 @@
+"""Read input tables and write outputs safely.
+
+:func:`read_table` turns a CSV/TSV (optionally compressed), Parquet or Excel file into a
+:class:`pandas.DataFrame` and records everything it detected or changed on the way
+(encoding, delimiter, decimal mark, renamed or dropped columns) in a :class:`TableRead`.
+Every problem a user can fix raises :class:`~segmentkit.errors.DataError`.
+
+The writers (:func:`atomic_output_dir`, :func:`write_csv`, :func:`write_json`) make
+outputs that are complete or absent, safe to open in a spreadsheet, and byte-for-byte
+reproducible.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import dataclasses
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import logging
+import lzma
+import math
+import os
+import re
+import secrets
+import shutil
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePath
+from typing import Any, Literal, NoReturn
+
+import numpy as np
+import pandas as pd
+
+from segmentkit.errors import ConfigError, DataError
+
+__all__ = [
+    "TableRead",
+    "atomic_output_dir",
+    "file_sha256",
+    "read_table",
+    "write_csv",
+    "write_json",
+]
+
+logger = logging.getLogger(__name__)
+
+_TEXT_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv"}
+_BINARY_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
+}
+_DECOMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    ".gz": gzip.decompress,
+    ".bz2": bz2.decompress,
+    ".xz": lzma.decompress,
+}
+_COMPRESSIONS = (*_DECOMPRESS, ".zip")
+_SUPPORTED = (
+    ".csv, .txt, .tsv, .tab (optionally compressed: .gz, .bz2, .xz, .zip), "
+    ".parquet, .pq, .xlsx, .xlsm, .xls, .ods"
+)
+_DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE_CHARS = 32_768
+_SAMPLE_RECORDS = 200
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAGIC = (
+    (b"PAR1", "a Parquet file; give it a .parquet suffix"),
+    (b"PK\x03\x04", "a zip archive or .xlsx workbook; give it the matching suffix"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) workbook; give it a .xls suffix"),
+    (b"\x1f\x8b", "gzip-compressed; give it a .gz suffix such as .csv.gz"),
+)
+_UNNAMED = re.compile(r"^Unnamed: \d+(\.\d+)?$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
+_DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+_DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_EU_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?=[.,]*\d)[\d.,]*([eE][+-]?\d+)?$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TableRead:
+    """A table read from disk, with what was detected and changed while reading it.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The data, shape ``(n_rows, n_columns)``, one column per input column with unique,
+        whitespace-stripped string names and dtypes inferred by pandas.
+    path : pathlib.Path
+        The file that was read, as given.
+    format : str
+        ``"csv"``, ``"tsv"``, ``"parquet"`` or ``"excel"``.
+    encoding : str or None
+        Text encoding used (``None`` for Parquet and Excel).
+    delimiter : str or None
+        Field delimiter used (``None`` for Parquet and Excel).
+    decimal : str or None
+        Decimal mark used, ``"."`` or ``","`` (``None`` for Parquet and Excel).
+    sha256 : str
+        Hex SHA-256 of the file's bytes as stored on disk.
+    warnings : tuple of str
+        Human-readable notes about everything detected or changed, in order.
+    """
+
+    frame: pd.DataFrame = dataclasses.field(repr=False)
+    path: Path
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    decimal: str | None
+    sha256: str
+    warnings: tuple[str, ...]
+
+
+class _Notes:
+    """Collect notes for :attr:`TableRead.warnings` and log each one as it is made."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, level: int, message: str, *args: object) -> None:
+        logger.log(level, message, *args)
+        self.items.append(message % args if args else message)
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> TableRead:
+    """Read a CSV, TSV, Parquet or Excel file into a DataFrame.
+
+    The format comes from the suffix: ``.csv``/``.txt`` (delimiter detected among
+    ``, ; tab |``), ``.tsv``/``.tab``, either optionally compressed (``.gz``, ``.bz2``,
+    ``.xz``, ``.zip``), ``.parquet``/``.pq`` and ``.xlsx``/``.xlsm``/``.xls``/``.ods``.
+
+    For text files the encoding is detected (byte-order mark, then UTF-8, cp1252 and
+    latin-1) unless given, and a decimal comma (``1.234,56``) is detected when the
+    delimiter is not ``,``. Values are otherwise left as pandas infers them: text such
+    as ``"$1,200"`` stays text. For every format, header names are stripped of
+    surrounding whitespace and made unique (``name``, ``name.1``), and spreadsheet
+    debris (fully empty trailing rows, fully empty unnamed columns) is dropped; each of
+    these changes is recorded in :attr:`TableRead.warnings`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to read.
+    encoding : str, optional
+        Text encoding of a CSV/TSV file; detected when omitted. Ignored (with a note)
+        for Parquet and Excel.
+    sheet : str or int, optional
+        Excel sheet name or 0-based position; the first sheet when omitted. Ignored (with
+        a note) for other formats.
+
+    Returns
+    -------
+    TableRead
+        The frame plus what was detected and changed.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, empty, has no data rows, is not a table of
+        the format its suffix promises, or cannot be parsed.
+    ConfigError
+        If ``encoding`` is not a known encoding name.
+    """
+    path = Path(path)
+    notes = _Notes()
+    fmt, compression = _format_of(path)
+    data = _read_bytes(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise DataError(
+            f"{path} is empty; expected a header row and at least one data row",
+            hint="check that the export finished and that you picked the right file",
+        )
+    if fmt in ("csv", "tsv"):
+        if sheet is not None:
+            notes.add(logging.WARNING, "sheet=%r ignored: %s is not an Excel file", sheet, path)
+        text_data = _decompress(path, data, compression)
+        text, used = _decode(path, text_data, encoding, notes)
+        frame, delimiter, decimal = _read_text(path, text, fmt, notes)
+        return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+    if encoding is not None:
+        notes.add(logging.WARNING, "encoding=%r ignored: %s is a %s file", encoding, path, fmt)
+    frame = (
+        _read_parquet(path, data, notes)
+        if fmt == "parquet"
+        else _read_excel(path, data, sheet, notes)
+    )
+    return TableRead(frame, path, fmt, None, None, None, sha256, tuple(notes.items))
+
+
+def _format_of(path: Path) -> tuple[str, str | None]:
+    """Return ``(format, compression suffix or None)`` for ``path`` after checking it exists."""
+    if not path.exists():
+        raise DataError(f"file not found: {path}", hint="check the path and the working folder")
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; expected a data file such as a .csv")
+    suffixes = [s.lower() for s in path.suffixes]
+    last = suffixes[-1] if suffixes else ""
+    if last in _COMPRESSIONS and len(suffixes) >= 2 and suffixes[-2] in _TEXT_FORMATS:
+        return _TEXT_FORMATS[suffixes[-2]], last
+    if last in _TEXT_FORMATS:
+        return _TEXT_FORMATS[last], None
+    if last in _BINARY_FORMATS:
+        return _BINARY_FORMATS[last], None
+    shown = "".join(suffixes[-2:]) if last in _COMPRESSIONS else last or "(none)"
+    raise DataError(f"{path} has unsupported file type {shown!r}; supported: {_SUPPORTED}")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError as exc:
+        raise DataError(
+            f"permission denied reading {path}", hint="check the file's permissions"
+        ) from exc
+    except OSError as exc:
+        raise DataError(f"could not read {path}: {exc.strerror or exc}") from exc
+
+
+def _decompress(path: Path, data: bytes, compression: str | None) -> bytes:
+    if compression is None:
+        return data
+    try:
+        if compression == ".zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    raise DataError(
+                        f"{path} holds {len(members)} files; expected exactly one table"
+                    )
+                return archive.read(members[0])
+        return _DECOMPRESS[compression](data)
+    except DataError:
+        raise
+    except Exception as exc:  # each codec raises its own types for corrupt input
+        raise DataError(
+            f"{path} could not be decompressed as {compression}: {_one_line(exc)}",
+            hint="the file may be truncated or corrupt; export it again",
+        ) from exc
+
+
+def _decode(path: Path, data: bytes, encoding: str | None, notes: _Notes) -> tuple[str, str]:
+    """Decode ``data`` and return ``(text, encoding used)``."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise DataError(f"{path} does not look like a text table: it is {what}")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise ConfigError(
+                f"encoding must be a known text encoding such as utf-8 or cp1252, got {encoding!r}"
+            ) from exc
+        used = encoding
+    else:
+        used = next((name for bom, name in _BOMS if data.startswith(bom)), "")
+        if used:
+            notes.add(logging.INFO, "%s: byte-order mark found; decoded as %s", path, used)
+        elif b"\x00" in data:
+            first_nul = data.index(b"\x00")
+            _not_text(path, f"it contains NUL bytes (first at byte {first_nul})")
+    try:
+        text = data.decode(used or "utf-8")
+        used = used or "utf-8"
+    except UnicodeDecodeError as exc:
+        if used:
+            raise DataError(
+                f"{path} is not valid {used} at byte {exc.start}; pass --encoding with "
+                f"the file's actual encoding (for example utf-8, cp1252 or latin-1)"
+            ) from exc
+        text, used = _decode_legacy(data)
+        notes.add(
+            logging.WARNING,
+            "%s is not valid UTF-8 (byte %d); decoded as %s, pass --encoding if "
+            "accented characters look wrong",
+            path,
+            exc.start,
+            used,
+        )
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise DataError(f"{path} is empty; expected a header row and at least one data row")
+    if "\x00" in text:
+        _not_text(path, "it contains NUL characters")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls += sum(1 for ch in sample if 0x7F <= ord(ch) <= 0x9F)
+    if controls > max(8, 0.1 * len(sample)):  # a stray control code is not binary
+        _not_text(path, f"{controls} of its first {len(sample)} characters are control codes")
+    return text, used
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _not_text(path: Path, why: str) -> NoReturn:
+    raise DataError(
+        f"{path} does not look like a text table: {why}",
+        hint="if it is UTF-16 text without a byte-order mark, pass --encoding utf-16-le",
+    )
+
+
+def _read_text(path: Path, text: str, fmt: str, notes: _Notes) -> tuple[pd.DataFrame, str, str]:
+    """Parse decoded CSV/TSV text; return ``(frame, delimiter, decimal)``."""
+    detected = "\t" if fmt == "tsv" else _detect_delimiter(text)
+    delimiter = detected or ","
+    if fmt != "tsv":
+        first_line = text.lstrip("\r\n").split("\n", 1)[0]
+        if detected is None and not any(d in first_line for d in _DELIMITERS):
+            notes.add(logging.INFO, "%s: no delimiter in the header; read one column", path)
+        elif detected is None:
+            notes.add(
+                logging.WARNING,
+                "%s: no consistent delimiter among , ; tab |; assumed ','",
+                path,
+            )
+        elif detected != ",":
+            notes.add(logging.INFO, "%s: detected delimiter %r", path, delimiter)
+    decimal = _detect_decimal(text, delimiter, path, notes)
+    raw_header = _parse_csv(path, text, delimiter, decimal, header_only=True)
+    names = _unique_names(path, list(raw_header.iloc[0]) if len(raw_header) else [], notes)
+
+    def parse(nrows: int | None) -> pd.DataFrame:
+        frame = _parse_csv(path, text, delimiter, decimal, names=names, nrows=nrows)
+        if decimal != ",":
+            return frame
+        frame, converted = _convert_thousands(frame)
+        if converted and nrows is None:
+            notes.add(logging.INFO, "%s: read '.' as thousands separator in %s", path, converted)
+        return frame
+
+    return _tidy(path, parse(None), notes, parse), delimiter, decimal
+
+
+def _parse_csv(
+    path: Path,
+    text: str,
+    delimiter: str,
+    decimal: str,
+    *,
+    header_only: bool = False,
+    names: list[str] | None = None,
+    nrows: int | None = None,
+) -> pd.DataFrame:
+    try:
+        if header_only:
+            return pd.read_csv(
+                io.StringIO(text), sep=delimiter, quotechar='"', header=None, nrows=1,
+                dtype=str, keep_default_na=False, index_col=False, engine="c",
+            )  # fmt: skip
+        return pd.read_csv(
+            io.StringIO(text), sep=delimiter, quotechar='"', header=0, names=names,
+            index_col=False, nrows=nrows, decimal=decimal, low_memory=False, engine="c",
+        )  # fmt: skip
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path} is empty; expected a header row and data rows") from exc
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        detail = _one_line(exc).removeprefix("Error tokenizing data. C error: ")
+        hint = "check for an unclosed quote or a row with extra delimiters"
+        if found := re.search(r"\bline (\d+)", detail):
+            hint += f" near line {found.group(1)}"
+        elif found := re.search(r"\brow (\d+)", detail):  # the C parser counts rows from 0
+            hint += f" near line {int(found.group(1)) + 1}"
+        raise DataError(
+            f"{path} could not be parsed as a table with delimiter {delimiter!r}: {detail}",
+            hint=hint,
+        ) from exc
+
+
+def _sample_records(text: str, delimiter: str) -> list[list[str]]:
+    """Parse the start of ``text`` into non-blank records (quote-aware)."""
+    truncated = len(text) > _SAMPLE_CHARS
+    sample = text[:_SAMPLE_CHARS]
+    if truncated:
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+            if record and any(field.strip() for field in record):
+                records.append(record)
+            if len(records) > _SAMPLE_RECORDS:
+                break
+    except csv.Error:
+        pass  # a bad record ends the sample; pandas reports it with its line later
+    if truncated and len(records) > 1:
+        records.pop()  # may be cut mid-record
+    return records[:_SAMPLE_RECORDS]
+
+
+def _detect_delimiter(text: str) -> str | None:
+    """Pick the candidate that splits the first records into the same number of fields.
+
+    Step 1: score each candidate by (share of records with the most common field count,
+    that count), counting fields with the csv module so quoted delimiters do not count
+    and letting a trailing empty field count either way.
+    Step 2: ask csv.Sniffer; keep its answer when it scores as well as the best.
+    Step 3: otherwise take the first best-scoring candidate in ``, ; tab |`` order.
+    """
+    scores: dict[str, tuple[float, int]] = {}
+    for candidate in _DELIMITERS:
+        records = _sample_records(text, candidate)
+        widths: Counter[int] = Counter()
+        for record in records:
+            widths[len(record)] += 1
+            if record[-1] == "":  # a trailing delimiter, or an empty last field
+                widths[len(record) - 1] += 1
+        if widths:
+            hits, width = max((hits, width) for width, hits in widths.items())
+            if width > 1 and hits >= 0.9 * len(records):
+                scores[candidate] = (hits / len(records), width)
+    if not scores:
+        return None
+    best = max(scores.values())
+    try:
+        sniffed = csv.Sniffer().sniff(text[:_SAMPLE_CHARS], delimiters="".join(_DELIMITERS))
+        if scores.get(sniffed.delimiter) == best:
+            return sniffed.delimiter
+    except csv.Error:
+        pass  # the Sniffer gives up on many valid files; the scores decide
+    return next(d for d in _DELIMITERS if scores.get(d) == best)
+
+
+def _detect_decimal(text: str, delimiter: str, path: Path, notes: _Notes) -> str:
+    if delimiter == ",":
+        return "."
+    fields = [f.strip() for record in _sample_records(text, delimiter)[1:] for f in record]
+    comma = sum(1 for f in fields if _COMMA_DECIMAL.match(f))
+    dot = sum(1 for f in fields if _DOT_DECIMAL.match(f) and not _DOT_THOUSANDS.match(f))
+    if comma and dot:
+        notes.add(
+            logging.WARNING,
+            "%s mixes decimal commas (%d values) and decimal points (%d values); "
+            "read with decimal '.'",
+            path,
+            comma,
+            dot,
+        )
+        return "."
+    if comma:
+        notes.add(logging.INFO, "%s: detected decimal comma; read with decimal=','", path)
+        return ","
+    return "."
+
+
+def _convert_thousands(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Parse text columns written entirely like ``1.234,56`` as numbers.
+
+    pandas' own ``thousands="."`` applies to every column and turns dates such as
+    ``01.02.2023`` into integers, so only columns whose every value is a well-formed
+    number with ``.`` thousands groups are converted here.
+    """
+    out = frame.copy(deep=False)
+    converted: list[str] = []
+    for i, name in enumerate(frame.columns):
+        column = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        values = column.dropna()
+        if values.empty or not all(isinstance(v, str) and _EU_NUMBER.match(v) for v in values):
+            continue
+        if not any("." in v for v in values):
+            continue
+        plain = column.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        out.isetitem(i, pd.to_numeric(plain).to_numpy())
+        converted.append(str(name))
+    return out, converted
+
+
+def _header_text(value: object) -> str | None:
+    """Return a header cell as text, or None when it is empty."""
+    if isinstance(value, str):
+        return value
+    if _is_missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _unique_names(path: Path, raw: list[object], notes: _Notes) -> list[str]:
+    """Strip, fill and de-duplicate header names the way pandas does (``a``, ``a.1``)."""
+    stripped: list[str] = []
+    renamed: list[str] = []
+    for i, value in enumerate(raw):
+        text = _header_text(value)
+        clean = text.strip() if text is not None else ""
+        if text is not None and clean != text:
+            renamed.append(f"{text!r} -> {clean!r}")
+        stripped.append(clean or f"Unnamed: {i}")
+    if renamed:
+        notes.add(logging.WARNING, "%s: stripped spaces from headers %s", path, "; ".join(renamed))
+    taken = set(stripped)
+    unique: list[str] = []
+    seen: set[str] = set()
+    for name in stripped:
+        candidate, n = name, 0
+        # Skip suffixed names another column already has, so renaming never collides.
+        while candidate in seen or (n and candidate in taken):
+            n += 1
+            candidate = f"{name}.{n}"
+        seen.add(candidate)
+        unique.append(candidate)
+    dups = [f"{old!r} -> {new!r}" for old, new in zip(stripped, unique, strict=True) if old != new]
+    if dups:
+        notes.add(logging.WARNING, "%s: renamed duplicate headers %s", path, "; ".join(dups))
+    return unique
+
+
+def _is_blank(value: object) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return _is_missing(value)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def _tidy(
+    path: Path,
+    frame: pd.DataFrame,
+    notes: _Notes,
+    reread: Callable[[int], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Drop trailing empty rows and empty unnamed columns, then check rows remain."""
+    n_rows = len(frame)
+    while n_rows and all(_is_blank(v) for v in frame.iloc[n_rows - 1]):
+        n_rows -= 1
+    if n_rows < len(frame):
+        notes.add(logging.WARNING, "%s: dropped %d empty trailing rows", path, len(frame) - n_rows)
+        # Re-reading lets pandas infer dtypes without the empty rows (ints stay ints).
+        frame = reread(n_rows) if reread is not None and n_rows else frame.iloc[:n_rows]
+    keep = [
+        i
+        for i, name in enumerate(frame.columns)
+        if not (_UNNAMED.match(str(name)) and all(_is_blank(v) for v in frame.iloc[:, i]))
+    ]
+    if len(keep) < frame.shape[1]:
+        dropped = [str(c) for i, c in enumerate(frame.columns) if i not in set(keep)]
+        notes.add(logging.WARNING, "%s: dropped empty unnamed columns: %s", path, dropped)
+        frame = frame.iloc[:, keep]
+    unnamed = [str(c) for c in frame.columns if _UNNAMED.match(str(c))]
+    if unnamed:
+        notes.add(logging.WARNING, "%s: columns with data but no header: %s", path, unnamed)
+    if frame.shape[1] == 0:
+        raise DataError(f"{path} has no columns; expected a header row naming the columns")
+    if len(frame) == 0:
+        raise DataError(
+            f"{path} has a header row but no data rows; expected at least one row of data"
+        )
+    return frame.reset_index(drop=True)
+
+
+def _read_parquet(path: Path, data: bytes, notes: _Notes) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for bad files
+        raise DataError(
+            f"{path} could not be read as Parquet: {_one_line(exc)}",
+            hint="the file may be truncated or corrupt; export it again",
+        ) from exc
+    if any(name is not None for name in frame.index.names):
+        notes.add(logging.INFO, "%s: moved the stored index into columns", path)
+        frame = frame.reset_index()
+    frame = frame.reset_index(drop=True)
+    frame.columns = pd.Index(_unique_names(path, list(frame.columns), notes))
+    return _tidy(path, frame, notes)
+
+
+def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
+        names = [str(s) for s in book.sheet_names]
+    except Exception as exc:  # calamine raises CalamineError, zip and XML errors
+        raise DataError(
+            f"{path} could not be read as an Excel workbook: {_one_line(exc)}",
+            hint="the file may be truncated, corrupt or password-protected; save it again",
+        ) from exc
+    if sheet is None:
+        chosen: str | int = 0
+        if len(names) > 1:
+            notes.add(
+                logging.INFO,
+                "%s has %d sheets; read the first (%r), pass --sheet to choose another",
+                path,
+                len(names),
+                names[0],
+            )
+    elif isinstance(sheet, str) and sheet not in names:
+        raise DataError(
+            f"{path} has no sheet named {sheet!r}; available sheets: "
+            + ", ".join(repr(n) for n in names)
+        )
+    elif isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise DataError(
+            f"{path} has no sheet {sheet}; a sheet index must be 0 to {len(names) - 1} "
+            f"({len(names)} sheets)"
+        )
+    else:
+        chosen = sheet
+
+    def parse(header: int | None, nrows: int | None) -> pd.DataFrame:
+        try:
+            return pd.read_excel(book, sheet_name=chosen, header=header, nrows=nrows)
+        except Exception as exc:  # same engine errors as above, raised lazily per sheet
+            raise DataError(f"{path} sheet {chosen!r} could not be read: {_one_line(exc)}") from exc
+
+    raw = parse(None, 1)
+    if raw.empty:
+        raise DataError(f"{path} sheet {chosen!r} is empty; expected a header row and data")
+    names_row = _unique_names(path, list(raw.iloc[0]), notes)
+
+    def parse_data(nrows: int | None) -> pd.DataFrame:
+        frame = parse(0, nrows)
+        if frame.shape[1] == len(names_row):
+            frame.columns = pd.Index(names_row)
+        return frame
+
+    return _tidy(path, parse_data(None), notes, parse_data)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+@contextmanager
+def atomic_output_dir(final: str | os.PathLike[str]) -> Iterator[Path]:
+    """Build an output folder in a temporary sibling and move it into place on success.
+
+    A half-written folder never appears at ``final``: on success an existing folder is
+    renamed aside (``.{name}.old-XXXXXXXX``), the temporary one renamed in, and only then
+    the old one deleted, so a complete old or new folder exists at every instant (``final``
+    itself is absent only between the two renames). If the ``with`` block raises, the
+    temporary folder is removed, any old folder is left untouched and the exception
+    propagates.
+
+    Parameters
+    ----------
+    final : str or path-like
+        The output folder to create or replace. Missing parent folders are created.
+
+    Yields
+    ------
+    pathlib.Path
+        An empty temporary folder ``.{name}.tmp-XXXXXXXX`` next to ``final``.
+
+    Raises
+    ------
+    DataError
+        If ``final`` is an existing file, or its parent cannot be created or written.
+    """
+    shown = Path(final)
+    target = shown.resolve()
+    if target.exists() and not target.is_dir():
+        raise DataError(f"--out {shown} is an existing file; choose a folder path")
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create the parent folder of --out {shown}: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(
+            f"the parent folder {parent} of --out {shown} is not writable; "
+            "choose another --out location"
+        )
+    tmp = _make_sibling(parent, f".{target.name}.tmp-", shown)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        _swap_into_place(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DataError(f"could not move the new output into {shown}: {exc}") from exc
+    logger.info("wrote output folder %s", shown)
+
+
+def _make_sibling(parent: Path, prefix: str, shown: Path) -> Path:
+    # os.mkdir (unlike tempfile.mkdtemp's 0o700) honours the umask, so the final folder
+    # gets the same permissions as any folder the user creates.
+    for _ in range(100):
+        candidate = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise DataError(
+                f"cannot create a temporary folder next to --out {shown}: {exc.strerror or exc}"
+            ) from exc
+        return candidate
+    raise DataError(f"cannot create a temporary folder next to --out {shown}")
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    if not target.is_dir():
+        tmp.replace(target)
+        return
+    old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+    target.replace(old)
+    try:
+        tmp.replace(target)
+    except OSError:
+        old.replace(target)  # put the previous output back before reporting
+        raise
+    try:
+        if old.is_symlink():
+            old.unlink()
+        else:
+            shutil.rmtree(old)
+    except OSError as exc:  # the new output is in place; leftovers are only clutter
+        logger.warning("could not remove the previous output %s: %s", old, exc)
+
+
+def _neutralise(value: object) -> object:
+    """Prefix a string that a spreadsheet would run as a formula with ``'``."""
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    if any(isinstance(c, str) and "\r" in c for c in frame.columns):
+        return True
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if not pd.api.types.is_numeric_dtype(column.dtype) and any(
+            isinstance(v, str) and "\r" in v for v in column.astype(object)
+        ):
+            return True
+    return False
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a frame as UTF-8 CSV that is safe to open in a spreadsheet.
+
+    Text cells and headers starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return get a leading ``'`` so spreadsheets show them instead of running them as
+    formulas. Numeric columns, and text that is a plain number such as ``"-12.5"``, are
+    written unchanged. Lines end with LF only; the index is not written; ``frame`` is
+    not modified. Text is quoted only where needed, except that a carriage return in any
+    text cell makes every text cell quoted (numbers stay bare).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table to write.
+    path : str or path-like
+        Destination file; its folder must exist.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_csv(pd.DataFrame({"note": ["=1+1", "-3"], "x": [-1.5, 2.0]}), folder / "t.csv")
+    >>> print((folder / "t.csv").read_text(encoding="utf-8"), end="")
+    note,x
+    '=1+1,-1.5
+    -3,2.0
+    """
+    out = frame.copy(deep=False)
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        kind = column.dtype
+        if (
+            pd.api.types.is_numeric_dtype(kind)
+            or pd.api.types.is_datetime64_any_dtype(kind)
+            or pd.api.types.is_timedelta64_dtype(kind)
+        ):
+            continue
+        cells = column.astype(object)
+        safe = cells.map(_neutralise)
+        if not safe.equals(cells):
+            out.isetitem(i, safe.to_numpy())
+    out.columns = pd.Index([_neutralise(c) for c in out.columns])
+    # The csv module quotes only fields holding the line terminator, so a bare "\r" in a
+    # text cell would end the row for every reader; quote all text in that case.
+    quoting: Literal[0, 2] = (
+        csv.QUOTE_NONNUMERIC if _has_carriage_return(out) else csv.QUOTE_MINIMAL
+    )
+    try:
+        out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", quoting=quoting)
+    except OSError as exc:
+        raise DataError(f"could not write {path}: {exc.strerror or exc}") from exc
+
+
+def _jsonable(value: Any) -> Any:
+    """Make containers JSON-ready: str keys, and null for NaN/inf (strict JSON)."""
+    if isinstance(value, dict):
+        return {_json_key(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _json_key(key: object) -> object:
+    if isinstance(key, str | int | float | bool) or key is None:
+        return key
+    return _json_default(key)
+
+
+def _json_default(value: Any) -> Any:
+    """Convert what :func:`json.dumps` cannot encode itself (numpy, pandas, paths)."""
+    if isinstance(value, np.ndarray | pd.Series | pd.Index):
+        return _jsonable(value.tolist())
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else pd.Timedelta(value).isoformat()
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return pd.Timedelta(value).isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return _jsonable(sorted(value, key=repr))
+    raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r}")
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as indented UTF-8 JSON with a trailing newline.
+
+    Keys keep their order; numpy scalars and arrays, pandas timestamps, series and
+    missing values, dates and paths are converted; NaN and infinities become ``null`` so
+    the file is strict JSON.
+
+    Parameters
+    ----------
+    obj : object
+        Data made of dicts, lists and scalars.
+    path : str or path-like
+        Destination file; its folder must exist.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be written.
+    TypeError
+        If ``obj`` holds a value with no JSON form (a bug in the caller).
+    """
+    text = json.dumps(
+        _jsonable(obj),
+        indent=2,
+        sort_keys=False,
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
+    )
+    try:
+        with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        raise DataError(f"could not write {path}: {exc.strerror or exc}") from exc
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the hex SHA-256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to hash; read in 1 MiB chunks.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+
+    Raises
+    ------
+    DataError
+        If the file is missing or cannot be read.
+    """
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError as exc:
+        raise DataError(f"file not found: {path}") from exc
+    except OSError as exc:
+        raise DataError(f"could not read {path}: {exc.strerror or exc}") from exc
+    return digest.hexdigest()

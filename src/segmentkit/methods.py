@@ -1,0 +1,329 @@
+"""The registry of clustering methods: one entry per method, each a search plus a fit.
+
+A method entry knows how to try its candidate parameters on the rows that shape the
+segments, choose one with :func:`segmentkit.selection.choose_candidate`, and return a
+fitted :class:`SegmentAssigner` that places any customer (including flagged outliers and,
+later, new customers) in one of its segments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+
+from segmentkit.config import ClusteringConfig
+from segmentkit.errors import DataError
+from segmentkit.evaluation import ClusterMetrics, cluster_metrics
+from segmentkit.selection import choose_candidate
+
+__all__ = [
+    "METHODS",
+    "MethodResult",
+    "MethodSpec",
+    "Search",
+    "SearchContext",
+    "SegmentAssigner",
+    "candidate_ks",
+    "choose",
+    "criteria_row",
+    "run_method",
+    "size_order",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What every method search needs besides the data."""
+
+    seed: int
+    n_jobs: int | None
+    clustering: ClusteringConfig
+
+
+def size_order(labels: np.ndarray) -> np.ndarray:
+    """Return a mapping that renumbers segments by size, largest first (noise stays -1).
+
+    Ties go to the segment that appears first, so the numbering is deterministic.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of int
+        Raw labels ``0..m-1`` (and ``-1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``mapping[raw] = new`` for raw labels ``0..m-1``.
+
+    Examples
+    --------
+    >>> size_order(np.array([0, 1, 1, 2, 2, 2])).tolist()
+    [2, 1, 0]
+    """
+    raw = labels[labels >= 0]
+    n_labels = int(raw.max()) + 1 if raw.size else 0
+    counts = np.bincount(raw, minlength=n_labels)
+    first_seen = np.full(n_labels, len(labels))
+    values, positions = np.unique(raw, return_index=True)
+    first_seen[values] = positions
+    order = np.lexsort((first_seen, -counts))
+    mapping = np.empty(n_labels, dtype=int)
+    mapping[order] = np.arange(n_labels)
+    return mapping
+
+
+@dataclass
+class SegmentAssigner:
+    """A fitted clustering estimator with segments renumbered by size.
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted estimator with ``predict``.
+    mapping : numpy.ndarray
+        ``mapping[raw_label] = segment``.
+    """
+
+    estimator: Any
+    mapping: np.ndarray
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Return the segment of each row of ``X``."""
+        raw = np.asarray(self.estimator.predict(X), dtype=int)
+        out = np.full(raw.shape, -1, dtype=int)
+        known = raw >= 0
+        out[known] = self.mapping[raw[known]]
+        return out
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's chosen segmentation.
+
+    Attributes
+    ----------
+    method : str
+        Registry name.
+    labels : numpy.ndarray of shape (n_kept,)
+        Segment of every kept row, ``0`` the largest, ``-1`` noise.
+    params : dict
+        The chosen parameters (``k``, ``eps``, ...).
+    criteria : pandas.DataFrame
+        One row per candidate with every criterion and a boolean ``chosen``.
+    choice_summary : str
+        How the candidate was chosen, and whether the criteria disagreed.
+    criteria_agree : bool
+        Whether every criterion favoured the chosen candidate.
+    metrics : ClusterMetrics
+        Criteria of the chosen segmentation on the rows that shaped it.
+    assigner : SegmentAssigner
+        Places any prepared row in a segment.
+    notes : tuple of str
+        Anything the user should know (degenerate candidates, fixed parameters ...).
+    """
+
+    method: str
+    labels: np.ndarray
+    params: dict[str, Any]
+    criteria: pd.DataFrame
+    choice_summary: str
+    criteria_agree: bool
+    metrics: ClusterMetrics
+    assigner: SegmentAssigner
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments, noise excluded."""
+        return len(np.unique(self.labels[self.labels >= 0]))
+
+
+@dataclass(frozen=True)
+class Search:
+    """The outcome of a method's parameter search.
+
+    Attributes
+    ----------
+    criteria : pandas.DataFrame
+        One row per candidate with every criterion and a boolean ``chosen``.
+    params : dict
+        The chosen parameters.
+    summary : str
+        How the candidate was chosen, and whether the criteria disagreed.
+    agree : bool
+        Whether every criterion favoured the chosen candidate.
+    notes : tuple of str
+        Anything the user should know.
+    """
+
+    criteria: pd.DataFrame
+    params: dict[str, Any]
+    summary: str
+    agree: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registry entry: how to search a method's parameters and fit the chosen ones.
+
+    Attributes
+    ----------
+    name : str
+        Name used in configs, flags and output columns.
+    title : str
+        Name shown to people.
+    search : callable
+        ``search(X, context) -> Search``: try the candidates on ``X``, choose one.
+    fit : callable
+        ``fit(X, params, context) -> (raw_labels, estimator)``: fit the chosen parameters.
+    """
+
+    name: str
+    title: str
+    search: Callable[[np.ndarray, SearchContext], Search]
+    fit: Callable[[np.ndarray, dict[str, Any], SearchContext], Any]
+
+
+def candidate_ks(n_rows: int, n_distinct: int, clustering: ClusteringConfig) -> list[int]:
+    """Return the numbers of segments to try for ``n_rows`` rows.
+
+    Raises
+    ------
+    DataError
+        When the data cannot hold the requested number of segments.
+    """
+    if n_distinct < 2:
+        raise DataError(
+            "every customer has the same feature values: there is nothing to segment",
+            hint="check the chosen features",
+        )
+    if clustering.k is not None:
+        if clustering.k > n_distinct - 1 or clustering.k >= n_rows:
+            raise DataError(
+                f"asked for {clustering.k} segments but only {n_rows} customers "
+                f"({n_distinct} distinct) shape the segments",
+                hint=f"use --k {max(2, min(n_rows, n_distinct) - 1)} or less",
+            )
+        return [clustering.k]
+    upper = min(clustering.k_max, n_rows - 1, n_distinct - 1)
+    if upper < clustering.k_min:
+        raise DataError(
+            f"too few customers to segment: {n_rows} rows ({n_distinct} distinct) "
+            f"cannot hold clustering.k_min = {clustering.k_min} segments and still be judged",
+            hint="provide more customers or lower clustering.k_min",
+        )
+    return list(range(clustering.k_min, upper + 1))
+
+
+def _n_distinct(X: np.ndarray) -> int:
+    return len(np.unique(X, axis=0))
+
+
+def criteria_row(X: np.ndarray, labels: np.ndarray, context: SearchContext) -> dict[str, Any]:
+    """Return silhouette, Calinski–Harabasz, Davies–Bouldin (and the sample size) as a dict."""
+    metrics = cluster_metrics(
+        X, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
+    )
+    return {
+        "silhouette": metrics.silhouette,
+        "calinski_harabasz": metrics.calinski_harabasz,
+        "davies_bouldin": metrics.davies_bouldin,
+        "silhouette_sample": metrics.silhouette_sample,
+    }
+
+
+def choose(
+    table: pd.DataFrame, label: str, *, elbow_column: str | None = None, notes: tuple[str, ...] = ()
+) -> Search:
+    """Apply the consensus-rank rule to a candidate table (a single row was fixed by the user)."""
+    if len(table) == 1:
+        index, summary, agree = 0, f"{label} = {table[label].iloc[0]} was fixed by the user", True
+    else:
+        choice = choose_candidate(table, label=label, elbow_column=elbow_column)
+        index, summary, agree = choice.index, choice.summary, choice.agree
+    value = table[label].iloc[index]
+    params = {label: value.item() if hasattr(value, "item") else value}
+    return Search(
+        table.assign(chosen=np.arange(len(table)) == index), params, summary, agree, notes
+    )
+
+
+def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
+    """Fit K-Means for every candidate k and choose one (elbow + consensus rank)."""
+    ks = candidate_ks(len(X), _n_distinct(X), context.clustering)
+    rows = []
+    for k in ks:
+        raw, estimator = fit_kmeans(X, {"k": k}, context)
+        rows.append({"k": k, "inertia": float(estimator.inertia_), **criteria_row(X, raw, context)})
+        logger.debug("kmeans k=%d inertia=%.4g", k, estimator.inertia_)
+    return choose(pd.DataFrame(rows), "k", elbow_column="inertia")
+
+
+def fit_kmeans(
+    X: np.ndarray, params: dict[str, Any], context: SearchContext
+) -> tuple[np.ndarray, KMeans]:
+    """Fit K-Means with ``n_init`` k-means++ starts (at least 10) and the run's seed."""
+    settings = context.clustering.kmeans
+    estimator = KMeans(
+        n_clusters=int(params["k"]),
+        n_init=settings.n_init,
+        max_iter=settings.max_iter,
+        random_state=context.seed,
+    ).fit(X)
+    return np.asarray(estimator.labels_, dtype=int), estimator
+
+
+def run_method(
+    spec: MethodSpec, X_search: np.ndarray, X_all: np.ndarray, context: SearchContext
+) -> MethodResult:
+    """Search a method's parameters on ``X_search``, then fit the chosen ones on ``X_all``.
+
+    Parameters
+    ----------
+    spec : MethodSpec
+        The registry entry.
+    X_search : numpy.ndarray
+        Rows that decide the parameters (flagged outliers left out).
+    X_all : numpy.ndarray
+        Every row to segment.
+    context : SearchContext
+        Seed and settings.
+
+    Returns
+    -------
+    MethodResult
+    """
+    search = spec.search(X_search, context)
+    logger.info("%s: %s", spec.name, search.summary)
+    raw, estimator = spec.fit(X_all, search.params, context)
+    mapping = size_order(raw)
+    labels = np.where(raw >= 0, mapping[np.maximum(raw, 0)], -1)
+    metrics = cluster_metrics(
+        X_all, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
+    )
+    return MethodResult(
+        method=spec.name,
+        labels=labels,
+        params=search.params,
+        criteria=search.criteria,
+        choice_summary=search.summary,
+        criteria_agree=search.agree,
+        metrics=metrics,
+        assigner=SegmentAssigner(estimator, mapping),
+        notes=search.notes,
+    )
+
+
+#: Every method segmentkit can run, in reporting order.
+METHODS: dict[str, MethodSpec] = {
+    "kmeans": MethodSpec("kmeans", "K-Means", search_kmeans, fit_kmeans),
+}

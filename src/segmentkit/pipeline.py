@@ -1,0 +1,147 @@
+"""The one orchestration: a customer table and a config in, a finished run out."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentkit import __version__
+from segmentkit.config import Config
+from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
+from segmentkit.prepare import PreparedData, prepare
+from segmentkit.profiles import SegmentProfiles, profile_segments
+
+__all__ = ["SegmentationRun", "library_versions", "run_segmentation"]
+
+logger = logging.getLogger(__name__)
+
+_LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "kneed", "pydantic", "pyarrow")
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of Python and the libraries that shape the results."""
+    versions = {"python": platform.python_version(), "segmentkit": __version__}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - all are dependencies
+            versions[name] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class SegmentationRun:
+    """A finished segmentation: everything the exports and the report read.
+
+    Attributes
+    ----------
+    config : Config
+        The resolved configuration.
+    prepared : PreparedData
+        The cleaned data and fitted transformer.
+    results : dict
+        Method name to :class:`~segmentkit.methods.MethodResult`, in registry order.
+    profiles : dict
+        Method name to :class:`~segmentkit.profiles.SegmentProfiles`.
+    recommended : str
+        The method whose segments become ``segment`` in the outputs.
+    recommendation_reason : str
+        Why that method was recommended.
+    timings : dict
+        Stage name to seconds.
+    source : dict
+        What is known about the input (path, format, sha256 ...).
+    """
+
+    config: Config
+    prepared: PreparedData
+    results: dict[str, MethodResult]
+    profiles: dict[str, SegmentProfiles]
+    recommended: str
+    recommendation_reason: str
+    timings: dict[str, float] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segments of the recommended method for every kept row."""
+        return self.results[self.recommended].labels
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    logger.info("Stage %s: started", stage)
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+    logger.info("Stage %s: done in %.2f s", stage, timings[stage])
+
+
+def _recommend(results: dict[str, MethodResult]) -> tuple[str, str]:
+    if len(results) == 1:
+        name = next(iter(results))
+        return name, "the only method run"
+    scored = {
+        name: result.metrics.silhouette
+        for name, result in results.items()
+        if result.metrics.silhouette is not None
+    }
+    name = max(scored, key=lambda n: scored[n]) if scored else next(iter(results))
+    return name, "highest silhouette"
+
+
+def run_segmentation(
+    frame: pd.DataFrame, config: Config | None = None, *, source: dict[str, Any] | None = None
+) -> SegmentationRun:
+    """Clean, segment, compare and profile a customer table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per customer. Not modified.
+    config : Config, optional
+        The configuration (defaults when omitted).
+    source : dict, optional
+        Facts about the input to record in ``run.json`` (path, sha256 ...).
+
+    Returns
+    -------
+    SegmentationRun
+
+    Raises
+    ------
+    DataError
+        When the data cannot be cleaned or segmented as configured.
+    """
+    config = config or Config()
+    timings: dict[str, float] = {}
+    with _timed(timings, "prepare"):
+        prepared = prepare(frame, config)
+    context = SearchContext(seed=config.seed, n_jobs=config.n_jobs, clustering=config.clustering)
+    results: dict[str, MethodResult] = {}
+    for name in config.clustering.methods:
+        with _timed(timings, f"segment:{name}"):
+            results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
+    recommended, reason = _recommend(results)
+    logger.info("Recommended method: %s (%s)", recommended, reason)
+    with _timed(timings, "profile"):
+        profiles = {name: profile_segments(prepared, name, r.labels) for name, r in results.items()}
+    return SegmentationRun(
+        config=config,
+        prepared=prepared,
+        results=results,
+        profiles=profiles,
+        recommended=recommended,
+        recommendation_reason=reason,
+        timings=timings,
+        source=dict(source or {}),
+    )

@@ -1,0 +1,174 @@
+"""Infer what each column of a customer table is: id, numeric, categorical, date or unusable.
+
+The rules are deliberately simple and every decision is returned with its reason, so the
+log can say *why* a column was used or dropped and a user can override it in the config.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentkit.config import CleaningConfig, InputConfig
+
+__all__ = ["ColumnRole", "infer_roles", "looks_like_id_name"]
+
+logger = logging.getLogger(__name__)
+
+# "CustomerID", "CUST_ID", "client id", "id", "member_no" ... but not "paid" or "valid".
+_ID_NAME = re.compile(
+    r"(^|[\s_\-.])(id|no|number|key|code)$|^id([\s_\-.]|$)|(customer|cust|client|member|user|account)"
+    r"[\s_\-.]?(id|no|number|key|code)$",
+    re.IGNORECASE,
+)
+_CAMEL_ID = re.compile(r"[a-z]I[Dd]$")
+
+
+def looks_like_id_name(name: str) -> bool:
+    """Return whether a column name reads like a customer identifier.
+
+    Examples
+    --------
+    >>> [looks_like_id_name(n) for n in ["CustomerID", "CUST_ID", "id", "Paid", "Age"]]
+    [True, True, True, False, False]
+    """
+    return bool(_ID_NAME.search(name.strip()) or _CAMEL_ID.search(name.strip()))
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """The role of one column and why it was chosen.
+
+    Attributes
+    ----------
+    column : str
+        Column name.
+    role : str
+        One of ``id``, ``numeric``, ``categorical``, ``date``, ``constant``, ``text``, ``ignore``.
+        Only ``numeric``, ``categorical`` and ``date`` columns become features.
+    reason : str
+        Human-readable reason, used in logs and the report.
+    """
+
+    column: str
+    role: str
+    reason: str
+
+    @property
+    def is_feature(self) -> bool:
+        """Whether the column is used to segment."""
+        return self.role in {"numeric", "categorical", "date"}
+
+
+def _is_date_text(values: pd.Series) -> bool:
+    sample = values.dropna().astype(str).head(200)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return False
+    # Plain numbers are not dates even though the parser would accept some of them.
+    if (
+        sample.str.fullmatch(r"[\d.,\s+-]+").all()
+        and not sample.str.fullmatch(r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}").all()
+    ):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed", dayfirst=False)
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def _infer_one(
+    series: pd.Series, name: str, n_rows: int, cleaning: CleaningConfig, id_taken: bool
+) -> ColumnRole:
+    non_null = series.dropna()
+    n_unique = int(non_null.nunique())
+    if non_null.empty:
+        return ColumnRole(name, "constant", "every value is missing")
+    if n_unique == 1:
+        return ColumnRole(name, "constant", f"a single value ({non_null.iloc[0]!r})")
+    all_unique = n_unique == len(non_null) == n_rows
+    if pd.api.types.is_bool_dtype(series):
+        return ColumnRole(name, "categorical", "true/false values")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return ColumnRole(name, "date", "date/time values")
+    if pd.api.types.is_numeric_dtype(series):
+        is_integer = bool(np.all(np.mod(non_null.to_numpy(dtype=float), 1) == 0))
+        if not id_taken and is_integer and all_unique and looks_like_id_name(name):
+            return ColumnRole(name, "id", "unique integer key with an id-like name")
+        if is_integer and n_unique <= cleaning.max_integer_categories:
+            return ColumnRole(name, "categorical", f"integer codes with {n_unique} distinct values")
+        return ColumnRole(name, "numeric", "numbers")
+    # Text from here on.
+    if not id_taken and all_unique and (looks_like_id_name(name) or n_rows >= 20):
+        return ColumnRole(name, "id", "unique text key")
+    if _is_date_text(non_null):
+        return ColumnRole(name, "date", "text that parses as dates")
+    if n_unique <= cleaning.max_categories:
+        return ColumnRole(name, "categorical", f"text with {n_unique} distinct values")
+    return ColumnRole(
+        name,
+        "text",
+        f"free text or identifier: {n_unique} distinct values "
+        f"(more than cleaning.max_categories = {cleaning.max_categories})",
+    )
+
+
+def infer_roles(
+    frame: pd.DataFrame, input_config: InputConfig, cleaning: CleaningConfig
+) -> dict[str, ColumnRole]:
+    """Assign a role to every column of ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table after numeric text has been converted.
+    input_config : InputConfig
+        ``id_column``, ``features``, ``exclude`` and ``roles`` overrides.
+    cleaning : CleaningConfig
+        Cardinality thresholds.
+
+    Returns
+    -------
+    dict
+        Column name to :class:`ColumnRole`, in column order.
+    """
+    roles: dict[str, ColumnRole] = {}
+    id_column = input_config.id_column
+    for name, wanted in input_config.roles.items():
+        if wanted == "id" and id_column is None:
+            id_column = name
+    id_taken = id_column is not None
+    for name in frame.columns:
+        override: str | None = input_config.roles.get(name)
+        if name == id_column:
+            roles[name] = ColumnRole(name, "id", "chosen as the id column in the config")
+        elif override is not None:
+            role = "ignore" if override == "id" else override
+            roles[name] = ColumnRole(name, role, "set in the config")
+        elif name in input_config.exclude:
+            roles[name] = ColumnRole(name, "ignore", "excluded in the config")
+        elif input_config.features is not None and name not in input_config.features:
+            # Still detect the id so segments.csv can carry it.
+            guess = _infer_one(frame[name], name, len(frame), cleaning, id_taken)
+            role = "id" if guess.role == "id" else "ignore"
+            roles[name] = ColumnRole(
+                name, role, guess.reason if role == "id" else "not among the chosen features"
+            )
+        else:
+            roles[name] = _infer_one(frame[name], name, len(frame), cleaning, id_taken)
+        if roles[name].role == "id":
+            id_taken = True
+    if input_config.features is not None:
+        for name in input_config.features:
+            if roles[name].role in {"id", "constant", "text"}:
+                logger.warning(
+                    "Feature %r was asked for but is %s (%s); it is not used",
+                    name,
+                    roles[name].role,
+                    roles[name].reason,
+                )
+    return roles

@@ -1,0 +1,151 @@
+"""Choose among candidate segmentations by a documented rule that combines the criteria.
+
+The rule ("consensus rank"): every criterion ranks the candidates — silhouette (higher is
+better), Calinski–Harabasz (higher), Davies–Bouldin (lower) and, where the method has
+one, its own curve criterion (the knee of the inertia curve for K-Means and
+Agglomerative, the lowest BIC for Gaussian Mixture). A candidate a criterion cannot score
+ranks last for it. The chosen candidate has the best mean rank; ties go to the higher
+silhouette. Each criterion's own favourite is recorded, and when they differ the
+disagreement is stated rather than hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from kneed import KneeLocator
+
+__all__ = ["Choice", "choose_candidate", "elbow_knee"]
+
+logger = logging.getLogger(__name__)
+
+#: Criterion column to (direction, label).
+CRITERIA: dict[str, tuple[str, str]] = {
+    "silhouette": ("max", "silhouette"),
+    "calinski_harabasz": ("max", "Calinski–Harabasz"),
+    "davies_bouldin": ("min", "Davies–Bouldin"),
+    "bic": ("min", "BIC"),
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The outcome of :func:`choose_candidate`.
+
+    Attributes
+    ----------
+    index : int
+        Position of the chosen candidate in the table.
+    mean_rank : numpy.ndarray
+        Mean rank of every candidate (lower is better).
+    favourites : dict
+        Criterion label to the candidate label it favours on its own.
+    agree : bool
+        Whether every criterion favours the chosen candidate.
+    summary : str
+        One sentence for the log, the CSVs and the report.
+    """
+
+    index: int
+    mean_rank: np.ndarray
+    favourites: dict[str, str]
+    agree: bool
+    summary: str
+
+
+def elbow_knee(ks: list[int], values: list[float]) -> int | None:
+    """Find the elbow of a decreasing, convex curve such as inertia against k.
+
+    Uses kneed's Kneedle with ``curve="convex"`` and ``direction="decreasing"`` (the
+    defaults describe a concave increasing curve and return the wrong point here).
+
+    Parameters
+    ----------
+    ks : list of int
+        Candidate numbers of segments, increasing.
+    values : list of float
+        Curve value at each candidate.
+
+    Returns
+    -------
+    int or None
+        The k at the knee, or ``None`` when the curve has none (or too few points).
+
+    Examples
+    --------
+    >>> elbow_knee([2, 3, 4, 5, 6, 7], [100.0, 40.0, 15.0, 12.0, 10.5, 9.5])
+    4
+    """
+    if len(ks) < 3:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kneed warns when there is no knee
+        locator = KneeLocator(ks, values, curve="convex", direction="decreasing")
+    return None if locator.knee is None else int(locator.knee)
+
+
+def choose_candidate(
+    table: pd.DataFrame,
+    *,
+    label: str = "k",
+    elbow_column: str | None = None,
+) -> Choice:
+    """Choose a candidate by the consensus-rank rule (see the module docstring).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per candidate, with ``label`` and any of the criterion columns
+        ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``, ``bic``.
+    label : str
+        Column naming the candidate (``k``, ``eps``, ...).
+    elbow_column : str, optional
+        A decreasing curve column (``inertia``) whose knee votes by distance in ``k``.
+
+    Returns
+    -------
+    Choice
+    """
+    if table.empty:
+        raise ValueError("no candidates to choose from")
+    ranks = {}
+    favourites: dict[str, str] = {}
+    names = table[label].astype(str).tolist()
+    for column, (direction, title) in CRITERIA.items():
+        if column not in table or table[column].isna().all():
+            continue
+        values = table[column].astype(float)
+        ranks[title] = values.rank(ascending=direction == "min", na_option="bottom")
+        array = values.to_numpy()
+        best = np.nanargmax(array) if direction == "max" else np.nanargmin(array)
+        favourites[title] = names[int(best)]
+    if elbow_column is not None and elbow_column in table:
+        ks = table[label].astype(int).tolist()
+        knee = elbow_knee(ks, table[elbow_column].astype(float).tolist())
+        if knee is not None:
+            ranks["elbow"] = (table[label].astype(int) - knee).abs().rank()
+            favourites["elbow"] = str(knee)
+    if not ranks:
+        raise ValueError("no criterion could score any candidate")
+    rank_frame = pd.DataFrame(ranks)
+    mean_rank = rank_frame.mean(axis=1).to_numpy()
+    silhouette = (
+        table["silhouette"].astype(float).fillna(-np.inf).to_numpy()
+        if "silhouette" in table
+        else np.zeros(len(table))
+    )
+    # Lowest mean rank, then highest silhouette, then the earlier (simpler) candidate.
+    order = np.lexsort((np.arange(len(table)), -silhouette, mean_rank))
+    index = int(order[0])
+    chosen = names[index]
+    agree = all(value == chosen for value in favourites.values())
+    votes = ", ".join(f"{title} {value}" for title, value in favourites.items())
+    if agree:
+        summary = f"{label} = {chosen}: every criterion agrees ({votes})"
+    else:
+        summary = f"{label} = {chosen} by consensus rank; criteria disagree ({votes})"
+    return Choice(index, mean_rank, favourites, agree, summary)
