@@ -19,6 +19,7 @@ __all__ = [
     "convert_numeric_text",
     "dates_to_days",
     "normalise_categories",
+    "parse_dates",
     "parse_number",
 ]
 
@@ -194,6 +195,53 @@ def normalise_categories(
     return out, steps
 
 
+#: Explicit formats tried in order; on a tie the earlier wins (ISO, then day-first).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m-%d-%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y%m%d",
+)
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Parse text dates with the one explicit format that reads the most values.
+
+    Ambiguous values such as ``01-02-2024`` are read consistently with the rest of the
+    column (``31-01-2024`` elsewhere means day-first). When no listed format fits,
+    pandas' per-value inference is used.
+
+    Examples
+    --------
+    >>> parse_dates(pd.Series(["31-01-2024", "01-02-2024"])).dt.strftime("%Y-%m-%d").tolist()
+    ['2024-01-31', '2024-02-01']
+    """
+    text = series.astype("string").str.strip()
+    present = int(text.notna().sum())
+    best, best_count = None, -1
+    for candidate in DATE_FORMATS:
+        parsed = pd.to_datetime(text, errors="coerce", format=candidate)
+        count = int(parsed.notna().sum())
+        if count > best_count:
+            best, best_count = parsed, count
+        if count == present:
+            break
+    if best is not None and present and best_count >= 0.95 * present:
+        return best
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+
+
 def dates_to_days(
     frame: pd.DataFrame, columns: list[str]
 ) -> tuple[pd.DataFrame, list[CleaningStep]]:
@@ -215,17 +263,8 @@ def dates_to_days(
     steps: list[CleaningStep] = []
     for name in columns:
         series = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            parsed = series
-        else:
-            text = series.astype("string")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-                # dd-mm-yyyy is common in customer exports; prefer it when it parses more.
-                dayfirst = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=True)
-            if dayfirst.notna().sum() > parsed.notna().sum():
-                parsed = dayfirst
+        is_date = pd.api.types.is_datetime64_any_dtype(series)
+        parsed = series if is_date else parse_dates(series)
         latest = parsed.max()
         out[name] = (latest - parsed).dt.total_seconds() / 86_400.0
         unparsed = int(parsed.isna().sum() - series.isna().sum())

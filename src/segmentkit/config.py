@@ -18,14 +18,18 @@ from segmentkit.errors import ConfigError
 
 __all__ = [
     "METHOD_NAMES",
+    "AgglomerativeConfig",
     "CleaningConfig",
     "ClusteringConfig",
     "Config",
+    "DBSCANConfig",
+    "GMMConfig",
     "InputConfig",
     "KMeansConfig",
     "LogTransformConfig",
     "MissingConfig",
     "OutlierConfig",
+    "StabilityConfig",
     "config_schema",
     "load_config",
     "parse_config",
@@ -34,7 +38,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Clustering methods the registry knows, in the order they run and are reported.
-METHOD_NAMES: tuple[str, ...] = ("kmeans",)
+METHOD_NAMES: tuple[str, ...] = ("kmeans", "agglomerative", "gmm", "dbscan")
 
 Role = Literal["id", "numeric", "categorical", "date", "ignore"]
 MissingStrategy = Literal["median", "mean", "most_frequent", "constant", "drop"]
@@ -171,6 +175,66 @@ class KMeansConfig(_Section):
     max_iter: int = Field(300, ge=10)
 
 
+class AgglomerativeConfig(_Section):
+    """Agglomerative (hierarchical) clustering settings."""
+
+    linkage: Literal["ward", "complete", "average", "single"] = Field(
+        "ward", description="Linkage criterion of the tree."
+    )
+    max_rows: int = Field(
+        20_000,
+        ge=100,
+        description="Above this many rows the tree is built on a seeded sample (memory is O(n²)).",
+    )
+
+
+class GMMConfig(_Section):
+    """Gaussian Mixture settings."""
+
+    covariance_types: list[Literal["full", "tied", "diag", "spherical"]] = Field(
+        default_factory=lambda: ["full", "tied", "diag", "spherical"],  # type: ignore[arg-type]
+        min_length=1,
+        description="Covariance types tried for every number of components.",
+    )
+    n_init: int = Field(3, ge=1, description="EM initialisations per candidate.")
+    reg_covar: float = Field(1e-6, gt=0, description="Added to the covariance diagonals.")
+    max_iter: int = Field(200, ge=10)
+
+
+class DBSCANConfig(_Section):
+    """DBSCAN settings."""
+
+    min_samples: int | None = Field(
+        None, ge=2, description="Neighbourhood size of a core point (default 2 × features, >= 4)."
+    )
+    eps: float | None = Field(
+        None,
+        gt=0,
+        description="Fix the neighbourhood radius (default: knee of the k-distance curve).",
+    )
+    max_noise_share: float = Field(
+        0.5, gt=0, le=1, description="A result with more noise than this is degenerate."
+    )
+    max_rows: int = Field(
+        50_000,
+        ge=100,
+        description="Above this many rows DBSCAN is fitted on a seeded sample; the rest join "
+        "their nearest core point.",
+    )
+
+
+class StabilityConfig(_Section):
+    """Bootstrap stability of every chosen segmentation."""
+
+    n_resamples: int = Field(10, ge=0, description="Bootstrap resamples (0 turns it off).")
+    max_rows: int = Field(
+        5_000, ge=100, description="Resamples are drawn from a seeded subset of this size."
+    )
+    jaccard_threshold: float = Field(
+        0.6, gt=0, le=1, description="Segments with a lower mean Jaccard are flagged unstable."
+    )
+
+
 class ClusteringConfig(_Section):
     """Which methods run and how the number of segments is chosen."""
 
@@ -188,6 +252,10 @@ class ClusteringConfig(_Section):
         description="Silhouette is computed on a seeded stratified sample of this size above it.",
     )
     kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
+    agglomerative: AgglomerativeConfig = Field(default_factory=AgglomerativeConfig)
+    gmm: GMMConfig = Field(default_factory=GMMConfig)
+    dbscan: DBSCANConfig = Field(default_factory=DBSCANConfig)
+    stability: StabilityConfig = Field(default_factory=StabilityConfig)
 
     @field_validator("methods")
     @classmethod

@@ -16,6 +16,7 @@ import pandas as pd
 from segmentkit import __version__
 from segmentkit.io import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
+from segmentkit.stability import describe as describe_stability
 
 __all__ = [
     "k_selection_table",
@@ -46,6 +47,10 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     table["segment_name"] = [names[int(s)] for s in recommended.labels]
     for method, result in run.results.items():
         table[f"segment_{method}"] = result.labels
+    if "gmm" in run.results:
+        # Membership probability of the assigned component.
+        estimator = run.results["gmm"].assigner.estimator
+        table["confidence_gmm"] = estimator.predict_proba(prepared.X).max(axis=1)
     table["is_outlier"] = prepared.is_outlier
     return table
 
@@ -60,27 +65,44 @@ def k_selection_table(run: SegmentationRun) -> pd.DataFrame:
 
 
 def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
-    """One row per method: chosen parameters, criteria and the recommendation."""
+    """One row per method: chosen parameters, criteria, stability and the recommendation.
+
+    A criterion that cannot be computed is empty, with the reason in ``metrics_note``.
+    """
+    param_names: list[str] = []
+    for result in run.results.values():
+        param_names += [p for p in result.params if p not in param_names]
     rows = []
     for method, result in run.results.items():
         metrics = result.metrics
+        stability = result.stability
         rows.append(
             {
                 "method": method,
-                **{f"param_{k}": v for k, v in result.params.items()},
+                **{f"param_{p}": result.params.get(p) for p in param_names},
                 "n_segments": result.n_segments,
                 "noise_share": metrics.noise_share,
                 "silhouette": metrics.silhouette,
                 "silhouette_sample": metrics.silhouette_sample,
                 "calinski_harabasz": metrics.calinski_harabasz,
                 "davies_bouldin": metrics.davies_bouldin,
+                "stability": stability.mean_ari if stability else None,
+                "unstable_segments": " ".join(str(s) for s in stability.unstable_segments)
+                if stability
+                else "",
                 "metrics_note": metrics.reason or "",
                 "criteria_agree": result.criteria_agree,
                 "selection": result.choice_summary,
                 "recommended": method == run.recommended,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # Integer parameters stay integers even where another method leaves them empty.
+    for name in param_names:
+        values = [r.params[name] for r in run.results.values() if name in r.params]
+        if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+            table[f"param_{name}"] = table[f"param_{name}"].astype("Int64")
+    return table
 
 
 def run_summary(run: SegmentationRun) -> dict[str, Any]:
@@ -114,6 +136,16 @@ def run_summary(run: SegmentationRun) -> dict[str, Any]:
                     for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
                 },
                 "notes": list(result.notes),
+                "metrics": {
+                    "silhouette": result.metrics.silhouette,
+                    "silhouette_sample": result.metrics.silhouette_sample,
+                    "calinski_harabasz": result.metrics.calinski_harabasz,
+                    "davies_bouldin": result.metrics.davies_bouldin,
+                    "noise_share": result.metrics.noise_share,
+                    "note": result.metrics.reason,
+                },
+                "stability": describe_stability(result.stability),
+                "curves": result.curves,
             }
             for method, result in run.results.items()
         },

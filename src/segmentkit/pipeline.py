@@ -19,6 +19,7 @@ from segmentkit.config import Config
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
+from segmentkit.recommend import recommend_method
 
 __all__ = ["SegmentationRun", "library_versions", "run_segmentation"]
 
@@ -87,16 +88,8 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _recommend(results: dict[str, MethodResult]) -> tuple[str, str]:
-    if len(results) == 1:
-        name = next(iter(results))
-        return name, "the only method run"
-    scored = {
-        name: result.metrics.silhouette
-        for name, result in results.items()
-        if result.metrics.silhouette is not None
-    }
-    name = max(scored, key=lambda n: scored[n]) if scored else next(iter(results))
-    return name, "highest silhouette"
+    """Choose the method whose segments become ``segment`` (see :func:`recommend_method`)."""
+    return recommend_method(results)
 
 
 def run_segmentation(

@@ -214,8 +214,10 @@ def iqr_outliers(
     distance = np.fmax(below, above)
     distance = np.where(np.isnan(distance), -np.inf, distance).max(axis=1)
     used = factor
-    if np.mean(distance > factor) > max_share:
-        used = float(np.quantile(distance, 1 - max_share))
+    allowed = int(np.floor(max_share * n_rows))
+    if np.count_nonzero(distance > factor) > allowed:
+        # The (allowed + 1)-th largest distance: strictly beyond it lie at most `allowed` rows.
+        used = float(np.sort(distance)[::-1][allowed])
     mask = distance > used
     bounds = {c: (float(q1[c] - used * iqr[c]), float(q3[c] + used * iqr[c])) for c in usable}
     return mask, bounds, used
@@ -270,21 +272,30 @@ def _build_transformer(
 
 
 def _feature_origin(transformer: ColumnTransformer) -> dict[str, str]:
-    origin: dict[str, str] = {}
+    """Map every output feature name to the original column it came from, by position."""
+    origins: list[str] = []
     for _label, pipeline, columns in transformer.transformers_:
         if pipeline == "drop" or not len(columns):
             continue
         encoder = pipeline.named_steps.get("onehot")
         if encoder is None:
-            origin.update({c: c for c in columns})
-            continue
-        names = list(encoder.get_feature_names_out(columns))
-        position = 0
-        for column, categories in zip(columns, encoder.categories_, strict=True):
-            for name in names[position : position + len(categories)]:
-                origin[name] = column
-            position += len(categories)
-    return origin
+            origins += list(columns)
+        else:
+            for column, categories in zip(columns, encoder.categories_, strict=True):
+                origins += [column] * len(categories)
+    names = [str(n) for n in transformer.get_feature_names_out()]
+    return dict(zip(names, origins, strict=True))
+
+
+def _fit_transformer(transformer: ColumnTransformer, data: pd.DataFrame) -> ColumnTransformer:
+    transformer.fit(data)
+    try:
+        transformer.get_feature_names_out()
+    except ValueError:
+        # A one-hot name such as "region_north" clashes with a real column: prefix them all.
+        transformer.set_params(verbose_feature_names_out=True)
+        transformer.fit(data)
+    return transformer
 
 
 def _drop_rows(
@@ -485,7 +496,7 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         fit_mask = np.ones(len(data), dtype=bool)
 
     transformer = _build_transformer(numeric, categorical, log_columns, config)
-    transformer.fit(data.loc[fit_mask, features])
+    transformer = _fit_transformer(transformer, data.loc[fit_mask, features])
     X = np.asarray(transformer.transform(data[features]), dtype=np.float64)
     model_names = [str(n) for n in transformer.get_feature_names_out()]
 

@@ -126,7 +126,12 @@ def profile_segments(prepared: PreparedData, method: str, labels: np.ndarray) ->
     """
     cleaned = prepared.cleaned
     numeric = prepared.numeric_features
-    model_index = {name: i for i, name in enumerate(prepared.model_feature_names)}
+    # Numeric columns map one-to-one to a model feature (possibly prefixed).
+    model_index = {
+        prepared.feature_origin[name]: i
+        for i, name in enumerate(prepared.model_feature_names)
+        if prepared.feature_origin[name] in numeric
+    }
     z_columns = [c for c in numeric if c in model_index]
     z_all = prepared.X[:, [model_index[c] for c in z_columns]]
     segments = sorted(int(s) for s in np.unique(labels))

@@ -91,19 +91,24 @@ def _infer_one(
     if n_unique == 1:
         return ColumnRole(name, "constant", f"a single value ({non_null.iloc[0]!r})")
     all_unique = n_unique == len(non_null) == n_rows
+    # An id column may carry a few duplicates or gaps: the cleaning policy handles those.
+    mostly_unique = n_unique >= 0.95 * n_rows and n_rows >= 2
     if pd.api.types.is_bool_dtype(series):
         return ColumnRole(name, "categorical", "true/false values")
     if pd.api.types.is_datetime64_any_dtype(series):
         return ColumnRole(name, "date", "date/time values")
     if pd.api.types.is_numeric_dtype(series):
-        is_integer = bool(np.all(np.mod(non_null.to_numpy(dtype=float), 1) == 0))
-        if not id_taken and is_integer and all_unique and looks_like_id_name(name):
+        values = non_null.to_numpy(dtype=float)
+        is_integer = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
+        if not id_taken and is_integer and mostly_unique and looks_like_id_name(name):
             return ColumnRole(name, "id", "unique integer key with an id-like name")
         if is_integer and n_unique <= cleaning.max_integer_categories:
             return ColumnRole(name, "categorical", f"integer codes with {n_unique} distinct values")
         return ColumnRole(name, "numeric", "numbers")
     # Text from here on.
-    if not id_taken and all_unique and (looks_like_id_name(name) or n_rows >= 20):
+    if not id_taken and (
+        (mostly_unique and looks_like_id_name(name)) or (all_unique and n_rows >= 20)
+    ):
         return ColumnRole(name, "id", "unique text key")
     if _is_date_text(non_null):
         return ColumnRole(name, "date", "text that parses as dates")

@@ -93,6 +93,7 @@ def choose_candidate(
     *,
     label: str = "k",
     elbow_column: str | None = None,
+    votes: tuple[str, ...] | None = None,
 ) -> Choice:
     """Choose a candidate by the consensus-rank rule (see the module docstring).
 
@@ -104,7 +105,11 @@ def choose_candidate(
     label : str
         Column naming the candidate (``k``, ``eps``, ...).
     elbow_column : str, optional
-        A decreasing curve column (``inertia``) whose knee votes by distance in ``k``.
+        A decreasing curve column (``inertia``) whose knee votes by distance in ``k``
+        (the candidates must then have an integer ``k`` column).
+    votes : tuple of str, optional
+        Criterion columns that vote (default: every criterion present, and the elbow).
+        The others still name their favourite, so disagreement is reported.
 
     Returns
     -------
@@ -119,15 +124,17 @@ def choose_candidate(
         if column not in table or table[column].isna().all():
             continue
         values = table[column].astype(float)
-        ranks[title] = values.rank(ascending=direction == "min", na_option="bottom")
+        if votes is None or column in votes:
+            ranks[title] = values.rank(ascending=direction == "min", na_option="bottom")
         array = values.to_numpy()
         best = np.nanargmax(array) if direction == "max" else np.nanargmin(array)
         favourites[title] = names[int(best)]
     if elbow_column is not None and elbow_column in table:
-        ks = table[label].astype(int).tolist()
+        ks = table["k"].astype(int).tolist()
         knee = elbow_knee(ks, table[elbow_column].astype(float).tolist())
         if knee is not None:
-            ranks["elbow"] = (table[label].astype(int) - knee).abs().rank()
+            if votes is None or "elbow" in votes:
+                ranks["elbow"] = (table["k"].astype(int) - knee).abs().rank()
             favourites["elbow"] = str(knee)
     if not ranks:
         raise ValueError("no criterion could score any candidate")
@@ -143,9 +150,10 @@ def choose_candidate(
     index = int(order[0])
     chosen = names[index]
     agree = all(value == chosen for value in favourites.values())
-    votes = ", ".join(f"{title} {value}" for title, value in favourites.items())
+    listing = ", ".join(f"{title} {value}" for title, value in favourites.items())
+    rule = "consensus rank" if len(ranks) > 1 else f"best {next(iter(ranks))}"
     if agree:
-        summary = f"{label} = {chosen}: every criterion agrees ({votes})"
+        summary = f"{label} = {chosen}: every criterion agrees ({listing})"
     else:
-        summary = f"{label} = {chosen} by consensus rank; criteria disagree ({votes})"
+        summary = f"{label} = {chosen} by {rule}; criteria disagree ({listing})"
     return Choice(index, mean_rank, favourites, agree, summary)

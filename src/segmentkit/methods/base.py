@@ -1,4 +1,4 @@
-"""The registry of clustering methods: one entry per method, each a search plus a fit.
+"""Shared pieces of the method registry: contexts, results, candidate rules.
 
 A method entry knows how to try its candidate parameters on the rows that shape the
 segments, choose one with :func:`segmentkit.selection.choose_candidate`, and return a
@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
@@ -23,7 +22,6 @@ from segmentkit.evaluation import ClusterMetrics, cluster_metrics
 from segmentkit.selection import choose_candidate
 
 __all__ = [
-    "METHODS",
     "MethodResult",
     "MethodSpec",
     "Search",
@@ -32,7 +30,7 @@ __all__ = [
     "candidate_ks",
     "choose",
     "criteria_row",
-    "run_method",
+    "n_distinct",
     "size_order",
 ]
 
@@ -128,6 +126,10 @@ class MethodResult:
         Places any prepared row in a segment.
     notes : tuple of str
         Anything the user should know (degenerate candidates, fixed parameters ...).
+    curves : dict
+        Diagnostic curves (k-distance, dendrogram linkage) for plots and ``run.json``.
+    stability : Stability or None
+        Bootstrap stability of the chosen segmentation.
     """
 
     method: str
@@ -139,6 +141,8 @@ class MethodResult:
     metrics: ClusterMetrics
     assigner: SegmentAssigner
     notes: tuple[str, ...] = field(default_factory=tuple)
+    curves: dict[str, Any] = field(default_factory=dict)
+    stability: Any = None
 
     @property
     def n_segments(self) -> int:
@@ -162,6 +166,8 @@ class Search:
         Whether every criterion favoured the chosen candidate.
     notes : tuple of str
         Anything the user should know.
+    curves : dict
+        Diagnostic curves worth plotting (e.g. the sorted k-distance curve), as lists.
     """
 
     criteria: pd.DataFrame
@@ -169,6 +175,7 @@ class Search:
     summary: str
     agree: bool
     notes: tuple[str, ...] = ()
+    curves: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,7 +231,8 @@ def candidate_ks(n_rows: int, n_distinct: int, clustering: ClusteringConfig) -> 
     return list(range(clustering.k_min, upper + 1))
 
 
-def _n_distinct(X: np.ndarray) -> int:
+def n_distinct(X: np.ndarray) -> int:
+    """Return the number of distinct rows of ``X`` (k cannot exceed it)."""
     return len(np.unique(X, axis=0))
 
 
@@ -241,89 +249,46 @@ def criteria_row(X: np.ndarray, labels: np.ndarray, context: SearchContext) -> d
     }
 
 
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
 def choose(
-    table: pd.DataFrame, label: str, *, elbow_column: str | None = None, notes: tuple[str, ...] = ()
+    table: pd.DataFrame,
+    label: str,
+    *,
+    params: list[str] | None = None,
+    elbow_column: str | None = None,
+    votes: tuple[str, ...] | None = None,
+    notes: tuple[str, ...] = (),
+    curves: dict[str, Any] | None = None,
 ) -> Search:
-    """Apply the consensus-rank rule to a candidate table (a single row was fixed by the user)."""
-    if len(table) == 1:
-        index, summary, agree = 0, f"{label} = {table[label].iloc[0]} was fixed by the user", True
-    else:
-        choice = choose_candidate(table, label=label, elbow_column=elbow_column)
-        index, summary, agree = choice.index, choice.summary, choice.agree
-    value = table[label].iloc[index]
-    params = {label: value.item() if hasattr(value, "item") else value}
-    return Search(
-        table.assign(chosen=np.arange(len(table)) == index), params, summary, agree, notes
-    )
-
-
-def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
-    """Fit K-Means for every candidate k and choose one (elbow + consensus rank)."""
-    ks = candidate_ks(len(X), _n_distinct(X), context.clustering)
-    rows = []
-    for k in ks:
-        raw, estimator = fit_kmeans(X, {"k": k}, context)
-        rows.append({"k": k, "inertia": float(estimator.inertia_), **criteria_row(X, raw, context)})
-        logger.debug("kmeans k=%d inertia=%.4g", k, estimator.inertia_)
-    return choose(pd.DataFrame(rows), "k", elbow_column="inertia")
-
-
-def fit_kmeans(
-    X: np.ndarray, params: dict[str, Any], context: SearchContext
-) -> tuple[np.ndarray, KMeans]:
-    """Fit K-Means with ``n_init`` k-means++ starts (at least 10) and the run's seed."""
-    settings = context.clustering.kmeans
-    estimator = KMeans(
-        n_clusters=int(params["k"]),
-        n_init=settings.n_init,
-        max_iter=settings.max_iter,
-        random_state=context.seed,
-    ).fit(X)
-    return np.asarray(estimator.labels_, dtype=int), estimator
-
-
-def run_method(
-    spec: MethodSpec, X_search: np.ndarray, X_all: np.ndarray, context: SearchContext
-) -> MethodResult:
-    """Search a method's parameters on ``X_search``, then fit the chosen ones on ``X_all``.
+    """Apply the consensus-rank rule to a candidate table (a single row was fixed by the user).
 
     Parameters
     ----------
-    spec : MethodSpec
-        The registry entry.
-    X_search : numpy.ndarray
-        Rows that decide the parameters (flagged outliers left out).
-    X_all : numpy.ndarray
-        Every row to segment.
-    context : SearchContext
-        Seed and settings.
-
-    Returns
-    -------
-    MethodResult
+    table : pandas.DataFrame
+        One row per candidate.
+    label : str
+        Column naming a candidate in messages.
+    params : list of str, optional
+        Columns that make up the chosen parameters (default ``[label]``).
+    elbow_column, votes
+        Passed to :func:`~segmentkit.selection.choose_candidate`.
+    notes, curves
+        Copied into the :class:`Search`.
     """
-    search = spec.search(X_search, context)
-    logger.info("%s: %s", spec.name, search.summary)
-    raw, estimator = spec.fit(X_all, search.params, context)
-    mapping = size_order(raw)
-    labels = np.where(raw >= 0, mapping[np.maximum(raw, 0)], -1)
-    metrics = cluster_metrics(
-        X_all, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
+    if len(table) == 1:
+        index, summary, agree = 0, f"{label} = {table[label].iloc[0]} was fixed by the user", True
+    else:
+        choice = choose_candidate(table, label=label, elbow_column=elbow_column, votes=votes)
+        index, summary, agree = choice.index, choice.summary, choice.agree
+    chosen = {name: _plain(table[name].iloc[index]) for name in params or [label]}
+    return Search(
+        table.assign(chosen=np.arange(len(table)) == index),
+        chosen,
+        summary,
+        agree,
+        notes,
+        dict(curves or {}),
     )
-    return MethodResult(
-        method=spec.name,
-        labels=labels,
-        params=search.params,
-        criteria=search.criteria,
-        choice_summary=search.summary,
-        criteria_agree=search.agree,
-        metrics=metrics,
-        assigner=SegmentAssigner(estimator, mapping),
-        notes=search.notes,
-    )
-
-
-#: Every method segmentkit can run, in reporting order.
-METHODS: dict[str, MethodSpec] = {
-    "kmeans": MethodSpec("kmeans", "K-Means", search_kmeans, fit_kmeans),
-}

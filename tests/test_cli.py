@@ -1,0 +1,415 @@
+"""Tests for segmentkit.cli: exit codes, clean one-line errors, help and version."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pandas as pd
+import pytest
+
+from segmentkit import __version__
+from segmentkit.cli import cli as cli_group
+from segmentkit.cli import main
+from segmentkit.datasets import make_customers, sample_data_path
+from segmentkit.errors import DataError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture(autouse=True)
+def _restore_segmentkit_logger() -> Iterator[None]:
+    """The CLI attaches handlers to the ``segmentkit`` logger; undo that after each test."""
+    logger = logging.getLogger("segmentkit")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """Run the CLI in-process; return ``(exit code, stdout, stderr)``."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_subprocess(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "segmentkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def assert_clean_failure(code: int, err: str, *, exit_code: int, n_problems: int = 0) -> None:
+    """Exit code as documented, ``n_problems`` lines then one summary line, no traceback."""
+    assert code == exit_code, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines, "nothing on stderr"
+    assert lines[-1].startswith("error: "), lines[-1]
+    assert len(error_lines(err)) == n_problems + 1, err
+
+
+def assert_only(folder: Path, names: set[str]) -> None:
+    """``folder`` holds exactly ``names``: no output folder, no temporary leftovers."""
+    assert {p.name for p in folder.iterdir()} == names
+
+
+# Ten rows are too few for some methods (DBSCAN needs more than min_samples rows), so
+# the runs on them that must succeed use K-Means only.
+KMEANS_K2 = ("--methods", "kmeans", "--k", "2")
+
+
+@pytest.fixture
+def ten_rows(tmp_path: Path) -> Path:
+    path = tmp_path / "ten.csv"
+    make_customers(10, seed=2).frame.to_csv(path, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------- version and help
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"segmentkit, version {__version__}"
+
+
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*prefix, name))
+
+
+COMMANDS = list(_command_paths(cli_group))
+
+
+def test_expected_commands_exist() -> None:
+    assert {("run",), ("config",), ("config", "init"), ("config", "schema")} <= set(COMMANDS)
+    assert ("config", "validate") in COMMANDS
+
+
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda p: " ".join(p) or "segmentkit")
+def test_every_command_has_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, *path, "--help")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Usage: segmentkit {' '.join(path)}".rstrip() + " ")
+    # A one-line description follows the usage line.
+    description = out.split("\n\n", 2)[1].strip()
+    assert len(description) > 10, out
+
+
+def _readme_commands() -> set[tuple[str, ...]]:
+    """Commands used on ``segmentkit ...`` lines of the README's code blocks."""
+    text = README.read_text(encoding="utf-8")
+    found: set[tuple[str, ...]] = set()
+    for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", text, re.DOTALL):
+        for line in block.splitlines():
+            words = line.removeprefix("$ ").split()
+            if words[:3] == ["python", "-m", "segmentkit"]:
+                words = ["segmentkit", *words[3:]]
+            if len(words) < 2 or words[0] != "segmentkit" or words[1].startswith("-"):
+                continue
+            name = words[1]
+            command = cli_group.commands.get(name)
+            if isinstance(command, click.Group) and len(words) > 2:
+                found.add((name, words[2]))
+            else:
+                found.add((name,))
+    return found
+
+
+def test_readme_commands_exist_and_every_command_is_documented() -> None:
+    if not README.exists():
+        pytest.skip("README.md not present")
+    documented = _readme_commands()
+    assert documented, "no `segmentkit ...` command lines found in README code blocks"
+    assert documented - set(COMMANDS) == set(), "README uses commands the CLI lacks"
+    leaves = {p for p in COMMANDS if not isinstance(_resolve(p), click.Group)}
+    assert leaves - documented == set(), "commands missing from the README"
+
+
+def _resolve(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli_group
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+def test_unknown_option_is_a_usage_error(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "run", ten_rows, "--nope", "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=2)
+    assert "--nope" in err
+    assert "(see `segmentkit run --help`)" in err
+    assert out == ""
+    assert_only(tmp_path, {"ten.csv"})
+
+
+def test_non_integer_k_is_a_usage_error(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(capsys, "run", ten_rows, "--k", "five", "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=2)
+    assert "'five' is not a valid integer" in err
+    assert_only(tmp_path, {"ten.csv"})
+
+
+@pytest.mark.parametrize(
+    ("flags", "field"),
+    [
+        (["--k", "1"], "clustering.k"),
+        (["--seed", "-1"], "seed"),
+        (["--methods", "kmeans,no_such_method"], "clustering.methods"),
+    ],
+)
+def test_invalid_flag_values_are_config_errors(
+    tmp_path: Path,
+    ten_rows: Path,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    field: str,
+) -> None:
+    code, _, err = cli(capsys, "run", ten_rows, *flags, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=2, n_problems=1)
+    assert error_lines(err)[0].startswith(f"error: {field}: ")
+    assert error_lines(err)[-1] == "error: command line: 1 invalid setting(s)"
+    assert_only(tmp_path, {"ten.csv"})
+
+
+# --------------------------------------------------------------------------- data errors
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.csv"
+    code, out, err = cli(capsys, "run", missing, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    assert err.strip().splitlines()[-1] == (
+        f"error: file not found: {missing} (check the path and the working folder)"
+    )
+    assert out == ""
+    assert_only(tmp_path, set())
+
+
+def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    assert f"error: {path} is empty" in err
+    assert_only(tmp_path, {"empty.csv"})
+
+
+def test_header_only_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("customer_id,age,income\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    assert "no data rows" in error_lines(err)[-1]
+    assert_only(tmp_path, {"header.csv"})
+
+
+def test_undecodable_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "accents.csv"
+    path.write_text("name,age,income\nJosé,31,40\nAna,45,52\nBob,29,33\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", path, "--encoding", "ascii", "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    last = error_lines(err)[-1]
+    assert f"{path} is not valid ascii at byte 19" in last  # where "é" starts
+    assert "--encoding" in last
+    assert_only(tmp_path, {"accents.csv"})
+
+
+def test_unknown_encoding_name_is_a_config_error(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(capsys, "run", ten_rows, "--encoding", "klingon", "--out", tmp_path / "o")
+    assert_clean_failure(code, err, exit_code=2)
+    assert "'klingon'" in error_lines(err)[-1]
+    assert_only(tmp_path, {"ten.csv"})
+
+
+def test_no_usable_numeric_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "text.csv"
+    rows = [f"{name},{city}" for name, city in zip("ABCDEFGHIJKL", "xyz" * 4, strict=True)]
+    path.write_text("name,city\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    assert error_lines(err)[-1].startswith("error: no usable ")
+    assert_only(tmp_path, {"text.csv"})
+
+
+def test_more_segments_than_rows(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "run", ten_rows, "--k", "50", "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=1)
+    assert error_lines(err)[-1].startswith("error: asked for 50 segments but only ")
+    assert out == ""
+    assert_only(tmp_path, {"ten.csv"})
+
+
+def test_unknown_feature_column(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(
+        capsys, "run", ten_rows, "--features", "age,shoe_size", "--out", tmp_path / "o"
+    )
+    assert code in (1, 2)
+    assert "Traceback" not in err
+    assert "'shoe_size'" in error_lines(err)[-1]
+    assert_only(tmp_path, {"ten.csv"})
+
+
+def test_invalid_config_wins_before_data_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"bogus": 1, "clustering": {"k_max": 1}}), encoding="utf-8")
+    missing = tmp_path / "nope.csv"
+    code, out, err = cli(capsys, "run", missing, "--config", config, "--out", tmp_path / "out")
+    assert_clean_failure(code, err, exit_code=2, n_problems=2)
+    lines = err.splitlines()
+    assert sorted(lines[:-1]) == [
+        "error: bogus: unknown key (check the spelling; see `segmentkit config schema`)",
+        "error: clustering.k_max: Input should be greater than or equal to 2",
+    ]
+    assert lines[-1] == f"error: {config}: 2 invalid setting(s)"
+    assert "not found" not in err  # the data file was never looked at
+    assert out == ""
+    assert_only(tmp_path, {"bad.json"})
+
+
+def test_out_is_an_existing_file(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "results"
+    target.write_text("precious\n", encoding="utf-8")
+    code, _, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", target)
+    assert_clean_failure(code, err, exit_code=1)
+    assert (
+        error_lines(err)[-1] == f"error: --out {target} is an existing file; choose a folder path"
+    )
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    assert_only(tmp_path, {"ten.csv", "results"})
+
+
+def test_failed_run_leaves_previous_output_intact(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "out"
+    code, _, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", out_dir)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+    assert "segments.csv" in before
+
+    code, _, err = cli(capsys, "run", ten_rows, "--k", "50", "--out", out_dir)
+    assert_clean_failure(code, err, exit_code=1)
+    assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+    assert_only(tmp_path, {"ten.csv", "out"})
+
+
+def test_debug_shows_the_traceback(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(DataError, match="asked for 50 segments"):
+        main(["run", str(ten_rows), "--k", "50", "--debug", "--out", str(tmp_path / "out")])
+    assert_only(tmp_path, {"ten.csv"})
+
+
+# --------------------------------------------------------------------------- real processes
+
+
+def test_subprocess_data_error_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+    result = run_subprocess("run", path, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert result.stdout == ""
+    assert_only(tmp_path, {"header.csv"})
+
+
+def test_subprocess_config_error_exit_code(tmp_path: Path) -> None:
+    result = run_subprocess("run", tmp_path / "x.csv", "--k", "0", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: clustering.k: Input should be greater than or equal to 2",
+        "error: command line: 1 invalid setting(s)",
+    ]
+    assert_only(tmp_path, set())  # not even the default ./segmentation-output
+
+
+def test_subprocess_debug_prints_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+    result = run_subprocess("run", path, "--debug", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "segmentkit.errors.DataError" in result.stderr
+
+
+# --------------------------------------------------------------------------- successful runs
+
+
+def test_bundled_sample_data_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "out"
+    code, out, err = cli(capsys, "run", sample_data_path(), "--out", out_dir)
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == f"Output folder: {out_dir.resolve()}"
+    segments = pd.read_csv(out_dir / "segments.csv")
+    assert len(segments) == 440
+    assert segments["segment"].notna().all()
+    assert_only(tmp_path, {"out"})
+
+
+def test_demo_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "demo" not in cli_group.commands:
+        pytest.skip("no demo command")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "demo", "-q", "--out", tmp_path / "demo")
+    assert code == 0, err
+    assert (tmp_path / "demo" / "segments.csv").is_file()
+    assert f"Output folder: {(tmp_path / 'demo').resolve()}" in out
+    assert_only(tmp_path, {"demo"})
+
+
+def test_quiet_run_prints_only_the_summary(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "-q", "--out", tmp_path / "out")
+    assert code == 0
+    assert "INFO" not in err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("2 segments by ")
+    assert lines[-1] == f"Output folder: {(tmp_path / 'out').resolve()}"
+    run_log = (tmp_path / "out" / "run.log").read_text(encoding="utf-8")
+    assert "Stage prepare" in run_log  # the file log keeps everything even when quiet

@@ -1,0 +1,197 @@
+"""The four methods recover planted segments, choose honestly, and report what they did."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from conftest import shared_dataset
+from segmentkit.config import Config
+from segmentkit.datasets import make_customers
+from segmentkit.evaluation import cluster_metrics
+from segmentkit.methods import METHODS, SearchContext, run_method
+from segmentkit.methods.dbscan import CorePointAssigner, k_distances, search_dbscan
+from segmentkit.pipeline import run_segmentation
+from segmentkit.recommend import recommend_method
+
+
+def _context(**overrides: object) -> SearchContext:
+    config = Config().with_overrides({"clustering.stability.n_resamples": 3, **overrides})
+    return SearchContext(seed=0, n_jobs=None, clustering=config.clustering)
+
+
+def _blobs(k: int, seed: int, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_blobs(
+        n_samples=n,
+        centers=k,
+        n_features=3,
+        cluster_std=0.6,
+        center_box=(-12, 12),
+        random_state=seed,
+    )
+    return X, y
+
+
+def _well_separated(X: np.ndarray, y: np.ndarray) -> bool:
+    # Skip draws where two centres landed on top of each other: no method can split them.
+    centres = np.array([X[y == c].mean(axis=0) for c in np.unique(y)])
+    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    return bool(gaps[np.triu_indices(len(centres), 1)].min() > 4.0)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "agglomerative", "gmm"])
+@pytest.mark.parametrize(("k", "seed"), [(3, 1), (4, 2), (5, 3), (6, 0), (7, 2), (8, 4), (8, 1)])
+def test_recovers_planted_blobs(method: str, k: int, seed: int) -> None:
+    X, y = _blobs(k, seed)
+    assert _well_separated(X, y)
+    context = _context(
+        **({"clustering.gmm.covariance_types": ["full", "spherical"]} if method == "gmm" else {})
+    )
+    result = run_method(METHODS[method], X, X, context)
+    assert result.params["k"] == k
+    assert adjusted_rand_score(y, result.labels) >= 0.9
+
+
+@pytest.mark.parametrize(("k", "seed"), [(3, 1), (4, 2), (5, 3)])
+def test_dbscan_recovers_planted_blobs(k: int, seed: int) -> None:
+    X, y = _blobs(k, seed)
+    result = run_method(METHODS["dbscan"], X, X, _context())
+    assert result.n_segments == k
+    clustered = result.labels >= 0
+    assert result.metrics.noise_share < 0.1
+    assert adjusted_rand_score(y[clustered], result.labels[clustered]) >= 0.9
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_make_customers_planted_segments_recovered(seed: int) -> None:
+    data = make_customers(1500, n_segments=4, seed=seed, missing_rate=0.0, outlier_rate=0.0)
+    config = Config().with_overrides(
+        {
+            "seed": seed,
+            "clustering.methods": ["kmeans", "agglomerative"],
+            "clustering.stability.n_resamples": 2,
+            "cleaning.outliers.policy": "keep",
+        }
+    )
+    run = run_segmentation(data.frame, config)
+    for method in ("kmeans", "agglomerative"):
+        assert run.results[method].params["k"] == 4
+        assert adjusted_rand_score(data.labels, run.results[method].labels) >= 0.9
+
+
+def test_k_selection_table_has_every_criterion() -> None:
+    X, _ = _blobs(4, 2)
+    result = run_method(METHODS["kmeans"], X, X, _context())
+    table = result.criteria
+    assert table["k"].tolist() == list(range(2, 11))
+    assert {"inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "chosen"} <= set(table)
+    assert table["chosen"].sum() == 1
+    assert table.loc[table["chosen"], "k"].item() == 4
+    assert table["inertia"].is_monotonic_decreasing
+
+
+def test_gmm_records_bic_aic_and_chooses_lowest_bic() -> None:
+    X, _ = _blobs(3, 1, n=300)
+    result = run_method(METHODS["gmm"], X, X, _context())
+    table = result.criteria
+    assert {"bic", "aic", "covariance_type", "silhouette"} <= set(table)
+    assert len(table) == 9 * 4
+    best = table.loc[table["bic"].idxmin()]
+    assert result.params == {"k": int(best["k"]), "covariance_type": best["covariance_type"]}
+
+
+def test_gmm_confidence_is_a_probability(tmp_path) -> None:
+    X, _ = _blobs(3, 1, n=300)
+    result = run_method(METHODS["gmm"], X, X, _context())
+    probabilities = result.assigner.estimator.predict_proba(X).max(axis=1)
+    assert np.all((probabilities > 0.3) & (probabilities <= 1.0))
+    assert np.median(probabilities) > 0.95
+
+
+def test_dbscan_eps_from_knee_and_curve_recorded() -> None:
+    X, _ = _blobs(3, 1)
+    search = search_dbscan(X, _context())
+    curve = np.asarray(search.curves["k_distance"])
+    assert np.all(np.diff(curve) >= 0)
+    assert search.params["min_samples"] == 6  # 2 x 3 features
+    assert search.params["eps"] == pytest.approx(search.curves["k_distance_knee"])
+    assert search.criteria["eps_source"].iloc[0] == "knee"
+
+
+def test_dbscan_degenerate_knee_moves_to_next_candidate() -> None:
+    # A fixed eps far too small leaves everyone as noise: stated, never reported as 0.
+    X, _ = _blobs(3, 1)
+    result = run_method(METHODS["dbscan"], X, X, _context(**{"clustering.dbscan.eps": 1e-4}))
+    assert result.metrics.silhouette is None
+    assert result.metrics.reason == "all rows are noise"
+    assert "degenerate" in result.choice_summary or not result.criteria_agree
+
+
+def test_core_point_assigner_uses_eps() -> None:
+    assigner = CorePointAssigner(np.array([[0.0, 0.0], [10.0, 10.0]]), np.array([0, 1]), eps=1.0)
+    labels = assigner.predict(np.array([[0.5, 0.0], [9.5, 10.0], [5.0, 5.0]]))
+    assert labels.tolist() == [0, 1, -1]
+
+
+def test_k_distances_match_a_hand_computation() -> None:
+    X = np.array([[0.0], [1.0], [3.0], [6.0]])
+    # 2nd neighbour including itself: nearest other point.
+    assert k_distances(X, 2).tolist() == [1.0, 1.0, 2.0, 3.0]
+
+
+def test_metrics_missing_not_zero() -> None:
+    metrics = cluster_metrics(np.random.default_rng(0).normal(size=(50, 2)), np.full(50, -1))
+    assert metrics.silhouette is None and metrics.calinski_harabasz is None
+    assert metrics.reason == "all rows are noise"
+
+
+def test_stability_flags_a_segment_that_does_not_survive() -> None:
+    X, _ = _blobs(3, 1)
+    stable = run_method(METHODS["kmeans"], X, X, _context(**{"clustering.k": 3}))
+    assert stable.stability.mean_ari > 0.95
+    assert stable.stability.unstable_segments == ()
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(-1, 1, size=(400, 2))
+    shaky = run_method(METHODS["kmeans"], noise, noise, _context(**{"clustering.k": 7}))
+    assert shaky.stability.mean_ari < stable.stability.mean_ari
+    assert min(shaky.stability.segment_jaccard.values()) < 0.9
+
+
+def test_recommendation_prefers_the_better_method() -> None:
+    X, _ = _blobs(4, 2)
+    context = _context()
+    results = {name: run_method(METHODS[name], X, X, context) for name in ("kmeans", "dbscan")}
+    bad = run_method(METHODS["kmeans"], X, X, _context(**{"clustering.k": 9}))
+    method, reason = recommend_method({"kmeans": results["kmeans"], "other": bad})
+    assert method == "kmeans"
+    assert "mean rank" in reason
+
+
+def test_all_methods_in_pipeline_and_labels_aligned() -> None:
+    data = make_customers(400, n_segments=3, seed=2)
+    config = Config().with_overrides({"clustering.stability.n_resamples": 2, "clustering.k_max": 6})
+    run = run_segmentation(data.frame, config)
+    assert list(run.results) == ["kmeans", "agglomerative", "gmm", "dbscan"]
+    for result in run.results.values():
+        assert len(result.labels) == len(data.frame)
+    assert run.recommended in run.results
+
+
+def test_mall_customers_published_result() -> None:
+    path = shared_dataset("mall_customers/Mall_Customers.csv")
+    frame = pd.read_csv(path)
+    config = Config().with_overrides(
+        {"input.features": ["Annual Income (k$)", "Spending Score (1-100)"]}
+    )
+    run = run_segmentation(frame, config)
+    kmeans, agglomerative = run.results["kmeans"], run.results["agglomerative"]
+    assert kmeans.params["k"] == 5 and agglomerative.params["k"] == 5
+    assert sorted(np.bincount(kmeans.labels).tolist()) == [22, 23, 35, 39, 81]
+    assert run.results["dbscan"].metrics.noise_share < 0.15
+    gmm = run.results["gmm"]
+    # GMM either chooses 5 components or says which criterion preferred what.
+    assert gmm.params["k"] == 5 or "BIC" in gmm.choice_summary
+    assert run.recommended == "kmeans"
