@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -24,13 +25,21 @@ from segmentkit.errors import DataError
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that after each test."""
+@contextmanager
+def restored_segmentkit_logger() -> Iterator[None]:
+    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
     logger = logging.getLogger("segmentkit")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _restore_segmentkit_logger() -> Iterator[None]:
+    with restored_segmentkit_logger():
+        yield
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,21 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 UNKNOWN_KEY = "unknown key (check the spelling; see `segmentkit config schema`)"
 
 
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that after each test."""
+@contextmanager
+def restored_segmentkit_logger() -> Iterator[None]:
+    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
     logger = logging.getLogger("segmentkit")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _restore_segmentkit_logger() -> Iterator[None]:
+    with restored_segmentkit_logger():
+        yield
 
 
 def problems_of(data: Any) -> list[str]:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -31,13 +32,21 @@ N_ROWS = 600
 CSV_FILES = ("segments.csv", "segment_profiles.csv", "k_selection.csv", "method_comparison.csv")
 
 
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that after each test."""
+@contextmanager
+def restored_segmentkit_logger() -> Iterator[None]:
+    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
     logger = logging.getLogger("segmentkit")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _restore_segmentkit_logger() -> Iterator[None]:
+    with restored_segmentkit_logger():
+        yield
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,8 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Contract:
     input_path = folder / "customers.csv"
     data.frame.to_csv(input_path, index=False)
     out = folder / "out"
-    assert main(["run", str(input_path), "--out", str(out), "-q"]) == 0
+    with restored_segmentkit_logger():
+        assert main(["run", str(input_path), "--out", str(out), "-q"]) == 0
     return Contract(
         input_path=input_path,
         out=out,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from segmentkit.config import Config
+from segmentkit.errors import DataError
 from segmentkit.export import save_run
 from segmentkit.io import read_table
 from segmentkit.pipeline import SegmentationRun, run_segmentation
@@ -46,6 +47,10 @@ def segment_file(
     out_dir : Path
     """
     config = config or Config()
+    out_path = Path(out_dir)
+    if out_path.exists() and not out_path.is_dir():
+        # Fail before the work, not after it.
+        raise DataError(f"--out {out_path} is an existing file; choose a folder path")
     table = read_table(path, encoding=config.input.encoding, sheet=config.input.sheet)
     source: dict[str, Any] = {
         "path": str(path),

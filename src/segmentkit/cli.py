@@ -209,6 +209,20 @@ def _report_error(error: SegmentkitError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code (the console-script entry point)."""
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
+    package_logger = logging.getLogger("segmentkit")
+    saved = (list(package_logger.handlers), package_logger.level, package_logger.propagate)
+    try:
+        return _main(argv)
+    finally:
+        # Leave logging as we found it, for callers that run the CLI in-process.
+        package_logger.handlers, package_logger.level, package_logger.propagate = (
+            saved[0],
+            saved[1],
+            saved[2],
+        )
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, standalone_mode=False, prog_name="segmentkit")
     except SegmentkitError as error:

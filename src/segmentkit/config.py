@@ -197,6 +197,11 @@ class GMMConfig(_Section):
         description="Covariance types tried for every number of components.",
     )
     n_init: int = Field(3, ge=1, description="EM initialisations per candidate.")
+    search_max_rows: int = Field(
+        3_000,
+        ge=100,
+        description="Candidates are compared on a seeded sample of this many rows above it.",
+    )
     reg_covar: float = Field(1e-6, gt=0, description="Added to the covariance diagonals.")
     max_iter: int = Field(200, ge=10)
 

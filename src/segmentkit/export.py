@@ -39,7 +39,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     prepared = run.prepared
     table = prepared.raw.copy()
     table.columns = [str(c).strip() for c in table.columns]
-    if prepared.id_column not in table.columns:
+    if prepared.id_column in table.columns:
+        table.insert(0, prepared.id_column, table.pop(prepared.id_column))
+    else:
         table.insert(0, prepared.id_column, prepared.ids.to_numpy())
     recommended = run.results[run.recommended]
     names = run.profiles[run.recommended].names
@@ -61,7 +63,12 @@ def k_selection_table(run: SegmentationRun) -> pd.DataFrame:
         result.criteria.assign(method=method)[["method", *result.criteria.columns]]
         for method, result in run.results.items()
     ]
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    # Counts stay integers where a method without them leaves the cell empty.
+    for name in ("k", "n_segments_found", "min_samples", "silhouette_sample"):
+        if name in table:
+            table[name] = table[name].astype("Int64")
+    return table
 
 
 def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
@@ -96,6 +103,15 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
                 "recommended": method == run.recommended,
             }
         )
+    rows += [
+        {
+            "method": method,
+            "n_segments": 0,
+            "metrics_note": f"skipped: {reason}",
+            "recommended": False,
+        }
+        for method, reason in run.skipped.items()
+    ]
     table = pd.DataFrame(rows)
     # Integer parameters stay integers even where another method leaves them empty.
     for name in param_names:
@@ -149,6 +165,7 @@ def run_summary(run: SegmentationRun) -> dict[str, Any]:
             }
             for method, result in run.results.items()
         },
+        "skipped_methods": run.skipped,
         "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
         "timings_seconds": run.timings,
         "library_versions": library_versions(),

@@ -16,6 +16,7 @@ import pandas as pd
 
 from segmentkit import __version__
 from segmentkit.config import Config
+from segmentkit.errors import DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
@@ -61,6 +62,8 @@ class SegmentationRun:
         Stage name to seconds.
     source : dict
         What is known about the input (path, format, sha256 ...).
+    skipped : dict
+        Methods that could not run on this data, with the reason.
     """
 
     config: Config
@@ -71,6 +74,7 @@ class SegmentationRun:
     recommendation_reason: str
     timings: dict[str, float] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:
@@ -119,11 +123,30 @@ def run_segmentation(
     timings: dict[str, float] = {}
     with _timed(timings, "prepare"):
         prepared = prepare(frame, config)
-    context = SearchContext(seed=config.seed, n_jobs=config.n_jobs, clustering=config.clustering)
+    numeric = set(prepared.numeric_features)
+    continuous = tuple(
+        i
+        for i, name in enumerate(prepared.model_feature_names)
+        if prepared.feature_origin[name] in numeric
+    )
+    context = SearchContext(
+        seed=config.seed, n_jobs=config.n_jobs, clustering=config.clustering, continuous=continuous
+    )
     results: dict[str, MethodResult] = {}
+    skipped: dict[str, str] = {}
+    first_error: DataError | None = None
     for name in config.clustering.methods:
         with _timed(timings, f"segment:{name}"):
-            results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
+            try:
+                results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
+            except DataError as error:
+                # One method that cannot run on this data must not sink the others.
+                first_error = first_error or error
+                skipped[name] = str(error)
+                logger.warning("%s skipped: %s", name, error)
+    if not results:
+        assert first_error is not None  # noqa: S101 - at least one method was asked for
+        raise first_error
     recommended, reason = _recommend(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
     with _timed(timings, "profile"):
@@ -137,4 +160,5 @@ def run_segmentation(
         recommendation_reason=reason,
         timings=timings,
         source=dict(source or {}),
+        skipped=skipped,
     )

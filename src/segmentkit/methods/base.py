@@ -44,6 +44,8 @@ class SearchContext:
     seed: int
     n_jobs: int | None
     clustering: ClusteringConfig
+    #: Positions of the continuous (scaled numeric) model features; ``None`` means all.
+    continuous: tuple[int, ...] | None = None
 
 
 def size_order(labels: np.ndarray) -> np.ndarray:

@@ -3,6 +3,11 @@
 Every candidate (k × covariance type) records BIC, AIC, silhouette, Calinski–Harabasz and
 Davies–Bouldin; the lowest BIC wins and the other criteria's favourites are reported when
 they disagree. Each customer's membership probability becomes ``confidence_gmm``.
+
+The mixture models the continuous features only: a Gaussian density on 0/1 one-hot
+columns collapses onto each category and rewards splitting by category alone, which
+inflates the BIC's choice of k. Above ``gmm.search_max_rows`` rows the candidates are
+compared on a seeded sample (logged); the chosen mixture is fitted on every row.
 """
 
 from __future__ import annotations
@@ -25,9 +30,42 @@ from segmentkit.methods.base import (
     n_distinct,
 )
 
-__all__ = ["fit_gmm", "search_gmm"]
+__all__ = ["ColumnSubsetMixture", "fit_gmm", "search_gmm"]
 
 logger = logging.getLogger(__name__)
+
+
+class ColumnSubsetMixture:
+    """A fitted ``GaussianMixture`` that reads only some columns of the model matrix.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture
+        Fitted on ``X[:, columns]``.
+    columns : tuple of int or None
+        Column positions (``None``: all).
+    """
+
+    def __init__(self, mixture: GaussianMixture, columns: tuple[int, ...] | None) -> None:
+        self.mixture = mixture
+        self.columns = columns
+
+    def _select(self, X: np.ndarray) -> np.ndarray:
+        return X if self.columns is None else X[:, list(self.columns)]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Return the most probable component of each row."""
+        return np.asarray(self.mixture.predict(self._select(X)), dtype=int)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Return the membership probabilities of each row."""
+        return np.asarray(self.mixture.predict_proba(self._select(X)))
+
+
+def _columns(X: np.ndarray, context: SearchContext) -> tuple[int, ...] | None:
+    if context.continuous is None or len(context.continuous) in (0, X.shape[1]):
+        return None
+    return context.continuous
 
 
 def _model(k: int, covariance: str, context: SearchContext) -> GaussianMixture:
@@ -44,29 +82,50 @@ def _model(k: int, covariance: str, context: SearchContext) -> GaussianMixture:
 
 def fit_gmm(
     X: np.ndarray, params: dict[str, Any], context: SearchContext
-) -> tuple[np.ndarray, GaussianMixture]:
+) -> tuple[np.ndarray, ColumnSubsetMixture]:
     """Fit a Gaussian mixture with the chosen ``k`` and ``covariance_type``."""
+    columns = _columns(X, context)
+    model = ColumnSubsetMixture(_fit_mixture(X, columns, params, context), columns)
+    return model.predict(X), model
+
+
+def _fit_mixture(
+    X: np.ndarray, columns: tuple[int, ...] | None, params: dict[str, Any], context: SearchContext
+) -> GaussianMixture:
+    data = X if columns is None else X[:, list(columns)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = _model(int(params["k"]), str(params["covariance_type"]), context).fit(X)
+        model = _model(int(params["k"]), str(params["covariance_type"]), context).fit(data)
     if not model.converged_:
-        logger.warning("gmm: EM did not converge in %d iterations", model.max_iter)
-    return np.asarray(model.predict(X), dtype=int), model
+        logger.debug("gmm: EM did not converge in %d iterations", model.max_iter)
+    return model
 
 
 def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     """Fit every k × covariance type and choose the lowest BIC."""
+    limit = context.clustering.gmm.search_max_rows
+    notes: tuple[str, ...] = ()
+    if len(X) > limit:
+        rows_used = np.sort(
+            np.random.default_rng(context.seed).choice(len(X), limit, replace=False)
+        )
+        X = X[rows_used]
+        notes = (f"gmm: candidates compared on a seeded sample of {limit:,} rows",)
+        logger.info("%s", notes[0])
+    columns = _columns(X, context)
+    data = X if columns is None else X[:, list(columns)]
     rows = []
-    for k in candidate_ks(len(X), n_distinct(X), context.clustering):
+    for k in candidate_ks(len(X), n_distinct(data), context.clustering):
         for covariance in context.clustering.gmm.covariance_types:
-            labels, model = fit_gmm(X, {"k": k, "covariance_type": covariance}, context)
+            model = _fit_mixture(X, columns, {"k": k, "covariance_type": covariance}, context)
+            labels = np.asarray(model.predict(data), dtype=int)
             rows.append(
                 {
                     "k": k,
                     "covariance_type": covariance,
                     "candidate": f"{k} {covariance}",
-                    "bic": float(model.bic(X)),
-                    "aic": float(model.aic(X)),
+                    "bic": float(model.bic(data)),
+                    "aic": float(model.aic(data)),
                     "n_segments_found": len(np.unique(labels)),
                     "converged": bool(model.converged_),
                     **criteria_row(X, labels, context),
@@ -75,4 +134,4 @@ def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     table = pd.DataFrame(rows)
     search = choose(table, "candidate", params=["k", "covariance_type"], votes=("bic",))
     criteria = search.criteria.drop(columns="candidate")
-    return Search(criteria, search.params, search.summary, search.agree, search.notes)
+    return Search(criteria, search.params, search.summary, search.agree, notes)
