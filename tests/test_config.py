@@ -190,7 +190,7 @@ def test_empty_and_repeated_methods_rejected() -> None:
     (problem,) = problems_of({"clustering": {"methods": []}})
     assert problem.startswith("clustering.methods: ")
     (problem,) = problems_of({"clustering": {"methods": ["kmeans", "kmeans"]}})
-    assert problem == "clustering.methods: Value error, methods must not repeat"
+    assert problem == "clustering.methods: methods must not repeat"
 
 
 def test_methods_run_in_registry_order() -> None:
@@ -434,3 +434,9 @@ def test_config_validate_missing_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert err.splitlines() == [
         f"error: config file not found: {path} (create one with `segmentkit config init`)"
     ]
+
+
+def test_seed_must_be_an_integer_not_a_boolean() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"seed": True})
+    assert caught.value.problems[0].startswith("seed: ")

@@ -290,7 +290,9 @@ class Config(_Section):
     schema_: str | None = Field(
         None, alias="$schema", description="Optional JSON Schema reference for editors."
     )
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="The one random seed of the run.")
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, strict=True, description="The one random seed of the run."
+    )
     n_jobs: int | None = Field(
         None, description="Parallel jobs for scikit-learn (None: 1 per core, never more)."
     )
@@ -326,7 +328,7 @@ def _format_errors(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see `segmentkit config schema`)"
         lines.append(f"{location}: {message}")
