@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -23,23 +22,6 @@ from segmentkit.datasets import make_customers, sample_data_path
 from segmentkit.errors import DataError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-@contextmanager
-def restored_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
-    logger = logging.getLogger("segmentkit")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    with restored_segmentkit_logger():
-        yield
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
@@ -422,3 +404,13 @@ def test_quiet_run_prints_only_the_summary(
     assert lines[-1] == f"Output folder: {(tmp_path / 'out').resolve()}"
     run_log = (tmp_path / "out" / "run.log").read_text(encoding="utf-8")
     assert "Stage prepare" in run_log  # the file log keeps everything even when quiet
+
+
+def test_main_leaves_logging_as_it_found_it(
+    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logger = logging.getLogger("segmentkit")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", tmp_path / "out")
+    cli(capsys, "run", tmp_path / "missing.csv", "--out", tmp_path / "out2")
+    assert (list(logger.handlers), logger.level, logger.propagate) == before

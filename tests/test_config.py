@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +16,6 @@ from segmentkit.errors import ConfigError, SegmentkitError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 UNKNOWN_KEY = "unknown key (check the spelling; see `segmentkit config schema`)"
-
-
-@contextmanager
-def restored_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
-    logger = logging.getLogger("segmentkit")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    with restored_segmentkit_logger():
-        yield
 
 
 def problems_of(data: Any) -> list[str]:

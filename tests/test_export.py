@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -30,23 +27,6 @@ from segmentkit.pipeline import run_segmentation
 
 N_ROWS = 600
 CSV_FILES = ("segments.csv", "segment_profiles.csv", "k_selection.csv", "method_comparison.csv")
-
-
-@contextmanager
-def restored_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
-    logger = logging.getLogger("segmentkit")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    with restored_segmentkit_logger():
-        yield
 
 
 @dataclass(frozen=True)
@@ -69,8 +49,7 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Contract:
     input_path = folder / "customers.csv"
     data.frame.to_csv(input_path, index=False)
     out = folder / "out"
-    with restored_segmentkit_logger():
-        assert main(["run", str(input_path), "--out", str(out), "-q"]) == 0
+    assert main(["run", str(input_path), "--out", str(out), "-q"]) == 0
     return Contract(
         input_path=input_path,
         out=out,

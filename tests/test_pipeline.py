@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,23 +17,6 @@ from segmentkit.cli import main
 from segmentkit.config import METHOD_NAMES, Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import SegmentationRun, run_segmentation
-
-
-@contextmanager
-def restored_segmentkit_logger() -> Iterator[None]:
-    """The CLI attaches handlers to the ``segmentkit`` logger; undo that afterwards."""
-    logger = logging.getLogger("segmentkit")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(autouse=True)
-def _restore_segmentkit_logger() -> Iterator[None]:
-    with restored_segmentkit_logger():
-        yield
 
 
 @dataclass(frozen=True)
@@ -223,8 +203,7 @@ def cc_general(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Output]:
     path = shared_dataset("cc_general/CC GENERAL.csv")
     # K-Means only: the assertions do not depend on the method, and the other methods
     # take minutes on 8,950 rows.
-    with restored_segmentkit_logger():
-        out = run_cli(path, tmp_path_factory.mktemp("cc") / "out", "--methods", "kmeans")
+    out = run_cli(path, tmp_path_factory.mktemp("cc") / "out", "--methods", "kmeans")
     return path, out
 
 
