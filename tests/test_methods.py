@@ -195,3 +195,24 @@ def test_mall_customers_published_result() -> None:
     # GMM either chooses 5 components or says which criterion preferred what.
     assert gmm.params["k"] == 5 or "BIC" in gmm.choice_summary
     assert run.recommended == "kmeans"
+
+
+def test_sampled_paths_still_segment_every_customer() -> None:
+    # Tiny limits force the large-data paths: tree, DBSCAN and GMM search on a sample.
+    data = make_customers(600, n_segments=3, seed=2)
+    config = Config().with_overrides(
+        {
+            "clustering.stability.n_resamples": 2,
+            "clustering.k_max": 5,
+            "clustering.agglomerative.max_rows": 200,
+            "clustering.dbscan.max_rows": 200,
+            "clustering.gmm.search_max_rows": 200,
+        }
+    )
+    run = run_segmentation(data.frame, config)
+    for method in ("agglomerative", "dbscan", "gmm"):
+        assert any("seeded sample of 200" in note for note in run.results[method].notes)
+    for method in ("agglomerative", "gmm"):
+        result = run.results[method]
+        assert len(result.labels) == 600 and result.params["k"] == 3
+        assert adjusted_rand_score(data.labels, result.labels) >= 0.9

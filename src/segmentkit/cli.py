@@ -215,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         # Leave logging as we found it, for callers that run the CLI in-process.
-        package_logger.handlers, package_logger.level, package_logger.propagate = (
-            saved[0],
-            saved[1],
-            saved[2],
-        )
+        package_logger.handlers, package_logger.level, package_logger.propagate = saved
 
 
 def _main(argv: list[str] | None) -> int:

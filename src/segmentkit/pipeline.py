@@ -91,11 +91,6 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     logger.info("Stage %s: done in %.2f s", stage, timings[stage])
 
 
-def _recommend(results: dict[str, MethodResult]) -> tuple[str, str]:
-    """Choose the method whose segments become ``segment`` (see :func:`recommend_method`)."""
-    return recommend_method(results)
-
-
 def run_segmentation(
     frame: pd.DataFrame, config: Config | None = None, *, source: dict[str, Any] | None = None
 ) -> SegmentationRun:
@@ -147,7 +142,7 @@ def run_segmentation(
     if not results:
         assert first_error is not None  # noqa: S101 - at least one method was asked for
         raise first_error
-    recommended, reason = _recommend(results)
+    recommended, reason = recommend_method(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
     with _timed(timings, "profile"):
         profiles = {name: profile_segments(prepared, name, r.labels) for name, r in results.items()}

@@ -79,16 +79,15 @@ def run_method(
     search = spec.search(X_search, context)
     logger.info("%s: %s", spec.name, search.summary)
     raw, estimator = spec.fit(X_all, search.params, context)
-    mapping = size_order(raw)
-    labels = np.full(len(raw), -1, dtype=int)
-    labels[raw >= 0] = mapping[raw[raw >= 0]]
+    assigner = SegmentAssigner(estimator, size_order(raw))
+    labels = assigner.relabel(raw)
     metrics = cluster_metrics(
         X_all, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
     )
     stability = None
     settings = context.clustering.stability
     if settings.n_resamples > 0 and metrics.n_segments >= 2:
-        search_labels = SegmentAssigner(estimator, mapping).predict(X_search)
+        search_labels = assigner.predict(X_search)
         stability = bootstrap_stability(
             X_search,
             search_labels,
@@ -115,7 +114,7 @@ def run_method(
         choice_summary=search.summary,
         criteria_agree=search.agree,
         metrics=metrics,
-        assigner=SegmentAssigner(estimator, mapping),
+        assigner=assigner,
         notes=search.notes,
         curves=search.curves,
         stability=stability,

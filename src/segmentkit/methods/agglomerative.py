@@ -24,6 +24,7 @@ from segmentkit.methods.base import (
     choose,
     criteria_row,
     n_distinct,
+    seeded_rows,
 )
 
 __all__ = ["fit_agglomerative", "search_agglomerative"]
@@ -31,18 +32,8 @@ __all__ = ["fit_agglomerative", "search_agglomerative"]
 logger = logging.getLogger(__name__)
 
 
-def _sample(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray, str | None]:
-    limit = context.clustering.agglomerative.max_rows
-    if len(X) <= limit:
-        return np.arange(len(X)), None
-    rng = np.random.default_rng(context.seed)
-    rows = np.sort(rng.choice(len(X), size=limit, replace=False))
-    note = (
-        f"agglomerative: the tree was built on a seeded sample of {limit:,} of {len(X):,} rows "
-        "(its memory grows with the square of the rows); the rest joined the nearest centroid"
-    )
-    logger.warning("%s", note)
-    return rows, note
+def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
+    return seeded_rows(len(X), context.clustering.agglomerative.max_rows, context.seed)
 
 
 def _tree(X: np.ndarray, context: SearchContext) -> np.ndarray:
@@ -66,8 +57,16 @@ def _inertia(X: np.ndarray, labels: np.ndarray) -> float:
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
     """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus)."""
-    rows_used, note = _sample(X, context)
-    X_tree = X[rows_used]
+    rows_used = _rows(X, context)
+    X_tree = X if rows_used is None else X[rows_used]
+    notes: tuple[str, ...] = ()
+    if rows_used is not None:
+        notes = (
+            f"agglomerative: the tree was built on a seeded sample of {len(X_tree):,} of "
+            f"{len(X):,} rows (its memory grows with the square of the rows); the rest "
+            "joined the nearest centroid",
+        )
+        logger.warning("%s", notes[0])
     ks = candidate_ks(len(X_tree), n_distinct(X_tree), context.clustering)
     tree = _tree(X_tree, context)
     rows = []
@@ -81,7 +80,6 @@ def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
                 **criteria_row(X_tree, labels, context),
             }
         )
-    notes = (note,) if note else ()
     curves = {"linkage": tree.tolist()} if len(X_tree) <= 5_000 else {}
     return choose(pd.DataFrame(rows), "k", elbow_column="inertia", notes=notes, curves=curves)
 
@@ -90,9 +88,10 @@ def fit_agglomerative(
     X: np.ndarray, params: dict[str, Any], context: SearchContext
 ) -> tuple[np.ndarray, NearestCentroid]:
     """Build the tree (on a sample when large), cut it at ``k``, assign the rest by centroid."""
-    rows_used, _ = _sample(X, context)
-    labels_sample = _cut(_tree(X[rows_used], context), int(params["k"]))
-    assigner = NearestCentroid().fit(X[rows_used], labels_sample)
-    if len(rows_used) == len(X):
+    rows_used = _rows(X, context)
+    X_tree = X if rows_used is None else X[rows_used]
+    labels_sample = _cut(_tree(X_tree, context), int(params["k"]))
+    assigner = NearestCentroid().fit(X_tree, labels_sample)
+    if rows_used is None:
         return labels_sample, assigner
     return np.asarray(assigner.predict(X), dtype=int), assigner

@@ -31,6 +31,7 @@ __all__ = [
     "choose",
     "criteria_row",
     "n_distinct",
+    "seeded_rows",
     "size_order",
 ]
 
@@ -95,13 +96,17 @@ class SegmentAssigner:
     estimator: Any
     mapping: np.ndarray
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Return the segment of each row of ``X``."""
-        raw = np.asarray(self.estimator.predict(X), dtype=int)
+    def relabel(self, raw: np.ndarray) -> np.ndarray:
+        """Map the estimator's own labels to segments (``-1`` noise stays ``-1``)."""
+        raw = np.asarray(raw, dtype=int)
         out = np.full(raw.shape, -1, dtype=int)
         known = raw >= 0
         out[known] = self.mapping[raw[known]]
         return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Return the segment of each row of ``X``."""
+        return self.relabel(self.estimator.predict(X))
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,21 @@ def candidate_ks(n_rows: int, n_distinct: int, clustering: ClusteringConfig) -> 
             hint="provide more customers or lower clustering.k_min",
         )
     return list(range(clustering.k_min, upper + 1))
+
+
+def seeded_rows(n_rows: int, limit: int, seed: int) -> np.ndarray | None:
+    """Return sorted positions of a seeded sample of ``limit`` rows (``None`` if it all fits).
+
+    Examples
+    --------
+    >>> seeded_rows(5, 10, seed=0) is None
+    True
+    >>> len(seeded_rows(100, 10, seed=0))
+    10
+    """
+    if n_rows <= limit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
 
 
 def n_distinct(X: np.ndarray) -> int:

@@ -26,7 +26,7 @@ from sklearn.cluster import DBSCAN
 from sklearn.neighbors import NearestNeighbors
 
 from segmentkit.errors import DataError
-from segmentkit.methods.base import Search, SearchContext, criteria_row
+from segmentkit.methods.base import Search, SearchContext, criteria_row, seeded_rows
 
 __all__ = ["CorePointAssigner", "fit_dbscan", "k_distances", "search_dbscan"]
 
@@ -93,17 +93,8 @@ def _knee_eps(curve: np.ndarray) -> float:
     return float(curve[int(knee)])
 
 
-def _sample_rows(n_rows: int, context: SearchContext) -> tuple[np.ndarray, str | None]:
-    limit = context.clustering.dbscan.max_rows
-    if n_rows <= limit:
-        return np.arange(n_rows), None
-    rng = np.random.default_rng(context.seed)
-    note = (
-        f"dbscan: fitted on a seeded sample of {limit:,} of {n_rows:,} rows (its memory "
-        "grows with the neighbours of every row); the rest joined their nearest core point"
-    )
-    logger.warning("%s", note)
-    return np.sort(rng.choice(n_rows, size=limit, replace=False)), note
+def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
+    return seeded_rows(len(X), context.clustering.dbscan.max_rows, context.seed)
 
 
 def _degenerate(labels: np.ndarray, max_noise: float) -> str | None:
@@ -121,8 +112,16 @@ def _degenerate(labels: np.ndarray, max_noise: float) -> str | None:
 def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
     """Read ``eps`` off the k-distance knee and step away from it past degenerate results."""
     settings = context.clustering.dbscan
-    rows_used, sample_note = _sample_rows(len(X), context)
-    X_fit = X[rows_used]
+    rows_used = _rows(X, context)
+    X_fit = X if rows_used is None else X[rows_used]
+    notes: list[str] = []
+    if rows_used is not None:
+        notes.append(
+            f"dbscan: fitted on a seeded sample of {len(X_fit):,} of {len(X):,} rows (its "
+            "memory grows with the neighbours of every row); the rest joined their nearest "
+            "core point"
+        )
+        logger.warning("%s", notes[0])
     min_samples = _min_samples(X_fit, context)
     if len(X_fit) <= min_samples:
         raise DataError(
@@ -132,7 +131,7 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
     curve = k_distances(X_fit, min_samples)
     knee = settings.eps if settings.eps is not None else _knee_eps(curve)
     steps = (1.0,) if settings.eps is not None else EPS_STEPS
-    rows, chosen, notes = [], None, [] if sample_note is None else [sample_note]
+    rows, chosen = [], None
     for step in steps:
         eps = float(knee * step)
         if eps <= 0:
@@ -188,11 +187,12 @@ def fit_dbscan(
     X: np.ndarray, params: dict[str, Any], context: SearchContext
 ) -> tuple[np.ndarray, CorePointAssigner]:
     """Fit DBSCAN with the chosen ``eps`` (on a sample when large) and assign every row."""
-    rows_used, _ = _sample_rows(len(X), context)
+    rows_used = _rows(X, context)
+    X_fit = X if rows_used is None else X[rows_used]
     model = DBSCAN(eps=float(params["eps"]), min_samples=int(params["min_samples"]))
-    labels_sample = model.fit_predict(X[rows_used])
+    labels_sample = model.fit_predict(X_fit)
     core = model.core_sample_indices_
-    assigner = CorePointAssigner(X[rows_used][core], labels_sample[core], float(params["eps"]))
-    if len(rows_used) == len(X):
+    assigner = CorePointAssigner(X_fit[core], labels_sample[core], float(params["eps"]))
+    if rows_used is None:
         return labels_sample.astype(int), assigner
     return assigner.predict(X), assigner

@@ -28,6 +28,7 @@ from segmentkit.methods.base import (
     choose,
     criteria_row,
     n_distinct,
+    seeded_rows,
 )
 
 __all__ = ["ColumnSubsetMixture", "fit_gmm", "search_gmm"]
@@ -105,10 +106,8 @@ def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     """Fit every k × covariance type and choose the lowest BIC."""
     limit = context.clustering.gmm.search_max_rows
     notes: tuple[str, ...] = ()
-    if len(X) > limit:
-        rows_used = np.sort(
-            np.random.default_rng(context.seed).choice(len(X), limit, replace=False)
-        )
+    rows_used = seeded_rows(len(X), limit, context.seed)
+    if rows_used is not None:
         X = X[rows_used]
         notes = (f"gmm: candidates compared on a seeded sample of {limit:,} rows",)
         logger.info("%s", notes[0])
