@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit import __version__
-from segmentkit.io import atomic_output_dir, write_csv, write_json
+from segmentkit.output import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.stability import describe as describe_stability
 
