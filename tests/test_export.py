@@ -156,30 +156,44 @@ def test_planted_segments_are_recovered(contract: Contract) -> None:
 # --------------------------------------------------------------------------- segment_profiles.csv
 
 
+def profile_group(segments: pd.DataFrame, method: str) -> pd.Series:
+    """The profile each customer is described in: segment, -1 noise or -2 outlier."""
+    labels = segments[f"segment_{method}"]
+    return labels.where(~(segments["is_outlier"] & (labels >= 0)), -2)
+
+
 def test_profile_sizes_and_shares(contract: Contract) -> None:
+    assert contract.segments["is_outlier"].any()  # the -2 profile is exercised
     for method, table in contract.profiles.groupby("method", sort=False):
         assert int(table["size"].sum()) == N_ROWS, method
         assert table["share"].sum() == pytest.approx(1.0, abs=1e-12), method
         np.testing.assert_allclose(table["share"], table["size"] / N_ROWS, rtol=1e-12)
-        counts = contract.segments[f"segment_{method}"].value_counts()
+        counts = profile_group(contract.segments, method).value_counts()
         assert dict(zip(table["segment"], table["size"], strict=True)) == counts.to_dict()
         assert table["name"].is_unique, method
+        unusual = table.loc[table["segment"] == -2, "name"]
+        assert unusual.tolist() == ["Unusual customers (outliers)"], method
     assert list(contract.profiles["method"].unique()) == methods_of(contract)
 
 
 def test_segment_zero_is_the_largest(contract: Contract) -> None:
-    for method, table in contract.profiles.groupby("method", sort=False):
-        real = table[table["segment"] >= 0].sort_values("segment")
-        assert real["size"].is_monotonic_decreasing, method
+    for method in methods_of(contract):
+        sizes = contract.segments[f"segment_{method}"].value_counts()
+        real = sizes[sizes.index >= 0].sort_index()
+        assert real.is_monotonic_decreasing, method
 
 
 @pytest.mark.parametrize("feature", ["age", "annual_income", "avg_order_value"])
 def test_profile_statistics_equal_hand_computed_ones(contract: Contract, feature: str) -> None:
     # Join the assignments back to the input by id and recompute by hand.
     joined = contract.inputs.merge(
-        contract.segments[["customer_id", "segment"]], on="customer_id", validate="one_to_one"
+        contract.segments[["customer_id", "segment", "is_outlier"]],
+        on="customer_id",
+        validate="one_to_one",
     )
     assert len(joined) == N_ROWS
+    # Outliers are described in their own profile (-2), not in their segment's.
+    joined["segment"] = joined["segment"].where(~joined["is_outlier"], -2)
     by_hand = joined.groupby("segment")[feature]
     recommended = contract.run_json["recommended"]["method"]
     table = contract.profiles[contract.profiles["method"] == recommended].set_index("segment")
@@ -193,8 +207,12 @@ def test_profile_statistics_equal_hand_computed_ones(contract: Contract, feature
 def test_profile_top_category(contract: Contract) -> None:
     recommended = contract.run_json["recommended"]["method"]
     table = contract.profiles[contract.profiles["method"] == recommended].set_index("segment")
-    for segment, part in contract.segments.groupby("segment"):
+    recommended_group = profile_group(contract.segments, recommended)
+    overall = contract.segments["region"].value_counts(normalize=True)
+    for segment, part in contract.segments.groupby(recommended_group):
         shares = part["region"].value_counts(normalize=True)
+        top = table.loc[segment, "region_top"]
+        assert table.loc[segment, "region_top_lift"] == pytest.approx(shares[top] / overall[top])
         assert table.loc[segment, "region_top_share"] == pytest.approx(shares.iloc[0])
         assert shares[table.loc[segment, "region_top"]] == pytest.approx(shares.iloc[0])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import string
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,12 +24,16 @@ __all__ = [
     "ClusteringConfig",
     "Config",
     "DBSCANConfig",
+    "ExplainConfig",
     "GMMConfig",
     "InputConfig",
     "KMeansConfig",
     "LogTransformConfig",
     "MissingConfig",
     "OutlierConfig",
+    "ProfilesConfig",
+    "RuleCondition",
+    "RuleConfig",
     "StabilityConfig",
     "config_schema",
     "load_config",
@@ -240,6 +245,128 @@ class StabilityConfig(_Section):
     )
 
 
+class ExplainConfig(_Section):
+    """The surrogate Random Forest that explains each segmentation."""
+
+    n_estimators: int = Field(100, ge=10, le=1000, description="Trees in the surrogate forest.")
+    test_share: float = Field(
+        0.25, gt=0, lt=1, description="Held-out share for fidelity and permutation importance."
+    )
+    max_rows: int = Field(
+        20_000,
+        ge=200,
+        description="Above this many customers the forest trains on a seeded stratified sample.",
+    )
+    n_repeats: int = Field(5, ge=1, le=50, description="Permutation repeats per feature.")
+
+
+Level = Literal["very_low", "low", "average", "high", "very_high"]
+
+#: Placeholders an action text may use; filled from the segment's profile.
+ACTION_PLACEHOLDERS: tuple[str, ...] = ("category", "category_feature", "driver")
+
+
+class RuleCondition(_Section):
+    """One test on a segment's profile; a rule fires when all of its conditions hold.
+
+    ``feature`` is a column name or a semantic name: ``@income``, ``@spending``,
+    ``@recency``, ``@frequency``, ``@age``, ``@value_index`` (share of value / share of
+    customers), ``@category`` (the categorical value that most sets the segment apart),
+    ``@driver`` (the numeric feature on which the segment stands out most).
+    """
+
+    feature: str = Field(min_length=1, description="Column or @semantic name.")
+    is_: Level | None = Field(
+        None,
+        alias="is",
+        description=(
+            "Standardised level: very_low (<= -1.5), low (<= -0.5), average, high (>= 0.5), "
+            "very_high (>= 1.5)."
+        ),
+    )
+    mean_above: float | None = Field(None, description="Segment mean above this, in data units.")
+    mean_below: float | None = Field(None, description="Segment mean below this, in data units.")
+    top: str | None = Field(None, description="Most common value of a categorical column.")
+    lift_above: float | None = Field(
+        None, gt=0, description="Lift of the most common value over all customers above this."
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> RuleCondition:
+        tests = [self.is_, self.mean_above, self.mean_below, self.top, self.lift_above]
+        if sum(t is not None for t in tests) != 1:
+            raise ValueError("give exactly one of is, mean_above, mean_below, top, lift_above")
+        return self
+
+
+class RuleConfig(_Section):
+    """A marketing action for the segments whose profile matches every condition."""
+
+    name: str = Field(min_length=1, description="Short identifier shown next to the action.")
+    when: list[RuleCondition] = Field(
+        default_factory=list, description="Conditions; all must hold (empty: always)."
+    )
+    action: str = Field(
+        min_length=1,
+        description=("The recommendation; may use {category}, {category_feature} and {driver}."),
+    )
+    fallback: bool = Field(False, description="Only used when no other rule matched the segment.")
+    group: str | None = Field(
+        None,
+        description="Rules sharing a group are alternatives: only the first that fires is kept.",
+    )
+
+    @field_validator("action")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as error:
+            raise ValueError(f"malformed placeholder in action: {error}") from None
+        unknown = [f for f in fields if f not in ACTION_PLACEHOLDERS]
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)}; "
+                f"use {', '.join('{' + p + '}' for p in ACTION_PLACEHOLDERS)}"
+            )
+        return value
+
+
+class ProfilesConfig(_Section):
+    """Segment profiles, names and recommended actions."""
+
+    value_columns: list[str] | None = Field(
+        None,
+        description=(
+            "Columns summed into each customer's value for 'share of value' (default: a "
+            "column named like spend, revenue, sales, amount, monetary or purchases; [] turns "
+            "it off)."
+        ),
+    )
+    columns: dict[Literal["income", "spending", "recency", "frequency", "age"], str] = Field(
+        default_factory=dict,
+        description="Name the columns behind @income, @spending, ... (default: by column name).",
+    )
+    top_categories: int = Field(
+        3, ge=1, le=10, description="Most common values listed per categorical feature."
+    )
+    rules: list[RuleConfig] = Field(
+        default_factory=list, description="Your rules; checked before the built-in library."
+    )
+    default_rules: bool = Field(True, description="Also use the built-in rule library.")
+    max_recommendations: int = Field(
+        3, ge=1, le=10, description="Actions listed per segment, in rule order."
+    )
+    unusual_action: str = Field(
+        "Review individually before any campaign: they may be data errors, fraud, "
+        "businesses buying in bulk or your most extreme customers.",
+        min_length=1,
+        description="Recommendation for outliers and DBSCAN noise.",
+    )
+
+
 class ClusteringConfig(_Section):
     """Which methods run and how the number of segments is chosen."""
 
@@ -299,10 +426,12 @@ class Config(_Section):
     input: InputConfig = Field(default_factory=InputConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
+    explain: ExplainConfig = Field(default_factory=ExplainConfig)
+    profiles: ProfilesConfig = Field(default_factory=ProfilesConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""
-        return self.model_dump(mode="json", exclude={"schema_"})
+        return self.model_dump(mode="json", exclude={"schema_"}, by_alias=True)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Config:
         """Return a copy with dotted-path overrides applied, validated again.

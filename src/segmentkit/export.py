@@ -19,6 +19,7 @@ from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.stability import describe as describe_stability
 
 __all__ = [
+    "feature_importance_table",
     "k_selection_table",
     "method_comparison_table",
     "run_summary",
@@ -121,6 +122,67 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
     return table
 
 
+def feature_importance_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method × original feature, most important first within a method.
+
+    Columns: ``method, feature, rf_importance, permutation_mean, permutation_std,
+    surrogate_accuracy, n_train, n_test``.
+    """
+    frames = []
+    for method, importance in run.importance.items():
+        table = importance.table.assign(
+            method=method,
+            surrogate_accuracy=importance.surrogate_accuracy,
+            n_train=importance.n_train,
+            n_test=importance.n_test,
+        )
+        frames.append(table)
+    columns = [
+        "method",
+        "feature",
+        "rf_importance",
+        "permutation_mean",
+        "permutation_std",
+        "surrogate_accuracy",
+        "n_train",
+        "n_test",
+    ]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _explanation(run: SegmentationRun, method: str) -> dict[str, Any]:
+    importance = run.importance[method]
+    profiles = run.profiles[method]
+    return {
+        "surrogate_accuracy": importance.surrogate_accuracy,
+        "n_train": importance.n_train,
+        "n_test": importance.n_test,
+        "note": importance.note,
+        "top_drivers": [
+            {
+                "feature": row.feature,
+                "permutation_mean": row.permutation_mean,
+                "rf_importance": row.rf_importance,
+            }
+            for row in importance.table.head(5).itertuples()
+        ],
+        "segments": {
+            str(segment): {
+                "name": profiles.names[segment],
+                "drivers": [
+                    {"feature": d.feature, "value": d.value, "z": round(d.z, 4)}
+                    for d in profiles.drivers[segment][:3]
+                ],
+                "recommendations": [
+                    {"rule": rule, "action": action}
+                    for rule, action in profiles.recommendations[segment]
+                ],
+            }
+            for segment in profiles.names
+        },
+    }
+
+
 def run_summary(run: SegmentationRun) -> dict[str, Any]:
     """Return the content of ``run.json``: everything needed to understand and repeat the run."""
     prepared = run.prepared
@@ -161,10 +223,12 @@ def run_summary(run: SegmentationRun) -> dict[str, Any]:
                     "note": result.metrics.reason,
                 },
                 "stability": describe_stability(result.stability),
+                "explanation": _explanation(run, method),
                 "curves": result.curves,
             }
             for method, result in run.results.items()
         },
+        "value_columns": list(run.profiles[run.recommended].value_columns),
         "skipped_methods": run.skipped,
         "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
         "timings_seconds": run.timings,
@@ -200,6 +264,7 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         write_csv(profiles, tmp / "segment_profiles.csv")
         write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
         write_csv(k_selection_table(run), tmp / "k_selection.csv")
+        write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
         write_json(run_summary(run), tmp / "run.json")

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from segmentkit import __version__
+from segmentkit.actions import unknown_rule_features
 from segmentkit.config import Config
 from segmentkit.errors import DataError
+from segmentkit.explain import Importance, explain_segments
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
@@ -54,6 +56,8 @@ class SegmentationRun:
         Method name to :class:`~segmentkit.methods.MethodResult`, in registry order.
     profiles : dict
         Method name to :class:`~segmentkit.profiles.SegmentProfiles`.
+    importance : dict
+        Method name to :class:`~segmentkit.explain.Importance`.
     recommended : str
         The method whose segments become ``segment`` in the outputs.
     recommendation_reason : str
@@ -70,6 +74,7 @@ class SegmentationRun:
     prepared: PreparedData
     results: dict[str, MethodResult]
     profiles: dict[str, SegmentProfiles]
+    importance: dict[str, Importance]
     recommended: str
     recommendation_reason: str
     timings: dict[str, float] = field(default_factory=dict)
@@ -144,13 +149,33 @@ def run_segmentation(
         raise first_error
     recommended, reason = recommend_method(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
+    with _timed(timings, "explain"):
+        importance = {
+            name: explain_segments(
+                prepared.X,
+                result.labels,
+                method=name,
+                feature_names=prepared.model_feature_names,
+                feature_origin=prepared.feature_origin,
+                config=config.explain,
+                seed=config.seed,
+                n_jobs=config.n_jobs,
+            )
+            for name, result in results.items()
+        }
     with _timed(timings, "profile"):
-        profiles = {name: profile_segments(prepared, name, r.labels) for name, r in results.items()}
+        for problem in unknown_rule_features(config.profiles, prepared.features):
+            logger.warning("Recommendation %s; the rule never fires on this data", problem)
+        profiles = {
+            name: profile_segments(prepared, name, result.labels, config.profiles)
+            for name, result in results.items()
+        }
     return SegmentationRun(
         config=config,
         prepared=prepared,
         results=results,
         profiles=profiles,
+        importance=importance,
         recommended=recommended,
         recommendation_reason=reason,
         timings=timings,

@@ -1,46 +1,80 @@
-"""Per-segment profiles in the data's own units, and short names from their contrasts.
+"""Per-segment profiles in the data's own units, with names, descriptions and actions.
 
-Numbers come from the cleaned table (original units: money stays money, dates are days
-before the latest date). Contrasts are standardised mean differences on the scale the
-model saw (after any log transform and scaling), so "much higher than average" is a
-number that does not depend on the column's units.
+Figures (mean, median, min, max, category shares, share of value) come from the cleaned
+table, in original units: money stays money, dates are days before the latest date.
+The standardised difference ``z`` of a numeric feature is ``(segment mean - mean of all
+customers) / standard deviation of all customers`` on the scale the model saw (after
+any log transform), so "much higher than average" is a number that does not depend on
+the column's units. For a categorical value, ``z`` is the same quantity for its 0/1
+indicator.
+
+Flagged outliers (cleaning policy ``flag``) and DBSCAN noise are profiled apart as
+"Unusual customers" (segments ``-2`` and ``-1``), so a few extreme customers do not
+distort the description of a segment. In ``segments.csv`` an outlier keeps its nearest
+segment, with ``is_outlier`` true.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from segmentkit.actions import SegmentFacts, match_rules, semantic_columns, value_columns
+from segmentkit.config import ProfilesConfig
 from segmentkit.prepare import PreparedData
+from segmentkit.text import display_name, format_number
 
-__all__ = ["SegmentProfiles", "display_name", "profile_segments"]
+__all__ = [
+    "NOISE_NAME",
+    "OUTLIER_NAME",
+    "UNUSUAL_SEGMENT",
+    "Driver",
+    "SegmentProfiles",
+    "display_name",
+    "profile_groups",
+    "profile_segments",
+]
 
 logger = logging.getLogger(__name__)
 
 NOISE_NAME = "Unusual customers (noise)"
+OUTLIER_NAME = "Unusual customers (outliers)"
+#: Profile number of flagged outliers (``-1`` is DBSCAN noise).
+UNUSUAL_SEGMENT = -2
+MISSING = "(missing)"
 
 
-def display_name(column: str) -> str:
-    """Return a column name fit for a segment name: words split, units in brackets removed.
+@dataclass(frozen=True)
+class Driver:
+    """One feature that sets a segment apart from all customers.
 
-    Examples
-    --------
-    >>> display_name("Annual Income (k$)")
-    'Annual Income'
-    >>> [display_name(c) for c in ["spending_score", "CASH_ADVANCE", "MntMeatProducts"]]
-    ['Spending score', 'Cash advance', 'Mnt meat products']
+    Attributes
+    ----------
+    feature : str
+        The original column.
+    z : float
+        Standardised difference from all customers.
+    value : str or None
+        For a categorical feature, the value whose share differs most.
     """
-    text = re.sub(r"\s*[\(\[].*?[\)\]]", "", column).strip() or column
-    if " " in text and not text.isupper():
-        return text
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
-    words = [w for w in re.split(r"[\s_\-.]+", text) if w]
-    sentence = " ".join(w.lower() for w in words)
-    return sentence[:1].upper() + sentence[1:]
+
+    feature: str
+    z: float
+    value: str | None = None
+
+    def describe(self) -> str:
+        """Return a compact label such as ``Annual Income (k$) +1.9 sd``.
+
+        Examples
+        --------
+        >>> Driver("Channel", -1.234, "Retail").describe()
+        'Channel = Retail -1.2 sd'
+        """
+        label = self.feature if self.value is None else f"{self.feature} = {self.value}"
+        return f"{label} {self.z:+.1f} sd"
 
 
 @dataclass(frozen=True)
@@ -52,22 +86,56 @@ class SegmentProfiles:
     method : str
         The method.
     table : pandas.DataFrame
-        One row per segment: ``method, segment, name, size, share``, then per numeric
-        feature ``<f>_mean/_median/_min/_max``, per categorical feature ``<f>_top`` and
-        ``<f>_top_share``.
+        One row per segment (then ``-1`` noise and ``-2`` outliers when present):
+        ``method, segment, name, size, share``, ``value_share`` when a value column is
+        known, ``description, key_figures, drivers, recommendation,
+        recommendation_rules``, then per numeric feature ``<f>_mean/_median/_min/_max/_z``
+        and per categorical feature ``<f>_top``, ``<f>_top_share``, ``<f>_top_lift`` and
+        ``<f>_mix`` (the most common values with share and lift).
     contrasts : pandas.DataFrame
-        Segment × numeric feature standardised mean differences.
+        Segment × numeric feature standardised differences (segments ``>= 0`` only).
     names : dict
-        Segment number to name.
+        Profile number to name.
+    drivers : dict
+        Profile number to its drivers, strongest first.
+    descriptions : dict
+        Profile number to a one-paragraph description.
+    recommendations : dict
+        Profile number to ``(rule, action)`` pairs.
+    value_columns : tuple of str
+        Columns summed into a customer's value (empty: no share of value).
     """
 
     method: str
     table: pd.DataFrame
     contrasts: pd.DataFrame
     names: dict[int, str]
+    drivers: dict[int, tuple[Driver, ...]]
+    descriptions: dict[int, str]
+    recommendations: dict[int, tuple[tuple[str, str], ...]]
+    value_columns: tuple[str, ...] = ()
 
 
-def _level(z: float) -> str:
+def profile_groups(labels: np.ndarray, fit_mask: np.ndarray) -> np.ndarray:
+    """Return the profile each row is described in: its segment, ``-1`` or ``-2``.
+
+    Flagged outliers (``fit_mask`` false) go to ``-2``, except in a segment made only of
+    outliers, which is described as it is.
+
+    Examples
+    --------
+    >>> profile_groups(np.array([0, 1, -1, 1, 2]), np.array([True, False, False, True, False]))
+    array([ 0, -2, -1,  1,  2])
+    """
+    labels = np.asarray(labels)
+    outlier = ~np.asarray(fit_mask) & (labels >= 0)
+    groups = labels.copy()
+    typical = np.unique(labels[~outlier & (labels >= 0)])
+    groups[outlier & np.isin(labels, typical)] = UNUSUAL_SEGMENT
+    return groups
+
+
+def _level_words(z: float) -> str:
     if z >= 1.5:
         return "Very high"
     if z >= 0.5:
@@ -88,7 +156,7 @@ def _name_segments(
         row = contrasts.loc[segment]
         ordered = row.abs().sort_values(ascending=False, kind="stable")
         strong = [c for c in ordered.index if abs(row[c]) >= 0.5]
-        parts = [f"{_level(row[c])} {display_name(c).lower()}" for c in strong[:2]]
+        parts = [f"{_level_words(row[c])} {display_name(c).lower()}" for c in strong[:2]]
         if not parts:
             parts = categorical_notes.get(segment, [])[:1] or ["Average customers"]
         name = " · ".join(p[0].upper() + p[1:] for p in parts)
@@ -97,7 +165,7 @@ def _name_segments(
             column = next(extra, None)
             if column is None:
                 break
-            name += f" · {_level(row[column])} {display_name(column).lower()}"
+            name += f" · {_level_words(row[column])} {display_name(column).lower()}"
         suffix = 2
         base = name
         while name in taken:
@@ -108,8 +176,203 @@ def _name_segments(
     return names
 
 
-def profile_segments(prepared: PreparedData, method: str, labels: np.ndarray) -> SegmentProfiles:
-    """Describe every segment of one labelling.
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+class _Population:
+    """Whole-population statistics every segment is compared with."""
+
+    def __init__(self, prepared: PreparedData, config: ProfilesConfig) -> None:
+        cleaned = prepared.cleaned
+        self.numeric = list(prepared.numeric_features)
+        self.categorical = list(prepared.categorical_features)
+        # Numeric columns map one-to-one to a model feature (possibly prefixed).
+        model_index = {
+            prepared.feature_origin[name]: i
+            for i, name in enumerate(prepared.model_feature_names)
+            if prepared.feature_origin[name] in self.numeric
+        }
+        self.z_columns = [c for c in self.numeric if c in model_index]
+        self.model_values = prepared.X[:, [model_index[c] for c in self.z_columns]]
+        self.model_mean = self.model_values.mean(axis=0)
+        std = self.model_values.std(axis=0)
+        self.model_std = np.where(std > 0, std, 1.0)
+        self.mean = {c: float(cleaned[c].mean()) for c in self.numeric}
+        self.categories = {
+            c: cleaned[c].astype(object).where(cleaned[c].notna(), MISSING).astype(str)
+            for c in self.categorical
+        }
+        self.category_shares = {
+            c: values.value_counts(normalize=True) for c, values in self.categories.items()
+        }
+        self.value_columns = value_columns(self.numeric, config.value_columns)
+        self.value: pd.Series | None = None
+        if self.value_columns:
+            value = cleaned[self.value_columns].sum(axis=1, min_count=1).fillna(0.0)
+            if float(value.sum()) > 0:
+                self.value = value
+            else:
+                logger.warning(
+                    "Value columns %s sum to zero or less; share of value not reported",
+                    ", ".join(self.value_columns),
+                )
+        self.semantic = semantic_columns(
+            self.numeric, {str(k): v for k, v in config.columns.items()}
+        )
+
+    def z(self, members: np.ndarray) -> dict[str, float]:
+        segment_mean = self.model_values[members].mean(axis=0)
+        z = (segment_mean - self.model_mean) / self.model_std
+        return {c: float(v) for c, v in zip(self.z_columns, z, strict=True)}
+
+    def value_label(self) -> str:
+        if len(self.value_columns) == 1:
+            return display_name(self.value_columns[0]).lower()
+        return "total value"
+
+
+def _numeric_stats(
+    row: dict[str, object], part: pd.DataFrame, z: dict[str, float], columns: list[str]
+) -> None:
+    for column in columns:
+        values = part[column].dropna()
+        present = len(values) > 0
+        row[f"{column}_mean"] = float(values.mean()) if present else np.nan
+        row[f"{column}_median"] = float(values.median()) if present else np.nan
+        row[f"{column}_min"] = float(values.min()) if present else np.nan
+        row[f"{column}_max"] = float(values.max()) if present else np.nan
+        row[f"{column}_z"] = z.get(column, np.nan)
+
+
+def _categorical_stats(
+    row: dict[str, object],
+    population: _Population,
+    members: np.ndarray,
+    top_n: int,
+) -> tuple[list[Driver], dict[str, tuple[str, float]]]:
+    drivers, tops = [], {}
+    for column in population.categorical:
+        overall = population.category_shares[column]
+        shares = population.categories[column][members].value_counts(normalize=True)
+        lift = shares / overall.reindex(shares.index)
+        top = str(shares.index[0])
+        row[f"{column}_top"] = top
+        row[f"{column}_top_share"] = float(shares.iloc[0])
+        row[f"{column}_top_lift"] = float(lift.iloc[0])
+        row[f"{column}_mix"] = "; ".join(
+            f"{value} {_percent(share)} (x{lift_of:.2f})"
+            for (value, share), lift_of in zip(
+                shares.head(top_n).items(), lift.head(top_n), strict=True
+            )
+        )
+        tops[column] = (top, float(lift.iloc[0]))
+        # Standardised difference of each value's 0/1 indicator; keep the largest.
+        full = shares.reindex(overall.index, fill_value=0.0)
+        spread = (overall * (1 - overall)) ** 0.5
+        z = ((full - overall) / spread.where(spread > 0)).dropna()
+        if len(z):
+            strongest = int(np.argmax(z.abs().to_numpy()))
+            drivers.append(Driver(column, float(z.iloc[strongest]), str(z.index[strongest])))
+    return drivers, tops
+
+
+def _phrase(
+    driver: Driver,
+    population: _Population,
+    row: dict[str, object],
+    shares: dict[tuple[str, str], float],
+) -> str:
+    strength = "much " if abs(driver.z) >= 1.5 else ""
+    label = display_name(driver.feature).lower()
+    if driver.value is None:
+        direction = "higher" if driver.z > 0 else "lower"
+        mean = format_number(float(row[f"{driver.feature}_mean"]))  # type: ignore[arg-type]
+        overall = format_number(population.mean[driver.feature])
+        return f"{strength}{direction} {label} (mean {mean} vs {overall})"
+    direction = "more" if driver.z > 0 else "fewer"
+    overall_share = float(population.category_shares[driver.feature].get(driver.value, 0.0))
+    segment_share = shares.get((driver.feature, driver.value), 0.0)
+    return (
+        f"{strength}{direction} customers with {label} {driver.value} "
+        f"({_percent(segment_share)} vs {_percent(overall_share)})"
+    )
+
+
+def _describe(
+    segment: int,
+    row: dict[str, object],
+    drivers: list[Driver],
+    population: _Population,
+    shares: dict[tuple[str, str], float],
+) -> str:
+    size, share = int(row["size"]), float(row["share"])  # type: ignore[call-overload, arg-type]
+    if segment == UNUSUAL_SEGMENT:
+        opening = (
+            f"{size:,} customers ({_percent(share)}) beyond the outlier fences on at least "
+            "one feature, described apart so they do not distort the segments (each keeps "
+            "its nearest segment in segments.csv)"
+        )
+    elif segment == -1:
+        opening = (
+            f"{size:,} customers ({_percent(share)}) that DBSCAN could not place in any dense group"
+        )
+    else:
+        opening = f"{size:,} customers ({_percent(share)} of all)"
+    if "value_share" in row:
+        opening += f", bringing {_percent(float(row['value_share']))} of {population.value_label()}"  # type: ignore[arg-type]
+    strong = [d for d in drivers if abs(d.z) >= 0.5][:3]
+    if not strong:
+        return opening + ". Close to the average customer on every feature."
+    phrases = [_phrase(d, population, row, shares) for d in strong]
+    return f"{opening}. Compared with all customers: {', '.join(phrases)}."
+
+
+def _key_figures(z: dict[str, float], row: dict[str, object], population: _Population) -> str:
+    columns = sorted(z, key=lambda c: -abs(z[c]))[:3]
+    return "; ".join(
+        f"{c}: {format_number(float(row[f'{c}_mean']))} (all: {format_number(population.mean[c])})"  # type: ignore[arg-type]
+        for c in columns
+    )
+
+
+def _facts(
+    z: dict[str, float],
+    row: dict[str, object],
+    tops: dict[str, tuple[str, float]],
+    drivers: list[Driver],
+    population: _Population,
+    shares: dict[tuple[str, str], float],
+) -> SegmentFacts:
+    categorical = [d for d in drivers if d.value is not None and d.z > 0]
+    category = None
+    if categorical:
+        best = max(categorical, key=lambda d: d.z)
+        overall = float(population.category_shares[best.feature].get(best.value, 0.0))
+        segment_share = shares.get((best.feature, str(best.value)), 0.0)
+        category = (best.feature, str(best.value), segment_share / overall if overall else 0.0)
+    positive = {c: v for c, v in z.items() if v > 0}
+    value_index = None
+    if "value_share" in row and float(row["share"]) > 0:  # type: ignore[arg-type]
+        value_index = float(row["value_share"]) / float(row["share"])  # type: ignore[arg-type]
+    return SegmentFacts(
+        z=z,
+        mean={c: float(row[f"{c}_mean"]) for c in population.numeric},  # type: ignore[arg-type]
+        top=tops,
+        semantic=population.semantic,
+        value_index=value_index,
+        category=category,
+        driver=max(positive, key=lambda c: positive[c]) if positive else None,
+    )
+
+
+def profile_segments(
+    prepared: PreparedData,
+    method: str,
+    labels: np.ndarray,
+    config: ProfilesConfig | None = None,
+) -> SegmentProfiles:
+    """Describe, name and recommend actions for every segment of one labelling.
 
     Parameters
     ----------
@@ -119,57 +382,89 @@ def profile_segments(prepared: PreparedData, method: str, labels: np.ndarray) ->
         Method name, copied into the table.
     labels : numpy.ndarray of shape (n_kept,)
         Segment of every kept row, ``-1`` for noise.
+    config : ProfilesConfig, optional
+        Value columns, semantic columns and rules (defaults when omitted).
 
     Returns
     -------
     SegmentProfiles
     """
+    config = config or ProfilesConfig()
+    population = _Population(prepared, config)
     cleaned = prepared.cleaned
-    numeric = prepared.numeric_features
-    # Numeric columns map one-to-one to a model feature (possibly prefixed).
-    model_index = {
-        prepared.feature_origin[name]: i
-        for i, name in enumerate(prepared.model_feature_names)
-        if prepared.feature_origin[name] in numeric
-    }
-    z_columns = [c for c in numeric if c in model_index]
-    z_all = prepared.X[:, [model_index[c] for c in z_columns]]
-    segments = sorted(int(s) for s in np.unique(labels))
-    rows, contrast_rows = [], {}
-    categorical_notes: dict[int, list[str]] = {}
-    for segment in segments:
-        members = labels == segment
-        part = cleaned.loc[members]
+    groups = profile_groups(labels, prepared.fit_mask)
+    present = set(np.unique(groups).tolist())
+    order = sorted(g for g in present if g >= 0) + [
+        g for g in (-1, UNUSUAL_SEGMENT) if g in present
+    ]
+    rows, contrast_rows, notes = [], {}, {}
+    drivers: dict[int, tuple[Driver, ...]] = {}
+    facts: dict[int, SegmentFacts] = {}
+    shares: dict[int, dict[tuple[str, str], float]] = {}
+    zs: dict[int, dict[str, float]] = {}
+    for group in order:
+        members = groups == group
         row: dict[str, object] = {
             "method": method,
-            "segment": segment,
+            "segment": group,
             "size": int(members.sum()),
             "share": float(members.mean()),
         }
-        for column in numeric:
-            values = part[column]
-            row[f"{column}_mean"] = float(values.mean()) if values.notna().any() else np.nan
-            row[f"{column}_median"] = float(values.median()) if values.notna().any() else np.nan
-            row[f"{column}_min"] = float(values.min()) if values.notna().any() else np.nan
-            row[f"{column}_max"] = float(values.max()) if values.notna().any() else np.nan
-        notes = []
-        for column in prepared.categorical_features:
-            counts = part[column].value_counts(normalize=True, sort=True)
-            top = str(counts.index[0]) if len(counts) else ""
-            share = float(counts.iloc[0]) if len(counts) else np.nan
-            row[f"{column}_top"] = top
-            row[f"{column}_top_share"] = share
-            overall = float((cleaned[column] == top).mean()) if top else 0.0
-            if top and share >= 0.6 and overall > 0 and share / overall >= 1.5:
-                notes.append(f"Mostly {top} ({display_name(column).lower()})")
-        categorical_notes[segment] = notes
+        if population.value is not None:
+            row["value_share"] = float(population.value[members].sum() / population.value.sum())
+        z = zs[group] = population.z(members)
+        _numeric_stats(row, cleaned.loc[members], z, population.numeric)
+        categorical_drivers, tops = _categorical_stats(
+            row, population, members, config.top_categories
+        )
+        shares[group] = {
+            (c, str(v)): float(s)
+            for c in population.categorical
+            for v, s in population.categories[c][members].value_counts(normalize=True).items()
+        }
+        numeric_drivers = [Driver(c, v) for c, v in z.items()]
+        ranked = sorted(numeric_drivers + categorical_drivers, key=lambda d: -abs(d.z))
+        drivers[group] = tuple(ranked)
+        notes[group] = [
+            f"Mostly {top} ({display_name(c).lower()})"
+            for c, (top, lift) in tops.items()
+            if float(row[f"{c}_top_share"]) >= 0.6 and lift >= 1.5  # type: ignore[arg-type]
+        ]
+        facts[group] = _facts(z, row, tops, categorical_drivers, population, shares[group])
+        if group >= 0:
+            contrast_rows[group] = z
         rows.append(row)
-        if segment >= 0:
-            contrast_rows[segment] = z_all[members].mean(axis=0)
-    contrasts = pd.DataFrame.from_dict(contrast_rows, orient="index", columns=z_columns)
-    names = _name_segments(contrasts, categorical_notes)
-    if -1 in segments:
-        names[-1] = NOISE_NAME
+    contrasts = pd.DataFrame.from_dict(contrast_rows, orient="index", columns=population.z_columns)
+    names = _name_segments(contrasts, notes)
+    names.update({-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME})
+    names = {g: names[g] for g in order}
+    descriptions, recommendations = {}, {}
+    for row in rows:
+        group = int(row["segment"])  # type: ignore[call-overload]
+        descriptions[group] = _describe(group, row, list(drivers[group]), population, shares[group])
+        if group >= 0:
+            recommendations[group] = tuple(match_rules(facts[group], config))
+        else:
+            recommendations[group] = (("unusual", config.unusual_action),)
+        row["name"] = names[group]
+        row["description"] = descriptions[group]
+        row["key_figures"] = _key_figures(zs[group], row, population)
+        row["drivers"] = "; ".join(d.describe() for d in drivers[group][:3])
+        row["recommendation"] = " ".join(action for _, action in recommendations[group])
+        row["recommendation_rules"] = " ".join(rule for rule, _ in recommendations[group])
+    leading = ["method", "segment", "name", "size", "share"]
+    if population.value is not None:
+        leading.append("value_share")
+    leading += ["description", "key_figures", "drivers", "recommendation", "recommendation_rules"]
     table = pd.DataFrame(rows)
-    table.insert(2, "name", table["segment"].map(names))
-    return SegmentProfiles(method, table, contrasts, names)
+    table = table[leading + [c for c in table.columns if c not in leading]]
+    return SegmentProfiles(
+        method=method,
+        table=table,
+        contrasts=contrasts,
+        names=names,
+        drivers=drivers,
+        descriptions=descriptions,
+        recommendations=recommendations,
+        value_columns=tuple(population.value_columns if population.value is not None else ()),
+    )

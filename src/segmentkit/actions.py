@@ -1,0 +1,370 @@
+"""Recommended marketing actions: a rule library keyed on a segment's profile.
+
+Rules are plain data (the same shape as the ``profiles.rules`` config), checked in
+order: your own rules first, then the built-in library below. A rule fires when all of
+its conditions hold; ``fallback`` rules only when nothing else fired. Conditions read
+standardised levels (``high`` = at least half a standard deviation above all
+customers), means in the data's own units, or the most common value of a category.
+Semantic names (``@income``, ``@spending``, ``@recency``, ``@frequency``, ``@age``) are
+resolved from column names, or from ``profiles.columns`` in the config.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from segmentkit.config import ProfilesConfig, RuleCondition, RuleConfig
+from segmentkit.text import display_name
+
+__all__ = [
+    "DEFAULT_RULES",
+    "SegmentFacts",
+    "level_of",
+    "match_rules",
+    "semantic_columns",
+    "unknown_rule_features",
+    "value_columns",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def _rule(
+    name: str,
+    action: str,
+    *when: tuple[str, str, object],
+    group: str | None = None,
+    fallback: bool = False,
+) -> RuleConfig:
+    conditions = [RuleCondition.model_validate({"feature": f, test: v}) for f, test, v in when]
+    return RuleConfig(name=name, when=conditions, action=action, group=group, fallback=fallback)
+
+
+#: The built-in rule library, in the order rules are checked.
+DEFAULT_RULES: tuple[RuleConfig, ...] = (
+    _rule(
+        "vip",
+        "Protect and grow: a loyalty tier or VIP service, early access and personal contact; "
+        "avoid blanket discounts that give margin away.",
+        ("@value_index", "mean_above", 2.0),
+    ),
+    _rule(
+        "lapsed_high_spenders",
+        "Win back lapsed high spenders: a personal offer now, before they are lost for good.",
+        ("@recency", "is", "high"),
+        ("@spending", "is", "high"),
+        group="lifecycle",
+    ),
+    _rule(
+        "lapsed",
+        "Reactivate cheaply (one reminder with a time-limited incentive), then stop spending "
+        "on those who do not respond.",
+        ("@recency", "is", "high"),
+        ("@frequency", "is", "low"),
+        group="lifecycle",
+    ),
+    _rule(
+        "loyal",
+        "Reward loyalty: a referral programme, cross-selling and early access; ask them for "
+        "reviews.",
+        ("@recency", "is", "low"),
+        ("@frequency", "is", "high"),
+        group="lifecycle",
+    ),
+    _rule(
+        "new",
+        "Onboard: a welcome series and an incentive for the second purchase.",
+        ("@recency", "is", "low"),
+        ("@frequency", "is", "low"),
+        group="lifecycle",
+    ),
+    _rule(
+        "affluent_engaged",
+        "Premium offers and new ranges first: they can afford them and already buy.",
+        ("@income", "is", "high"),
+        ("@spending", "is", "high"),
+        group="spending",
+    ),
+    _rule(
+        "untapped",
+        "Untapped potential: personalised premium recommendations to win a larger share of "
+        "their wallet.",
+        ("@income", "is", "high"),
+        ("@spending", "is", "low"),
+        group="spending",
+    ),
+    _rule(
+        "stretched",
+        "Enthusiastic on a budget: loyalty points, bundles and flexible payment; do not push "
+        "credit.",
+        ("@income", "is", "low"),
+        ("@spending", "is", "high"),
+        group="spending",
+    ),
+    _rule(
+        "price_sensitive",
+        "Price-sensitive: value ranges, promotions and low-cost channels; keep the cost of "
+        "reaching them low.",
+        ("@income", "is", "low"),
+        ("@spending", "is", "low"),
+        group="spending",
+    ),
+    _rule(
+        "high_spenders",
+        "Upsell and cross-sell complementary products: there is a high spending level to build on.",
+        ("@spending", "is", "high"),
+        group="spending",
+    ),
+    _rule(
+        "low_spenders",
+        "Grow the basket: bundles, free-delivery thresholds and timely reminders.",
+        ("@spending", "is", "low"),
+        group="spending",
+    ),
+    _rule(
+        "young",
+        "Reach them on mobile and social channels with visual, trend-led campaigns.",
+        ("@age", "mean_below", 30.0),
+        group="age",
+    ),
+    _rule(
+        "senior",
+        "Use direct channels (email, phone, mail) and stress service, trust and simplicity.",
+        ("@age", "mean_above", 55.0),
+        group="age",
+    ),
+    _rule(
+        "category_mix",
+        "Tailor offers and messages to {category} ({category_feature}), which sets this "
+        "segment apart.",
+        ("@category", "lift_above", 1.5),
+    ),
+    _rule(
+        "driver",
+        "Lead with offers around {driver}, where this segment stands out most.",
+        ("@driver", "is", "high"),
+    ),
+    _rule(
+        "average",
+        "Keep in the standard programme and A/B-test offers to learn what moves them.",
+        fallback=True,
+    ),
+)
+
+SEMANTIC_PATTERNS: dict[str, str] = {
+    "recency": r"recen|days_since|since_last|last_purchase|last_order",
+    "frequency": r"freq|n_orders|num_orders|order_count|orders|visits|transactions",
+    "income": r"income|salary|earning|wage",
+    "spending": r"spend|spent|purchase|monetary|amount|sales|revenue|mnt",
+    "age": r"(^|_)age($|_)",
+}
+
+_VALUE_NAME = re.compile(
+    r"^(total_)?(monetary(_value)?|spend(ing)?|spent|revenue|sales|amount|purchases|value"
+    r"|clv|ltv|customer_value)(_total)?$"
+)
+
+
+def _normalise(name: str) -> str:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    spaced = re.sub(r"\s*[\(\[].*?[\)\]]", "", spaced)
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def semantic_columns(numeric: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    """Map semantic names (income, spending, recency, frequency, age) to columns.
+
+    A column whose normalised name equals the semantic name wins, then the first column
+    whose name matches the pattern; one column serves one meaning.
+
+    Examples
+    --------
+    >>> semantic_columns(["Age", "Annual Income (k$)", "Spending Score (1-100)"], {})
+    {'income': 'Annual Income (k$)', 'spending': 'Spending Score (1-100)', 'age': 'Age'}
+    >>> semantic_columns(["recency", "frequency", "monetary"], {"spending": "monetary"})
+    {'spending': 'monetary', 'recency': 'recency', 'frequency': 'frequency'}
+    """
+    mapping = {k: v for k, v in overrides.items() if v in numeric}
+    taken = set(mapping.values())
+    for meaning, pattern in SEMANTIC_PATTERNS.items():
+        if meaning in mapping:
+            continue
+        free = [c for c in numeric if c not in taken]
+        exact = [c for c in free if _normalise(c) == meaning]
+        matches = exact or [c for c in free if re.search(pattern, _normalise(c))]
+        if matches:
+            mapping[meaning] = matches[0]
+            taken.add(matches[0])
+    order = ["income", "spending", "recency", "frequency", "age"]
+    return {k: mapping[k] for k in order if k in mapping}
+
+
+def value_columns(numeric: list[str], configured: list[str] | None) -> list[str]:
+    """Return the columns summed into a customer's value.
+
+    Examples
+    --------
+    >>> value_columns(["Age", "total_spend", "visits"], None)
+    ['total_spend']
+    >>> value_columns(["Age", "Spending Score (1-100)"], None)
+    []
+    """
+    if configured is not None:
+        return [c for c in configured if c in numeric]
+    found = [c for c in numeric if _VALUE_NAME.match(_normalise(c))]
+    return found[:1]
+
+
+def level_of(z: float) -> str:
+    """Name the standardised level of a segment on one feature.
+
+    Examples
+    --------
+    >>> [level_of(z) for z in (-2.0, -0.7, 0.1, 0.9, 1.6)]
+    ['very_low', 'low', 'average', 'high', 'very_high']
+    """
+    if z >= 1.5:
+        return "very_high"
+    if z >= 0.5:
+        return "high"
+    if z <= -1.5:
+        return "very_low"
+    if z <= -0.5:
+        return "low"
+    return "average"
+
+
+@dataclass(frozen=True)
+class SegmentFacts:
+    """What the rules may read about one segment.
+
+    Attributes
+    ----------
+    z : dict
+        Numeric column to standardised difference from all customers.
+    mean : dict
+        Numeric column to the segment mean, in data units.
+    top : dict
+        Categorical column to ``(most common value, its lift over all customers)``.
+    semantic : dict
+        Semantic name to column.
+    value_index : float or None
+        Share of value divided by share of customers.
+    category : tuple or None
+        ``(column, value, lift)`` of the value that most sets the segment apart.
+    driver : str or None
+        Numeric column with the highest positive standardised difference.
+    """
+
+    z: dict[str, float]
+    mean: dict[str, float]
+    top: dict[str, tuple[str, float]] = field(default_factory=dict)
+    semantic: dict[str, str] = field(default_factory=dict)
+    value_index: float | None = None
+    category: tuple[str, str, float] | None = None
+    driver: str | None = None
+
+
+def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
+    feature = condition.feature
+    if feature == "@value_index":
+        value = facts.value_index
+        if value is None:
+            return False
+        if condition.mean_above is not None:
+            return value > condition.mean_above
+        if condition.mean_below is not None:
+            return value < condition.mean_below
+        return False
+    if feature == "@category":
+        if facts.category is None:
+            return False
+        _, top_value, lift = facts.category
+        return _categorical_holds(condition, top_value, lift)
+    if feature == "@driver":
+        feature = facts.driver or ""
+    elif feature.startswith("@"):
+        feature = facts.semantic.get(feature[1:], "")
+    if feature in facts.z:
+        if condition.is_ is not None:
+            level = level_of(facts.z[feature])
+            if condition.is_ in ("high", "low"):
+                return level in (condition.is_, f"very_{condition.is_}")
+            return level == condition.is_
+        if condition.mean_above is not None:
+            return facts.mean[feature] > condition.mean_above
+        if condition.mean_below is not None:
+            return facts.mean[feature] < condition.mean_below
+        return False
+    if feature in facts.top:
+        top_value, lift = facts.top[feature]
+        return _categorical_holds(condition, top_value, lift)
+    return False
+
+
+def _categorical_holds(condition: RuleCondition, top_value: str, lift: float) -> bool:
+    if condition.top is not None:
+        return top_value.casefold() == condition.top.casefold()
+    if condition.lift_above is not None:
+        return lift > condition.lift_above
+    return False
+
+
+def _rules(config: ProfilesConfig) -> list[RuleConfig]:
+    return [*config.rules, *(DEFAULT_RULES if config.default_rules else ())]
+
+
+def match_rules(facts: SegmentFacts, config: ProfilesConfig) -> list[tuple[str, str]]:
+    """Return ``(rule name, action)`` for the rules that fire on one segment, in order.
+
+    Parameters
+    ----------
+    facts : SegmentFacts
+        The segment's profile, as the rules see it.
+    config : ProfilesConfig
+        Your rules, whether to use the built-in library, and how many actions to keep.
+
+    Returns
+    -------
+    list of (str, str)
+        At most ``config.max_recommendations`` entries.
+    """
+    fields = {
+        "category": facts.category[1] if facts.category else "",
+        "category_feature": display_name(facts.category[0]).lower() if facts.category else "",
+        "driver": display_name(facts.driver).lower() if facts.driver else "",
+    }
+    rules = _rules(config)
+    fired, groups = [], set()
+    for rule in rules:
+        if rule.fallback or rule.group in groups or not all(_holds(c, facts) for c in rule.when):
+            continue
+        fired.append((rule.name, rule.action.format_map(fields)))
+        if rule.group is not None:
+            groups.add(rule.group)
+    if not fired:
+        fired = [
+            (rule.name, rule.action.format_map(fields))
+            for rule in rules
+            if rule.fallback and all(_holds(c, facts) for c in rule.when)
+        ]
+    return fired[: config.max_recommendations]
+
+
+def unknown_rule_features(config: ProfilesConfig, columns: list[str]) -> list[str]:
+    """Return warnings for user rules that name a column the data does not have."""
+    known_semantic = {"@" + k for k in SEMANTIC_PATTERNS} | {"@value_index", "@category", "@driver"}
+    problems = []
+    for rule in config.rules:
+        for condition in rule.when:
+            feature = condition.feature
+            if feature.startswith("@") and feature not in known_semantic:
+                problems.append(
+                    f"rule {rule.name!r}: unknown name {feature}; use one of "
+                    f"{', '.join(sorted(known_semantic))}"
+                )
+            elif not feature.startswith("@") and feature not in columns:
+                problems.append(f"rule {rule.name!r}: no feature column named {feature!r}")
+    return problems
