@@ -414,3 +414,85 @@ def test_main_leaves_logging_as_it_found_it(
     cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", tmp_path / "out")
     cli(capsys, "run", tmp_path / "missing.csv", "--out", tmp_path / "out2")
     assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+# --------------------------------------------------------------------------- segmentkit profile
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("profile")
+    path = folder / "customers.csv"
+    make_customers(300, n_segments=3, seed=4).frame.to_csv(path, index=False)
+    out = folder / "out"
+    assert main(["run", str(path), "--out", str(out), "--methods", "kmeans,gmm", "-q"]) == 0
+    return out
+
+
+def test_profile_shows_the_recommended_segments(
+    finished_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(capsys, "profile", finished_run)
+    assert (code, err) == (0, "")
+    summary = json.loads((finished_run / "run.json").read_text(encoding="utf-8"))
+    recommended = summary["recommended"]["method"]
+    n_segments = summary["methods"][recommended]["n_segments"]
+    assert out.splitlines()[0] == f"{n_segments} segments by {recommended} (recommended)"
+    profiles = pd.read_csv(finished_run / "segment_profiles.csv")
+    for row in profiles[profiles["method"] == recommended].itertuples():
+        assert row.name.split(" · ")[0] in out
+        assert f"{row.size:,}" in out
+    top = pd.read_csv(finished_run / "feature_importance.csv")
+    top_feature = top[top["method"] == recommended].iloc[0]["feature"]
+    assert f"What separates the segments: {top_feature}" in out
+
+
+def test_profile_of_another_method(finished_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = json.loads((finished_run / "run.json").read_text(encoding="utf-8"))
+    other = next(m for m in ("kmeans", "gmm") if m != summary["recommended"]["method"])
+    code, out, _ = cli(capsys, "profile", finished_run, "--method", other)
+    assert code == 0
+    assert out.splitlines()[0].startswith(
+        f"{summary['methods'][other]['n_segments']} segments by {other}"
+    )
+    assert "(recommended)" not in out.splitlines()[0]
+
+
+def test_run_ends_with_the_same_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "customers.csv"
+    make_customers(300, n_segments=3, seed=4).frame.to_csv(path, index=False)
+    code, run_out, _ = cli(capsys, "run", path, "--out", tmp_path / "out", *KMEANS_K2, "-q")
+    assert code == 0
+    code, profile_out, _ = cli(capsys, "profile", tmp_path / "out")
+    assert code == 0
+    assert profile_out.strip() in run_out
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "output folder not found"),
+        ("empty", "has no run.json"),
+        ("bad_method", "method 'dbscan' is not in this run"),
+        ("no_profiles", "has no segment_profiles.csv"),
+    ],
+)
+def test_profile_fails_cleanly(
+    setup: str, message: str, finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args: list[object] = ["profile"]
+    if setup == "missing":
+        args.append(tmp_path / "nowhere")
+    elif setup == "empty":
+        args.append(tmp_path)
+    elif setup == "bad_method":
+        args += [finished_run, "--method", "dbscan"]
+    else:
+        (tmp_path / "run.json").write_text(
+            (finished_run / "run.json").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+        args.append(tmp_path)
+    code, out, err = cli(capsys, *args)
+    assert_clean_failure(code, err, exit_code=1)
+    assert message in err
+    assert out == ""

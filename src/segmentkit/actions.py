@@ -20,6 +20,7 @@ from segmentkit.text import display_name
 
 __all__ = [
     "DEFAULT_RULES",
+    "VALUE_FEATURE",
     "SegmentFacts",
     "level_of",
     "match_rules",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Name under which a customer's value (sum of the value columns) reaches the rules.
+VALUE_FEATURE = "@value"
 
 
 def _rule(
@@ -145,10 +149,13 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         "driver",
         "Lead with offers around {driver}, where this segment stands out most.",
         ("@driver", "is", "high"),
+        group="fallback",
+        fallback=True,
     ),
     _rule(
         "average",
         "Keep in the standard programme and A/B-test offers to learn what moves them.",
+        group="fallback",
         fallback=True,
     ),
 )
@@ -285,7 +292,7 @@ def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
         return _categorical_holds(condition, top_value, lift)
     if feature == "@driver":
         feature = facts.driver or ""
-    elif feature.startswith("@"):
+    elif feature.startswith("@") and feature != VALUE_FEATURE:
         feature = facts.semantic.get(feature[1:], "")
     if feature in facts.z:
         if condition.is_ is not None:
@@ -316,6 +323,19 @@ def _rules(config: ProfilesConfig) -> list[RuleConfig]:
     return [*config.rules, *(DEFAULT_RULES if config.default_rules else ())]
 
 
+def _fire(
+    rules: list[RuleConfig], facts: SegmentFacts, fields: dict[str, str]
+) -> list[tuple[str, str]]:
+    fired, groups = [], set()
+    for rule in rules:
+        if rule.group in groups or not all(_holds(c, facts) for c in rule.when):
+            continue
+        fired.append((rule.name, rule.action.format_map(fields)))
+        if rule.group is not None:
+            groups.add(rule.group)
+    return fired
+
+
 def match_rules(facts: SegmentFacts, config: ProfilesConfig) -> list[tuple[str, str]]:
     """Return ``(rule name, action)`` for the rules that fire on one segment, in order.
 
@@ -337,25 +357,20 @@ def match_rules(facts: SegmentFacts, config: ProfilesConfig) -> list[tuple[str, 
         "driver": display_name(facts.driver).lower() if facts.driver else "",
     }
     rules = _rules(config)
-    fired, groups = [], set()
-    for rule in rules:
-        if rule.fallback or rule.group in groups or not all(_holds(c, facts) for c in rule.when):
-            continue
-        fired.append((rule.name, rule.action.format_map(fields)))
-        if rule.group is not None:
-            groups.add(rule.group)
-    if not fired:
-        fired = [
-            (rule.name, rule.action.format_map(fields))
-            for rule in rules
-            if rule.fallback and all(_holds(c, facts) for c in rule.when)
-        ]
+    fired = _fire([r for r in rules if not r.fallback], facts, fields)
+    # Fallback rules speak only for segments nothing else describes.
+    fired = fired or _fire([r for r in rules if r.fallback], facts, fields)
     return fired[: config.max_recommendations]
 
 
 def unknown_rule_features(config: ProfilesConfig, columns: list[str]) -> list[str]:
     """Return warnings for user rules that name a column the data does not have."""
-    known_semantic = {"@" + k for k in SEMANTIC_PATTERNS} | {"@value_index", "@category", "@driver"}
+    known_semantic = {"@" + k for k in SEMANTIC_PATTERNS} | {
+        "@value_index",
+        "@category",
+        "@driver",
+        VALUE_FEATURE,
+    }
     problems = []
     for rule in config.rules:
         for condition in rule.when:

@@ -11,12 +11,16 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from segmentkit import __version__
 from segmentkit.config import Config, config_schema, load_config
 from segmentkit.errors import ConfigError, SegmentkitError
+
+if TYPE_CHECKING:
+    from segmentkit.profile_view import ProfileView
 
 __all__ = ["cli", "main"]
 
@@ -135,13 +139,32 @@ def _segment_and_report(
     input_path: Path, config: Config, out: Path, buffer: _BufferHandler
 ) -> None:
     from segmentkit.api import segment_file
+    from segmentkit.profile_view import profile_view
 
     result, out_dir = segment_file(input_path, config, out, log_handler=buffer)
-    profile = result.profiles[result.recommended].table
-    click.echo(f"{result.results[result.recommended].n_segments} segments by {result.recommended}:")
-    for name, size, share in zip(profile["name"], profile["size"], profile["share"], strict=True):
-        click.echo(f"  {name}: {size} customers ({share:.0%})")
+    _print_view(profile_view(result))
+    click.echo(f"See this table again with: segmentkit profile {out_dir}")
     click.echo(f"Output folder: {out_dir.resolve()}")
+
+
+def _print_view(view: ProfileView) -> None:
+    from rich.console import Console
+
+    from segmentkit.profile_view import render_profile_view
+
+    # Off a terminal rich would assume 80 columns; a report-like width reads better in files.
+    console = Console(width=None if sys.stdout.isatty() else 140, highlight=False)
+    console.print(render_profile_view(view))
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
+@click.option("--method", "-m", help="Method to show (default: the recommended one).")
+def profile(out_dir: Path, method: str | None) -> None:
+    """Show the segments of a finished run in OUT_DIR: names, sizes, figures, drivers."""
+    from segmentkit.profile_view import load_profile_view
+
+    _print_view(load_profile_view(out_dir, method))
 
 
 @cli.command()
@@ -157,11 +180,13 @@ def _segment_and_report(
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def demo(out: Path, quiet: bool, debug: bool) -> None:
     """Segment the bundled sample data (UCI Wholesale customers, CC BY 4.0) into --out."""
-    from segmentkit.datasets import sample_data_path
+    from segmentkit.datasets import WHOLESALE_SPEND_COLUMNS, sample_data_path
 
     _state["debug"] = debug
     buffer = _setup_logging(0, quiet, debug)
-    _segment_and_report(sample_data_path(), Config(), out, buffer)
+    # Every product column is annual spend: their sum is the customer's value.
+    config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
+    _segment_and_report(sample_data_path(), config, out, buffer)
 
 
 @cli.group("config")

@@ -272,7 +272,8 @@ class RuleCondition(_Section):
     ``feature`` is a column name or a semantic name: ``@income``, ``@spending``,
     ``@recency``, ``@frequency``, ``@age``, ``@value_index`` (share of value / share of
     customers), ``@category`` (the categorical value that most sets the segment apart),
-    ``@driver`` (the numeric feature on which the segment stands out most).
+    ``@driver`` (the numeric feature on which the segment stands out most), ``@value``
+    (the customer's value, compared on a log scale; ``@spending`` falls back to it).
     """
 
     feature: str = Field(min_length=1, description="Column or @semantic name.")

@@ -11,6 +11,7 @@ not five.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,7 +160,7 @@ def explain_segments(
     """
     clustered = np.flatnonzero(labels >= 0)
     y_all = labels[clustered]
-    segments, counts = np.unique(y_all, return_counts=True)
+    segments = np.unique(y_all)
     if len(segments) < 2:
         return _empty(method, "fewer than two segments: nothing to tell apart")
     notes = []
@@ -169,8 +170,10 @@ def explain_segments(
         logger.info("%s: surrogate forest on a sample of %d rows", method, len(clustered))
     X_used, y_used = X[clustered], labels[clustered]
     _, counts = np.unique(y_used, return_counts=True)
+    n_test = math.ceil(config.test_share * len(y_used))
     # Stratify when every segment can appear on both sides of the split.
-    stratify = y_used if counts.min() >= 2 else None
+    can_stratify = counts.min() >= 2 and min(n_test, len(y_used) - n_test) >= len(counts)
+    stratify = y_used if can_stratify else None
     X_train, X_test, y_train, y_test = train_test_split(
         X_used, y_used, test_size=config.test_share, random_state=seed, stratify=stratify
     )

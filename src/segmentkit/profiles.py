@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segmentkit.actions import SegmentFacts, match_rules, semantic_columns, value_columns
+from segmentkit.actions import (
+    VALUE_FEATURE,
+    SegmentFacts,
+    match_rules,
+    semantic_columns,
+    value_columns,
+)
 from segmentkit.config import ProfilesConfig
 from segmentkit.prepare import PreparedData
 from segmentkit.text import display_name, format_number
@@ -220,11 +226,25 @@ class _Population:
         self.semantic = semantic_columns(
             self.numeric, {str(k): v for k, v in config.columns.items()}
         )
+        self.value_log: np.ndarray | None = None
+        if self.value is not None:
+            # Value is money: compare segments on a log scale so a few whales do not
+            # make every other segment look "low".
+            self.value_log = np.log1p(self.value.clip(lower=0).to_numpy())
+            self.semantic.setdefault("spending", VALUE_FEATURE)
 
     def z(self, members: np.ndarray) -> dict[str, float]:
         segment_mean = self.model_values[members].mean(axis=0)
         z = (segment_mean - self.model_mean) / self.model_std
         return {c: float(v) for c, v in zip(self.z_columns, z, strict=True)}
+
+    def value_facts(self, members: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """Standardised difference and mean of the customer value, for the rules."""
+        if self.value is None or self.value_log is None:
+            return {}, {}
+        std = float(self.value_log.std()) or 1.0
+        z = (float(self.value_log[members].mean()) - float(self.value_log.mean())) / std
+        return {VALUE_FEATURE: z}, {VALUE_FEATURE: float(self.value[members].mean())}
 
     def value_label(self) -> str:
         if len(self.value_columns) == 1:
@@ -343,6 +363,7 @@ def _facts(
     drivers: list[Driver],
     population: _Population,
     shares: dict[tuple[str, str], float],
+    members: np.ndarray,
 ) -> SegmentFacts:
     categorical = [d for d in drivers if d.value is not None and d.z > 0]
     category = None
@@ -355,9 +376,13 @@ def _facts(
     value_index = None
     if "value_share" in row and float(row["share"]) > 0:  # type: ignore[arg-type]
         value_index = float(row["value_share"]) / float(row["share"])  # type: ignore[arg-type]
+    value_z, value_mean = population.value_facts(members)
     return SegmentFacts(
-        z=z,
-        mean={c: float(row[f"{c}_mean"]) for c in population.numeric},  # type: ignore[arg-type]
+        z={**z, **value_z},
+        mean={
+            **{c: float(row[f"{c}_mean"]) for c in population.numeric},  # type: ignore[arg-type]
+            **value_mean,
+        },
         top=tops,
         semantic=population.semantic,
         value_index=value_index,
@@ -430,7 +455,7 @@ def profile_segments(
             for c, (top, lift) in tops.items()
             if float(row[f"{c}_top_share"]) >= 0.6 and lift >= 1.5  # type: ignore[arg-type]
         ]
-        facts[group] = _facts(z, row, tops, categorical_drivers, population, shares[group])
+        facts[group] = _facts(z, row, tops, categorical_drivers, population, shares[group], members)
         if group >= 0:
             contrast_rows[group] = z
         rows.append(row)

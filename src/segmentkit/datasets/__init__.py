@@ -8,7 +8,13 @@
 
 from __future__ import annotations
 
-from segmentkit.datasets._bundled import load_wholesale, sample_data_path
+from segmentkit.datasets._bundled import WHOLESALE_SPEND_COLUMNS, load_wholesale, sample_data_path
 from segmentkit.datasets._synthetic import SyntheticCustomers, make_customers
 
-__all__ = ["SyntheticCustomers", "load_wholesale", "make_customers", "sample_data_path"]
+__all__ = [
+    "WHOLESALE_SPEND_COLUMNS",
+    "SyntheticCustomers",
+    "load_wholesale",
+    "make_customers",
+    "sample_data_path",
+]

@@ -30,6 +30,17 @@ def _available() -> list[str]:
     )
 
 
+#: Wholesale columns that are annual spending (monetary units) on a product category.
+WHOLESALE_SPEND_COLUMNS: tuple[str, ...] = (
+    "Fresh",
+    "Milk",
+    "Grocery",
+    "Frozen",
+    "Detergents_Paper",
+    "Delicassen",
+)
+
+
 def sample_data_path(name: str = "wholesale_customers.csv") -> pathlib.Path:
     """Return the path of a sample dataset bundled with segmentkit.
 

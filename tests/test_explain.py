@@ -1,0 +1,339 @@
+"""Tests for segmentkit.explain: the surrogate forest, grouped importance and fidelity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+
+from conftest import shared_dataset
+from segmentkit.config import Config, ExplainConfig
+from segmentkit.datasets import make_customers
+from segmentkit.explain import Importance, explain_segments, grouped_permutation_importance
+from segmentkit.pipeline import run_segmentation
+from segmentkit.prepare import prepare
+
+COLUMNS = ["feature", "rf_importance", "permutation_mean", "permutation_std"]
+SMALL = ExplainConfig(n_estimators=30)
+
+
+def identity(names: list[str]) -> dict[str, str]:
+    return {name: name for name in names}
+
+
+def planted(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Column 0 decides the label; columns 1 and 2 are pure noise."""
+    X = np.random.default_rng(seed).normal(size=(n, 3))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def explain_planted(
+    X: np.ndarray, labels: np.ndarray, config: ExplainConfig = SMALL, seed: int = 0
+) -> Importance:
+    return explain_segments(
+        X,
+        labels,
+        method="kmeans",
+        feature_names=["a", "b", "c"],
+        feature_origin=identity(["a", "b", "c"]),
+        config=config,
+        seed=seed,
+    )
+
+
+def one_hot_region(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column "a" is noise; three one-hot "region" columns decide the label."""
+    rng = np.random.default_rng(seed)
+    region = rng.integers(0, 3, size=n)
+    X = np.column_stack([rng.normal(size=n), np.eye(3)[region]])
+    return X, region
+
+
+# --------------------------------------------------------------------------- planted signal
+
+
+def test_planted_signal_ranks_the_deciding_column_first() -> None:
+    X, labels = planted()
+    result = explain_planted(X, labels)
+    table = result.table
+    assert result.method == "kmeans"
+    assert list(table.columns) == COLUMNS
+    assert sorted(table["feature"]) == ["a", "b", "c"]
+    assert table["feature"].iloc[0] == "a"
+    assert table.sort_values("rf_importance", ascending=False)["feature"].iloc[0] == "a"
+    assert result.top_features(1) == ["a"]
+    drop = dict(zip(table["feature"], table["permutation_mean"], strict=True))
+    # Shuffling the deciding column leaves a coin toss: a drop of about 0.5.
+    assert drop["a"] > 0.35
+    for noise in ("b", "c"):
+        assert abs(drop[noise]) < 0.02
+    assert result.surrogate_accuracy is not None
+    assert result.surrogate_accuracy >= 0.95
+    assert table["rf_importance"].sum() == pytest.approx(1.0)
+    assert (table["permutation_std"] >= 0).all()
+    assert result.n_train == 450 and result.n_test == 150
+    assert result.note == ""
+
+
+def test_table_sorted_by_permutation_importance() -> None:
+    X, labels = planted()
+    table = explain_planted(X, labels).table
+    means = table["permutation_mean"].to_numpy()
+    assert np.all(np.diff(means) <= 0)
+    assert list(table.index) == [0, 1, 2]
+
+
+# --------------------------------------------------------------------------- one-hot groups
+
+
+def test_one_hot_columns_reported_as_one_feature() -> None:
+    X, labels = one_hot_region(600, seed=1)
+    names = ["a", "region_N", "region_S", "region_E"]
+    origin = {"a": "a", "region_N": "region", "region_S": "region", "region_E": "region"}
+    config = ExplainConfig(n_estimators=30)
+    result = explain_segments(
+        X, labels, method="gmm", feature_names=names, feature_origin=origin, config=config, seed=3
+    )
+    table = result.table
+    assert list(table["feature"]) == ["region", "a"]
+    assert table["rf_importance"].sum() == pytest.approx(1.0)
+    assert table["rf_importance"].iloc[0] > 0.8
+    assert result.surrogate_accuracy == 1.0
+    # Shuffling the region block together keeps only the rows whose region survives.
+    assert table["permutation_mean"].iloc[0] > 0.5
+
+    # The same forest refitted by hand: "region" is the sum of its three columns.
+    X_train, _, y_train, _ = train_test_split(
+        X, labels, test_size=config.test_share, random_state=3, stratify=labels
+    )
+    forest = RandomForestClassifier(n_estimators=30, random_state=3).fit(X_train, y_train)
+    by_feature = table.set_index("feature")["rf_importance"]
+    assert by_feature["region"] == pytest.approx(forest.feature_importances_[1:].sum())
+    assert by_feature["a"] == pytest.approx(forest.feature_importances_[0])
+
+
+def test_prepared_customers_grouped_by_original_column() -> None:
+    data = make_customers(400, n_segments=4, seed=0)
+    prepared = prepare(data.frame, Config())
+    assert len(prepared.X) == len(data.labels)
+    result = explain_segments(
+        prepared.X,
+        data.labels,
+        method="kmeans",
+        feature_names=prepared.model_feature_names,
+        feature_origin=prepared.feature_origin,
+        config=SMALL,
+        seed=0,
+    )
+    features = list(result.table["feature"])
+    assert len(features) == len(set(features))
+    assert sorted(features) == sorted(prepared.features)
+    assert len(features) < len(prepared.model_feature_names)  # one-hot columns folded
+    assert result.table["rf_importance"].sum() == pytest.approx(1.0)
+    assert result.surrogate_accuracy is not None and result.surrogate_accuracy >= 0.9
+
+
+class RecordingModel:
+    """Scores by the region in the one-hot block and checks every row it is given."""
+
+    def __init__(self, block: np.ndarray) -> None:
+        self.block = block
+        self.seen: list[np.ndarray] = []
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        one_hot = X[:, self.block]
+        np.testing.assert_array_equal(one_hot.sum(axis=1), np.ones(len(X)))
+        assert set(np.unique(one_hot)) <= {0.0, 1.0}
+        self.seen.append(X.copy())
+        return float(np.mean(one_hot.argmax(axis=1) == y))
+
+
+def test_group_shuffled_with_one_permutation() -> None:
+    X, region = one_hot_region(50, seed=2)
+    original = X.copy()
+    groups = {"a": np.array([0]), "region": np.array([1, 2, 3])}
+    model = RecordingModel(groups["region"])
+    result = grouped_permutation_importance(model, X, region, groups, n_repeats=4, seed=11)
+    np.testing.assert_array_equal(X, original)
+    # Baseline, then n_repeats per group in dict order.
+    assert len(model.seen) == 1 + 2 * 4
+    np.testing.assert_array_equal(model.seen[0], X)
+
+    # Replay the shuffles: every shuffled row is one original row across the whole group.
+    rng = np.random.default_rng(11)
+    expected_drops: dict[str, list[float]] = {"a": [], "region": []}
+    calls = iter(model.seen[1:])
+    for name, columns in groups.items():
+        others = np.setdiff1d(np.arange(X.shape[1]), columns)
+        for _ in range(4):
+            order = rng.permutation(len(X))
+            seen = next(calls)
+            np.testing.assert_array_equal(seen[:, columns], X[order][:, columns])
+            np.testing.assert_array_equal(seen[:, others], X[:, others])
+            kept = np.mean(X[order][:, 1:].argmax(axis=1) == region)
+            expected_drops[name].append(1.0 - kept if name == "region" else 0.0)
+
+    assert result["a"] == (0.0, 0.0)
+    mean, std = result["region"]
+    assert mean == pytest.approx(np.mean(expected_drops["region"]))
+    assert std == pytest.approx(np.std(expected_drops["region"]))
+    # Three regions: a shuffled row keeps its region about a third of the time.
+    assert 0.5 < mean < 0.8
+
+
+# --------------------------------------------------------------------------- noise and split
+
+
+@pytest.mark.parametrize("test_share", [0.25, 0.4])
+def test_noise_rows_excluded_and_split_follows_test_share(test_share: float) -> None:
+    X, labels = planted()
+    labels = labels.copy()
+    labels[::6] = -1  # 100 noise rows
+    # The forest rejects infinity, so any noise row reaching it would raise.
+    X = X.copy()
+    X[labels == -1] = np.inf
+    n_clustered = int(np.sum(labels >= 0))
+    assert n_clustered == 500
+    config = ExplainConfig(n_estimators=30, test_share=test_share)
+    result = explain_planted(X, labels, config)
+    assert result.n_train + result.n_test == n_clustered
+    assert result.n_test == math.ceil(test_share * n_clustered)
+    assert result.surrogate_accuracy is not None and result.surrogate_accuracy >= 0.95
+
+
+def test_singleton_segment_splits_without_stratifying() -> None:
+    X, labels = planted(n=200)
+    labels = labels.copy()
+    labels[0] = 2  # a segment of one row cannot be stratified
+    result = explain_planted(X, labels)
+    assert result.n_train + result.n_test == 200
+    assert result.n_test == 50
+    assert result.table["feature"].iloc[0] == "a"
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.zeros(100, dtype=int),
+        np.full(100, -1),
+        np.r_[np.full(50, -1), np.full(50, 3)],
+    ],
+    ids=["one-segment", "all-noise", "one-segment-and-noise"],
+)
+def test_fewer_than_two_segments_gives_empty_explanation(labels: np.ndarray) -> None:
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    result = explain_planted(X, labels)
+    assert result.surrogate_accuracy is None
+    assert result.n_train == 0 and result.n_test == 0
+    assert list(result.table.columns) == COLUMNS
+    assert result.table.empty
+    assert result.top_features() == []
+    assert "fewer than two segments" in result.note
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def test_large_input_trained_on_stratified_sample() -> None:
+    X, labels = planted(n=1000)
+    result = explain_planted(X, labels, ExplainConfig(n_estimators=30, max_rows=200))
+    used = result.n_train + result.n_test
+    assert 200 <= used <= 210
+    assert result.n_test == math.ceil(0.25 * used)
+    assert "sample" in result.note
+    assert f"{used:,}" in result.note
+    assert result.table["feature"].iloc[0] == "a"
+
+
+def test_sample_counts_clustered_rows_only() -> None:
+    # 1,100 rows, 900 of them noise: 200 clustered rows fit max_rows, so no sample.
+    X, labels = planted(n=1100)
+    labels = labels.copy()
+    labels[200:] = -1
+    result = explain_planted(X, labels, ExplainConfig(n_estimators=30, max_rows=200))
+    assert result.n_train + result.n_test == 200
+    assert result.note == ""
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def noisy_segments(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Labels from two columns plus noise, so every importance is strictly uncertain."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n, 3))
+    labels = (X[:, 0] + 0.7 * X[:, 1] + rng.normal(scale=0.8, size=n) > 0).astype(int)
+    return X, labels
+
+
+def test_same_seed_same_table_other_seed_differs() -> None:
+    X, labels = noisy_segments()
+    first = explain_planted(X, labels, seed=4)
+    second = explain_planted(X, labels, seed=4)
+    pd.testing.assert_frame_equal(first.table, second.table)
+    assert first.surrogate_accuracy == second.surrogate_accuracy
+    other = explain_planted(X, labels, seed=5)
+    merged = first.table.merge(other.table, on="feature")
+    assert not np.allclose(merged["permutation_mean_x"], merged["permutation_mean_y"])
+
+
+def test_inputs_not_modified() -> None:
+    X, labels = noisy_segments(n=600)
+    labels[::10] = -1
+    X_before, labels_before = X.copy(), labels.copy()
+    names = ["a", "b", "c"]
+    explain_segments(
+        X,
+        labels,
+        method="kmeans",
+        feature_names=names,
+        feature_origin=identity(names),
+        config=ExplainConfig(n_estimators=30, max_rows=200),
+        seed=0,
+    )
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(labels, labels_before)
+    assert names == ["a", "b", "c"]
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mall_customers_income_and_spending_drive_segments(seed: int) -> None:
+    frame = pd.read_csv(shared_dataset("mall_customers/Mall_Customers.csv"))
+    config = Config().with_overrides(
+        {
+            "seed": seed,
+            "clustering.methods": ["kmeans"],
+            "clustering.k": 5,
+            "input.features": ["Age", "Annual Income (k$)", "Spending Score (1-100)"],
+        }
+    )
+    importance = run_segmentation(frame, config).importance["kmeans"]
+    features = list(importance.table["feature"])
+    assert set(features[:2]) == {"Annual Income (k$)", "Spending Score (1-100)"}
+    assert features[2] == "Age"
+    assert importance.surrogate_accuracy is not None
+    assert importance.surrogate_accuracy >= 0.9
+    assert importance.n_train + importance.n_test == len(frame) == 200
+
+
+def test_small_held_out_set_falls_back_to_a_plain_split() -> None:
+    # 10 rows, 5 segments of 2: a stratified 3-row test set cannot hold every segment.
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    importance = explain_segments(
+        X,
+        np.repeat(np.arange(5), 2),
+        method="m",
+        feature_names=["a", "b"],
+        feature_origin={"a": "a", "b": "b"},
+        config=ExplainConfig(n_estimators=10),
+        seed=0,
+    )
+    assert (importance.n_train, importance.n_test) == (7, 3)
+    assert importance.surrogate_accuracy is not None
