@@ -166,6 +166,12 @@ def run_segmentation(
     with _timed(timings, "profile"):
         for problem in unknown_rule_features(config.profiles, prepared.features):
             logger.warning("Recommendation %s; the rule never fires on this data", problem)
+        named = [*(config.profiles.value_columns or []), *config.profiles.columns.values()]
+        for column in named:
+            if column not in prepared.numeric_features:
+                logger.warning(
+                    "profiles: %r is not a numeric feature of this data; it is ignored", column
+                )
         profiles = {
             name: profile_segments(prepared, name, result.labels, config.profiles)
             for name, result in results.items()

@@ -182,6 +182,10 @@ def _name_segments(
     return names
 
 
+def _customers(count: int) -> str:
+    return f"{count:,} customer" + ("" if count == 1 else "s")
+
+
 def _percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 
@@ -287,12 +291,14 @@ def _categorical_stats(
             )
         )
         tops[column] = (top, float(lift.iloc[0]))
-        # Standardised difference of each value's 0/1 indicator; keep the largest.
+        # Standardised difference of each value's 0/1 indicator. The most over-represented
+        # value describes the segment ("more Online"); some value is always at or above
+        # its overall share, since shares sum to one.
         full = shares.reindex(overall.index, fill_value=0.0)
         spread = (overall * (1 - overall)) ** 0.5
         z = ((full - overall) / spread.where(spread > 0)).dropna()
         if len(z):
-            strongest = int(np.argmax(z.abs().to_numpy()))
+            strongest = int(np.argmax(z.to_numpy()))
             drivers.append(Driver(column, float(z.iloc[strongest]), str(z.index[strongest])))
     return drivers, tops
 
@@ -329,16 +335,16 @@ def _describe(
     size, share = int(row["size"]), float(row["share"])  # type: ignore[call-overload, arg-type]
     if segment == UNUSUAL_SEGMENT:
         opening = (
-            f"{size:,} customers ({_percent(share)}) beyond the outlier fences on at least "
+            f"{_customers(size)} ({_percent(share)}) beyond the outlier fences on at least "
             "one feature, described apart so they do not distort the segments (each keeps "
             "its nearest segment in segments.csv)"
         )
     elif segment == -1:
         opening = (
-            f"{size:,} customers ({_percent(share)}) that DBSCAN could not place in any dense group"
+            f"{_customers(size)} ({_percent(share)}) that DBSCAN could not place in any dense group"
         )
     else:
-        opening = f"{size:,} customers ({_percent(share)} of all)"
+        opening = f"{_customers(size)} ({_percent(share)} of all)"
     if "value_share" in row:
         opening += f", bringing {_percent(float(row['value_share']))} of {population.value_label()}"  # type: ignore[arg-type]
     strong = [d for d in drivers if abs(d.z) >= 0.5][:3]
