@@ -315,12 +315,15 @@ def test_failed_run_leaves_previous_output_intact(
     out_dir = tmp_path / "out"
     code, _, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", out_dir)
     assert code == 0, err
-    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
-    assert "segments.csv" in before
+    before = {
+        str(p.relative_to(out_dir)): p.read_bytes() for p in out_dir.rglob("*") if p.is_file()
+    }
+    assert {"segments.csv", "report.html", "plots/scatter_kmeans.png"} <= set(before)
 
     code, _, err = cli(capsys, "run", ten_rows, "--k", "50", "--out", out_dir)
     assert_clean_failure(code, err, exit_code=1)
-    assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+    after = {str(p.relative_to(out_dir)): p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    assert after == before
     assert_only(tmp_path, {"ten.csv", "out"})
 
 

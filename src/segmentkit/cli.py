@@ -144,6 +144,7 @@ def _segment_and_report(
     result, out_dir = segment_file(input_path, config, out, log_handler=buffer)
     _print_view(profile_view(result))
     click.echo(f"See this table again with: segmentkit profile {out_dir}")
+    click.echo(f"Report: {(out_dir / 'report.html').resolve()}")
     click.echo(f"Output folder: {out_dir.resolve()}")
 
 
@@ -187,6 +188,16 @@ def demo(out: Path, quiet: bool, debug: bool) -> None:
     # Every product column is annual spend: their sum is the customer's value.
     config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
     _segment_and_report(sample_data_path(), config, out, buffer)
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
+def report(out_dir: Path) -> None:
+    """Re-render OUT_DIR/report.html from the files of a finished run (nothing is refitted)."""
+    from segmentkit.report import write_report
+
+    path = write_report(out_dir)
+    click.echo(f"Report: {path.resolve()}")
 
 
 @cli.group("config")

@@ -32,6 +32,7 @@ __all__ = [
     "MissingConfig",
     "OutlierConfig",
     "ProfilesConfig",
+    "ReportConfig",
     "RuleCondition",
     "RuleConfig",
     "StabilityConfig",
@@ -368,6 +369,24 @@ class ProfilesConfig(_Section):
     )
 
 
+class ReportConfig(_Section):
+    """Figures and the HTML report."""
+
+    title: str = Field("Customer segments", min_length=1, description="Title of report.html.")
+    max_points: int = Field(
+        5_000,
+        ge=100,
+        le=100_000,
+        description=(
+            "Scatter plots and the silhouette plot show at most this many customers "
+            "(a seeded sample stratified by segment, noted on the figure)."
+        ),
+    )
+    distribution_plot: Literal["box", "violin"] = Field(
+        "box", description="How the top drivers are shown by segment."
+    )
+
+
 class ClusteringConfig(_Section):
     """Which methods run and how the number of segments is chosen."""
 
@@ -429,6 +448,7 @@ class Config(_Section):
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     explain: ExplainConfig = Field(default_factory=ExplainConfig)
     profiles: ProfilesConfig = Field(default_factory=ProfilesConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""

@@ -16,6 +16,8 @@ import pandas as pd
 from segmentkit import __version__
 from segmentkit.output import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
+from segmentkit.plots import write_plots
+from segmentkit.report import write_report
 from segmentkit.stability import describe as describe_stability
 
 __all__ = [
@@ -183,8 +185,31 @@ def _explanation(run: SegmentationRun, method: str) -> dict[str, Any]:
     }
 
 
-def run_summary(run: SegmentationRun) -> dict[str, Any]:
-    """Return the content of ``run.json``: everything needed to understand and repeat the run."""
+def _population(run: SegmentationRun) -> dict[str, Any]:
+    """Whole-population figures the profiles are compared with, in original units."""
+    cleaned = run.prepared.cleaned
+    numeric = {}
+    for column in run.prepared.numeric_features:
+        values = cleaned[column].dropna()
+        numeric[column] = {
+            "mean": float(values.mean()) if len(values) else None,
+            "median": float(values.median()) if len(values) else None,
+            "min": float(values.min()) if len(values) else None,
+            "max": float(values.max()) if len(values) else None,
+        }
+    return {"numeric": numeric, "categorical": list(run.prepared.categorical_features)}
+
+
+def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the content of ``run.json``: everything needed to understand and repeat the run.
+
+    Parameters
+    ----------
+    run : SegmentationRun
+        The finished run.
+    scatter : dict, optional
+        How the scatter plots were drawn (axes, sample), when figures were written.
+    """
     prepared = run.prepared
     return {
         "segmentkit_version": __version__,
@@ -228,7 +253,9 @@ def run_summary(run: SegmentationRun) -> dict[str, Any]:
             }
             for method, result in run.results.items()
         },
+        "population": _population(run),
         "value_columns": list(run.profiles[run.recommended].value_columns),
+        "scatter": scatter,
         "skipped_methods": run.skipped,
         "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
         "timings_seconds": run.timings,
@@ -267,6 +294,8 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
-        write_json(run_summary(run), tmp / "run.json")
+        _, points = write_plots(run, tmp / "plots")
+        write_json(run_summary(run, scatter=points.describe()), tmp / "run.json")
         (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+        write_report(tmp)
     return out_dir

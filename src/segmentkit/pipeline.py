@@ -28,7 +28,19 @@ __all__ = ["SegmentationRun", "library_versions", "run_segmentation"]
 
 logger = logging.getLogger(__name__)
 
-_LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "kneed", "pydantic", "pyarrow")
+_LIBRARIES = (
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "kneed",
+    "pydantic",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "plotly",
+    "jinja2",
+)
 
 
 def library_versions() -> dict[str, str]:

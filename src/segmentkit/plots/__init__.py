@@ -1,0 +1,162 @@
+"""Figures of a segmentation: static PNGs (matplotlib) and interactive plotly figures.
+
+:func:`write_plots` draws every PNG of a finished run into ``plots/`` (no browser, no
+network, no refitting) and saves the scatter-plot coordinates the report reuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import silhouette_samples
+
+from segmentkit.evaluation import stratified_sample
+from segmentkit.output import write_csv
+from segmentkit.plots import static
+from segmentkit.plots.projection import ScatterPoints, scatter_points
+from segmentkit.profiles import profile_groups
+
+if TYPE_CHECKING:
+    from segmentkit.pipeline import SegmentationRun
+
+__all__ = ["ScatterPoints", "scatter_points", "write_plots"]
+
+logger = logging.getLogger(__name__)
+
+
+def _names(run: SegmentationRun, method: str) -> dict[int, str]:
+    return dict(run.profiles[method].names)
+
+
+def _criteria_rows(run: SegmentationRun, method: str) -> pd.DataFrame:
+    return run.results[method].criteria.assign(method=method)
+
+
+def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Path]:
+    """Per-customer silhouette of the recommended segmentation, on a bounded sample."""
+    method = run.recommended
+    labels = run.results[method].labels
+    clustered = np.flatnonzero(labels >= 0)
+    if len(np.unique(labels[clustered])) < 2:
+        return []
+    note = ""
+    if len(clustered) > max_points:
+        # Silhouette is O(n²): a stratified sample keeps it bounded.
+        clustered = clustered[stratified_sample(labels[clustered], max_points, run.config.seed)]
+        note = f"{len(clustered):,} of {int((labels >= 0).sum()):,} customers (stratified sample)"
+    values = silhouette_samples(run.prepared.X[clustered], labels[clustered])
+    figure = static.silhouette_plot(
+        values,
+        labels[clustered],
+        names=_names(run, method),
+        average=float(values.mean()),
+        note=note,
+    )
+    path = folder / f"silhouette_{method}.png"
+    static.save_figure(figure, path)
+    return [path]
+
+
+def _drivers(run: SegmentationRun, folder: Path) -> list[Path]:
+    method = run.recommended
+    numeric = set(run.prepared.numeric_features)
+    top = [f for f in run.importance[method].table["feature"] if f in numeric][:4]
+    if not top:
+        return []
+    groups = profile_groups(run.results[method].labels, run.prepared.fit_mask)
+    figure = static.driver_distributions(
+        run.prepared.cleaned[top],
+        groups,
+        names=_names(run, method),
+        kind=run.config.report.distribution_plot,
+    )
+    path = folder / f"drivers_{method}.png"
+    static.save_figure(figure, path)
+    return [path]
+
+
+def _method_figures(
+    run: SegmentationRun, method: str, points: ScatterPoints, folder: Path
+) -> list[Path]:
+    result = run.results[method]
+    names = _names(run, method)
+    written = []
+    table = points.table.rename(columns={f"group_{method}": "group"})
+    columns = [c for c in ("x", "y", "z") if c in table.columns] + ["group"]
+    figures = {
+        f"scatter_{method}.png": static.scatter_3d(
+            table[columns],
+            axis_labels=points.axis_labels,
+            names=names,
+            title=f"{method}: segments",
+            note=points.note,
+        ),
+        f"importance_{method}.png": static.importance_bars(
+            run.importance[method].table,
+            method=method,
+            accuracy=run.importance[method].surrogate_accuracy,
+        ),
+        f"sizes_{method}.png": static.segment_sizes(run.profiles[method].table, method=method),
+    }
+    if len(result.criteria) > 1:
+        criteria = _criteria_rows(run, method).dropna(axis=1, how="all")
+        figures[f"criteria_{method}.png"] = static.criteria_curves(criteria, method=method)
+    if "linkage" in result.curves and "k" in result.params:
+        figures[f"dendrogram_{method}.png"] = static.dendrogram(
+            np.asarray(result.curves["linkage"]),
+            k=int(result.params["k"]),
+            linkage_method=run.config.clustering.agglomerative.linkage,
+        )
+    if "k_distance" in result.curves:
+        figures[f"k_distance_{method}.png"] = static.k_distance_curve(
+            result.curves["k_distance"],
+            eps=float(result.params["eps"]),
+            min_samples=int(result.params["min_samples"]),
+        )
+    profiles = run.profiles[method]
+    real = profiles.contrasts
+    if len(real) and len(real.columns):
+        means = profiles.table.set_index("segment").loc[
+            real.index, [f"{c}_mean" for c in real.columns]
+        ]
+        means.columns = list(real.columns)
+        figures[f"heatmap_{method}.png"] = static.profile_heatmap(real, means, names=names)
+    for name, figure in figures.items():
+        static.save_figure(figure, folder / name)
+        written.append(folder / name)
+    return written
+
+
+def write_plots(run: SegmentationRun, folder: str | Path) -> tuple[list[Path], ScatterPoints]:
+    """Draw every static figure of a finished run into ``folder``.
+
+    Parameters
+    ----------
+    run : SegmentationRun
+        The finished run (nothing is refitted).
+    folder : str or Path
+        Created if needed; usually ``<out>/plots``.
+
+    Returns
+    -------
+    paths : list of Path
+        The PNG files written.
+    points : ScatterPoints
+        The scatter-plot coordinates (also saved as ``scatter_points.csv``).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    max_points = run.config.report.max_points
+    points = scatter_points(run, max_points=max_points, seed=run.config.seed)
+    write_csv(points.table, folder / "scatter_points.csv")
+    written = []
+    for method in run.results:
+        written += _method_figures(run, method, points, folder)
+    written += _silhouette(run, folder, max_points)
+    written += _drivers(run, folder)
+    logger.info("Wrote %d figures to %s", len(written), folder)
+    return written, points

@@ -1,0 +1,261 @@
+"""Interactive plotly figures for the report, built from the files of an output folder.
+
+Every function returns the figure as a JSON string (plotly's own encoding, uids
+removed so the same run gives the same bytes). Plotly renders a subset of HTML inside
+text, so every string that comes from the data is HTML-escaped first: a column named
+``<b>x</b>`` shows those characters, it is never bold, and nothing in it can run.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from segmentkit.plots.colours import segment_colours
+from segmentkit.text import format_number
+
+__all__ = [
+    "criteria_figure",
+    "heatmap_figure",
+    "importance_figure",
+    "scatter_figure",
+    "sizes_figure",
+]
+
+logger = logging.getLogger(__name__)
+
+HEIGHT = 460
+SCATTER_HEIGHT = 600
+
+
+def _text(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _to_json(figure: go.Figure) -> str:
+    return str(pio.to_json(figure, validate=False, remove_uids=True))
+
+
+def _layout(title: str, height: int = HEIGHT) -> dict[str, object]:
+    return {
+        "title": {"text": title, "x": 0.01},
+        "height": height,
+        "template": "plotly_white",
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+        "legend": {"itemsizing": "constant"},
+    }
+
+
+def _group_symbol(group: int) -> str:
+    if group == -1:
+        return "x"
+    if group < -1:
+        return "diamond-open"
+    return "circle"
+
+
+def scatter_figure(
+    points: pd.DataFrame,
+    *,
+    method: str,
+    axis_labels: Sequence[str],
+    names: Mapping[int, str],
+    hover_features: Sequence[str],
+    note: str = "",
+) -> str:
+    """One marker per customer, one trace (colour, legend entry) per segment.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        ``id``, ``x``, ``y`` (``z`` for a 3D plot), ``group_<method>``, hover features.
+    method : str
+        Whose segments colour the points.
+    axis_labels : sequence of str
+        One label per axis.
+    names : mapping
+        Segment number (``-1`` noise, ``-2`` outliers) to name.
+    hover_features : sequence of str
+        Columns shown on hover, in original units.
+    note : str
+        Sampling note shown under the title.
+    """
+    three_d = "z" in points.columns
+    groups = points[f"group_{method}"].to_numpy()
+    colours = segment_colours(groups)
+    order = sorted(set(groups.tolist()), key=lambda g: (g < 0, abs(g)))
+    traces = []
+    for group in order:
+        part = points[groups == group]
+        hover = [
+            "<br>".join(
+                [f"id: {_text(row['id'])}"]
+                + [f"{_text(f)}: {_text(_hover_value(row[f]))}" for f in hover_features]
+            )
+            for row in part.to_dict("records")
+        ]
+        marker = {
+            "color": colours[group],
+            "size": 3 if three_d else 6,
+            "symbol": _group_symbol(group),
+            "opacity": 0.85,
+        }
+        common = {
+            "name": _text(names.get(group, f"Segment {group}")),
+            "mode": "markers",
+            "marker": marker,
+            "hovertext": hover,
+            "hoverinfo": "text+name",
+        }
+        if three_d:
+            traces.append(go.Scatter3d(x=part["x"], y=part["y"], z=part["z"], **common))
+        else:
+            traces.append(go.Scattergl(x=part["x"], y=part["y"], **common))
+    title = f"{_text(method)}: segments"
+    if note:
+        title += f"<br><sup>{_text(note)}</sup>"
+    layout = _layout(title, SCATTER_HEIGHT)
+    labels = [_text(label) for label in axis_labels]
+    if three_d:
+        layout["scene"] = {
+            "xaxis": {"title": {"text": labels[0]}},
+            "yaxis": {"title": {"text": labels[1]}},
+            "zaxis": {"title": {"text": labels[2]}},
+        }
+    else:
+        layout["xaxis"] = {"title": {"text": labels[0]}}
+        layout["yaxis"] = {"title": {"text": labels[1] if len(labels) > 1 else ""}}
+    return _to_json(go.Figure(data=traces, layout=layout))
+
+
+def _hover_value(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        return format_number(float(value))
+    return str(value)
+
+
+def criteria_figure(criteria: pd.DataFrame, *, method: str) -> str:
+    """Plot the criteria behind the choice of parameters, chosen candidate marked.
+
+    ``criteria`` are one method's rows of ``k_selection.csv``.
+    """
+    chosen = criteria[criteria["chosen"].astype(bool)]
+    if "eps" in criteria.columns and criteria["eps"].notna().all() and "k" not in criteria:
+        x_name = "eps"
+    elif criteria.get("k") is not None and criteria["k"].notna().all():
+        x_name = "k"
+    else:
+        x_name = "eps"
+    rows = criteria.sort_values(x_name, kind="stable")
+    traces = []
+    if x_name == "k" and "bic" in rows and rows["bic"].notna().any():
+        for covariance, part in rows.groupby("covariance_type", sort=True):
+            traces.append(go.Scatter(x=part["k"], y=part["bic"], name=f"BIC ({_text(covariance)})"))
+    elif x_name == "k" and "inertia" in rows and rows["inertia"].notna().any():
+        traces.append(go.Scatter(x=rows["k"], y=rows["inertia"], name="inertia (elbow)"))
+    elif x_name == "eps":
+        traces.append(go.Scatter(x=rows["eps"], y=rows["n_segments_found"], name="segments found"))
+    if "silhouette" in rows and rows["silhouette"].notna().any():
+        part = rows
+        if "bic" in rows and rows["bic"].notna().any() and len(chosen):
+            part = rows[rows["covariance_type"] == chosen["covariance_type"].iloc[0]]
+        traces.append(
+            go.Scatter(x=part[x_name], y=part["silhouette"], name="silhouette", yaxis="y2")
+        )
+    layout = _layout(f"{_text(method)}: choosing {x_name}")
+    layout["xaxis"] = {"title": {"text": x_name}}
+    layout["yaxis"] = {"title": {"text": traces[0].name if traces else ""}}
+    layout["yaxis2"] = {"title": {"text": "silhouette"}, "overlaying": "y", "side": "right"}
+    if len(chosen):
+        value = float(chosen[x_name].iloc[0])
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "x0": value,
+                "x1": value,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dash", "color": "#333"},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "x": value,
+                "y": 1.02,
+                "yref": "paper",
+                "text": f"chosen {x_name} = "
+                + (f"{int(value)}" if x_name == "k" else format_number(value)),
+                "showarrow": False,
+            }
+        ]
+    return _to_json(go.Figure(data=traces, layout=layout))
+
+
+def importance_figure(importance: pd.DataFrame, *, method: str, accuracy: float | None) -> str:
+    """Permutation importance (mean ± std) per original feature, most important on top."""
+    rows = importance.head(15).iloc[::-1]
+    trace = go.Bar(
+        x=rows["permutation_mean"],
+        y=[_text(f) for f in rows["feature"]],
+        error_x={"type": "data", "array": rows["permutation_std"]},
+        orientation="h",
+        marker={"color": "#4e79a7"},
+        name="permutation importance",
+    )
+    title = f"{_text(method)}: what drives the segments"
+    if accuracy is not None:
+        title += f"<br><sup>surrogate forest reproduces {accuracy:.0%} of held-out segments</sup>"
+    layout = _layout(title, max(HEIGHT, 120 + 28 * len(rows)))
+    layout["xaxis"] = {"title": {"text": "accuracy lost when shuffled"}}
+    layout["margin"] = {"l": 200, "r": 20, "t": 70, "b": 50}
+    return _to_json(go.Figure(data=[trace], layout=layout))
+
+
+def sizes_figure(profiles: pd.DataFrame, *, method: str) -> str:
+    """Share of customers (and of value, when known) per segment."""
+    names = [_text(n) for n in profiles["name"]]
+    traces = [go.Bar(y=names, x=profiles["share"], name="customers", orientation="h")]
+    if "value_share" in profiles and profiles["value_share"].notna().any():
+        traces.append(go.Bar(y=names, x=profiles["value_share"], name="value", orientation="h"))
+    layout = _layout(f"{_text(method)}: segment sizes", max(HEIGHT, 120 + 40 * len(names)))
+    layout["xaxis"] = {"tickformat": ".0%", "title": {"text": "share"}}
+    layout["yaxis"] = {"autorange": "reversed"}
+    layout["barmode"] = "group"
+    layout["margin"] = {"l": 260, "r": 20, "t": 60, "b": 50}
+    return _to_json(go.Figure(data=traces, layout=layout))
+
+
+def heatmap_figure(profiles: pd.DataFrame, features: Sequence[str], *, method: str) -> str:
+    """Segment × feature standardised differences, real means in the cells and on hover."""
+    rows = profiles[profiles["segment"] >= 0]
+    z = rows[[f"{f}_z" for f in features]].to_numpy(dtype=float)
+    means = rows[[f"{f}_mean" for f in features]].to_numpy(dtype=float)
+    text = [[format_number(v) for v in row] for row in means]
+    trace = go.Heatmap(
+        z=np.clip(z, -3, 3),
+        x=[_text(f) for f in features],
+        y=[_text(n) for n in rows["name"]],
+        text=text,
+        texttemplate="%{text}",
+        colorscale="RdBu",
+        reversescale=True,
+        zmid=0,
+        zmin=-3,
+        zmax=3,
+        colorbar={"title": {"text": "sd from all"}},
+        hovertemplate="%{y}<br>%{x}: mean %{text}<br>%{z:.2f} sd from all customers<extra></extra>",
+    )
+    layout = _layout(
+        f"{_text(method)}: how segments differ (colour: sd from all customers; text: mean)",
+        max(HEIGHT, 140 + 40 * len(rows)),
+    )
+    layout["yaxis"] = {"autorange": "reversed"}
+    layout["margin"] = {"l": 260, "r": 20, "t": 60, "b": 120}
+    return _to_json(go.Figure(data=[trace], layout=layout))

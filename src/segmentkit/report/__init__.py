@@ -1,0 +1,92 @@
+"""``report.html``: one self-contained, offline file a marketing team can open and print.
+
+:func:`render_report` turns a finished output folder into HTML: the report model is read
+from the folder's files (:mod:`segmentkit.report.model`), then rendered by a Jinja2
+template shipped as package data, with autoescape on for every value and plotly.js
+inlined once, so the file makes no request to any other host.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+from plotly.offline import get_plotlyjs
+
+from segmentkit.report.model import ReportModel, load_report_model
+
+__all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
+
+logger = logging.getLogger(__name__)
+
+REPORT_NAME = "report.html"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("segmentkit.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _safe_json(text: str) -> str:
+    # Inside <script type="application/json"> only "</" could end the element early;
+    # escaping <, > and & as JSON unicode escapes keeps the data inert and valid JSON.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_report(folder: str | Path) -> str:
+    """Return the HTML of the report of a finished output folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder written by ``segmentkit run`` (or :func:`segmentkit.export.save_run`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DataError
+        When the folder is missing or incomplete.
+    """
+    model = load_report_model(folder)
+    environment = _environment()
+    environment.filters["safe_json"] = _safe_json
+    template = environment.get_template("report.html.j2")
+    # plotly.js is our own package data, not user data: inline it verbatim, once.
+    plotly_js = jinja2.utils.markupsafe.Markup(get_plotlyjs().replace("</script", "<\\/script"))
+    return template.render(report=model, plotly_js=plotly_js)
+
+
+def write_report(folder: str | Path) -> Path:
+    """Render the report of ``folder`` into ``folder/report.html``, replacing it atomically.
+
+    Returns
+    -------
+    Path
+        The report file.
+    """
+    folder = Path(folder)
+    html = render_report(folder)
+    target = folder / REPORT_NAME
+    handle, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(html)
+        Path(tmp_name).chmod(0o644)  # mkstemp makes it private; a report is shared
+        Path(tmp_name).replace(target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    logger.info("Report written to %s", target)
+    return target

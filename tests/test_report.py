@@ -1,0 +1,275 @@
+"""The HTML report: self-contained, offline, escaped, rendered in a real browser.
+
+The browser tests drive Debian's Chromium (``/usr/bin/chromium``) through Playwright
+with every request to anything but ``file:``, ``data:`` and ``blob:`` blocked. They skip
+when Chromium is absent, unless ``SEGMENTKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``),
+where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from segmentkit.cli import main
+from segmentkit.datasets import make_customers
+from segmentkit.errors import DataError
+from segmentkit.report import render_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+HOSTILE_COLUMN = "<script>alert(1)</script>"
+HOSTILE_VALUE = "<img src=x onerror=alert(2)>"
+N_ROWS = 400
+
+
+@dataclass(frozen=True)
+class Finished:
+    out: Path
+    html: str
+    summary: dict[str, Any]
+
+
+def _run(folder: Path, frame: pd.DataFrame, *args: str) -> Finished:
+    path = folder / "customers.csv"
+    frame.to_csv(path, index=False)
+    out = folder / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", *args]) == 0
+    return Finished(
+        out=out,
+        html=(out / "report.html").read_text(encoding="utf-8"),
+        summary=json.loads((out / "run.json").read_text(encoding="utf-8")),
+    )
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    frame = make_customers(N_ROWS, n_segments=4, seed=3).frame
+    return _run(tmp_path_factory.mktemp("report"), frame)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    frame = make_customers(N_ROWS, n_segments=3, seed=5).frame
+    frame = frame.rename(columns={"annual_income": HOSTILE_COLUMN})
+    frame["region"] = frame["region"].astype(str).replace({"North": HOSTILE_VALUE})
+    assert (frame["region"] == HOSTILE_VALUE).any()
+    return _run(tmp_path_factory.mktemp("hostile"), frame, "--methods", "kmeans,dbscan")
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def test_report_is_one_self_contained_file(finished: Finished) -> None:
+    html = finished.html
+    # No element loads anything from elsewhere: no src/href to a host, no stylesheet link.
+    assert not re.search(
+        r"""<(script|img|link|iframe)\b[^>]*\b(src|href)=["']?(https?:)?//""", html
+    )
+    assert "<link" not in html
+    # plotly.js is inlined exactly once.
+    assert html.count("<script>") == 2  # plotly.js, then the small bootstrap
+    assert html.count("Plotly.newPlot(") >= 1
+    assert len(html) > 3_000_000  # plotly.js itself
+
+
+def test_report_sections(finished: Finished) -> None:
+    html = finished.html
+    recommended = finished.summary["recommended"]["method"]
+    for anchor in ("overview", "methods", "segments", "reproduce"):
+        assert f'id="{anchor}"' in html
+    for method in finished.summary["methods"]:
+        assert f'id="method-{method}"' in html
+        assert f'id="figure-scatter-{method}"' in html
+        assert f'id="figure-importance-{method}"' in html
+    profiles = pd.read_csv(finished.out / "segment_profiles.csv")
+    for name in profiles.loc[profiles["method"] == recommended, "name"]:
+        assert name.replace("·", "·") in html
+    assert finished.summary["input"]["sha256"] in html
+    assert '<span class="badge">recommended</span>' in html
+
+
+def test_every_png_is_written(finished: Finished) -> None:
+    plots = finished.out / "plots"
+    recommended = finished.summary["recommended"]["method"]
+    names = {p.name for p in plots.glob("*.png")}
+    for method in finished.summary["methods"]:
+        assert {f"scatter_{method}.png", f"importance_{method}.png"} <= names
+    assert f"silhouette_{recommended}.png" in names
+    assert f"drivers_{recommended}.png" in names
+    assert "dendrogram_agglomerative.png" in names
+    assert "k_distance_dbscan.png" in names
+    for path in plots.glob("*.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path.name
+
+
+def test_scatter_points_match_the_segments(finished: Finished) -> None:
+    points = pd.read_csv(finished.out / "plots" / "scatter_points.csv")
+    segments = pd.read_csv(finished.out / "segments.csv")
+    assert len(points) == N_ROWS  # below report.max_points: everyone is drawn
+    merged = points.merge(segments, left_on="id", right_on="customer_id", validate="one_to_one")
+    for method in finished.summary["methods"]:
+        labels = merged[f"segment_{method}"]
+        groups = merged[f"group_{method}"]
+        # Same segment, except flagged outliers described apart (-2).
+        same = (groups == labels) | ((groups == -2) & merged["is_outlier"])
+        assert same.all(), method
+    assert finished.summary["scatter"]["source"] == "pca"
+    assert finished.summary["scatter"]["axis_labels"][0].startswith("PC1 (")
+
+
+def test_report_command_re_renders_the_same_html(
+    finished: Finished, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = finished.html
+    assert main(["report", str(finished.out)]) == 0
+    assert (finished.out / "report.html").read_text(encoding="utf-8") == before
+    assert f"Report: {(finished.out / 'report.html').resolve()}" in capsys.readouterr().out
+
+
+def test_report_command_on_a_folder_that_is_not_an_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "not a complete segmentkit output folder" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DataError, match="output folder not found"):
+        render_report(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def test_hostile_strings_are_escaped_in_the_html(hostile: Finished) -> None:
+    html = hostile.html
+    assert HOSTILE_COLUMN not in html
+    assert HOSTILE_VALUE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # Inside figure JSON the markup is escaped twice: for plotly (HTML) and for <script>.
+    assert "alert(1)" in html
+    for block in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
+        assert "<" not in block
+        json.loads(block)
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+def _chromium() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("SEGMENTKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required (SEGMENTKIT_REQUIRE_BROWSER=1)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+@dataclass
+class PageVisit:
+    blocked: list[str]
+    console_errors: list[str]
+    dialogs: list[str]
+    scatter: list[dict[str, Any]]
+    text: str
+
+
+def _visit(report: Path) -> PageVisit:
+    playwright = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    blocked: list[str] = []
+    errors: list[str] = []
+    dialogs: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(executable), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
+
+            def route(handle: Any) -> None:
+                url = handle.request.url
+                if url.startswith(("file:", "data:", "blob:")):
+                    handle.continue_()
+                else:
+                    blocked.append(url)
+                    handle.abort()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def on_dialog(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
+            page.goto(report.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "document.querySelectorAll('.plot').length > 0 && "
+                "Array.from(document.querySelectorAll('.plot'))"
+                ".every(d => d.classList.contains('js-plotly-plot'))",
+                timeout=60_000,
+            )
+            scatter = page.evaluate(
+                """() => Array.from(document.querySelectorAll('[data-kind="scatter"]')).map(f => {
+                    const gd = f.querySelector('.js-plotly-plot');
+                    return {
+                        method: f.dataset.method,
+                        points: gd._fullData.reduce((n, t) => n + t.x.length, 0),
+                        traces: gd.data.length,
+                        type: gd._fullData[0].type,
+                        scene: Boolean(gd._fullLayout.scene),
+                        canvases: gd.querySelectorAll('canvas').length,
+                    };
+                })"""
+            )
+            # Open every collapsed section so its text counts as shown.
+            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    return PageVisit(blocked, errors, dialogs, scatter, text)
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_chromium(finished: Finished) -> None:
+    visit = _visit(finished.out / "report.html")
+    assert visit.blocked == []
+    assert visit.console_errors == []
+    assert visit.dialogs == []
+    methods = list(finished.summary["methods"])
+    assert [s["method"] for s in visit.scatter] == methods
+    for scatter in visit.scatter:
+        assert scatter["points"] == N_ROWS, scatter
+        assert scatter["type"] == "scatter3d", scatter
+        assert scatter["scene"], scatter
+        assert scatter["canvases"] >= 1, scatter  # WebGL drew it
+    assert "Methods compared" in visit.text
+
+
+@pytest.mark.browser
+def test_hostile_column_is_text_and_no_dialog_fires(hostile: Finished) -> None:
+    visit = _visit(hostile.out / "report.html")
+    assert visit.dialogs == []
+    assert visit.console_errors == []
+    assert visit.blocked == []
+    assert HOSTILE_COLUMN in visit.text
+    assert HOSTILE_VALUE in visit.text
