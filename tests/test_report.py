@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -273,3 +274,70 @@ def test_hostile_column_is_text_and_no_dialog_fires(hostile: Finished) -> None:
     assert visit.blocked == []
     assert HOSTILE_COLUMN in visit.text
     assert HOSTILE_VALUE in visit.text
+
+
+def test_figures_and_report_need_no_network_and_no_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import sys
+
+    from segmentkit.config import Config
+    from segmentkit.export import save_run
+    from segmentkit.pipeline import run_segmentation
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    frame = make_customers(300, n_segments=3, seed=8).frame
+    config = Config().with_overrides({"clustering.methods": ["kmeans", "agglomerative"]})
+    out = save_run(run_segmentation(frame, config), tmp_path / "out")
+    pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
+    assert "scatter_kmeans.png" in pngs
+    assert "dendrogram_agglomerative.png" in pngs
+    assert (out / "report.html").stat().st_size > 1_000_000
+    assert "kaleido" not in sys.modules  # plotly's browser-based PNG export is never used
+
+
+@pytest.mark.parametrize(
+    ("features", "source", "axes"),
+    [
+        (["age", "annual_income", "spending_score"], "features", 3),
+        (["annual_income", "spending_score"], "features", 2),
+        (["age", "annual_income", "spending_score", "tenure_months"], "pca", 3),
+    ],
+)
+def test_scatter_axes(features: list[str], source: str, axes: int) -> None:
+    from segmentkit.config import Config
+    from segmentkit.pipeline import run_segmentation
+    from segmentkit.plots import scatter_points
+
+    frame = make_customers(300, n_segments=3, seed=9).frame
+    config = Config().with_overrides(
+        {"input.features": features, "clustering.methods": ["kmeans"], "clustering.k": 3}
+    )
+    run = run_segmentation(frame, config)
+    points = scatter_points(run, max_points=120, seed=0)
+    assert points.source == source
+    assert len(points.axis_labels) == axes
+    assert [c for c in ("x", "y", "z") if c in points.table] == ["x", "y", "z"][:axes]
+    # A seeded sample, stratified by segment, and the figure says so.
+    assert 117 <= len(points.table) <= 126  # quotas are floored, at least 2 per segment
+    assert points.note.startswith(f"{len(points.table):,} of 300 customers shown")
+    if source == "features":
+        assert list(points.axis_labels) == features
+        # Original units: the drawn values are the customers' own.
+        by_id = frame.set_index("customer_id")
+        expected = by_id.loc[points.table["id"], features[0]].to_numpy(dtype=float)
+        known = ~np.isnan(expected)
+        np.testing.assert_allclose(points.table["x"][known], expected[known])
+        # A missing value is drawn at the column's median (plotted, not dropped).
+        median = frame[features[0]].median()
+        np.testing.assert_allclose(points.table["x"][~known], median)
+    else:
+        assert all(label.startswith(f"PC{i + 1} (") for i, label in enumerate(points.axis_labels))
+    shares = points.table["group_kmeans"].value_counts(normalize=True)
+    overall = pd.Series(run.labels).value_counts(normalize=True)
+    assert (shares.reindex(overall.index) - overall).abs().max() < 0.03

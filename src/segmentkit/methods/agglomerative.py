@@ -10,6 +10,7 @@ New customers are scored the same way (scikit-learn's ``NearestCentroid``).
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,11 @@ def fit_agglomerative(
     rows_used = _rows(X, context)
     X_tree = X if rows_used is None else X[rows_used]
     labels_sample = _cut(_tree(X_tree, context), int(params["k"]))
-    assigner = NearestCentroid().fit(X_tree, labels_sample)
+    with warnings.catch_warnings():
+        # A one-hot column constant within a segment is expected, not a problem: the
+        # centroid distance does not use the per-class spread this warning is about.
+        warnings.filterwarnings("ignore", message=".*zero standard deviation", category=UserWarning)
+        assigner = NearestCentroid().fit(X_tree, labels_sample)
     if rows_used is None:
         return labels_sample, assigner
     return np.asarray(assigner.predict(X), dtype=int), assigner

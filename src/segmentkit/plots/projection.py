@@ -1,6 +1,6 @@
 """Where each customer sits in the scatter plots: three axes a person can read.
 
-The axes are the three original features when the user chose exactly three numeric
+The axes are the original features when the user chose exactly three (or two) numeric
 ones (in their own units); otherwise the first principal components of the matrix the
 methods saw, each labelled with the share of variance it explains. Above
 ``report.max_points`` customers a seeded sample, stratified by the recommended
@@ -71,10 +71,11 @@ class ScatterPoints:
         }
 
 
-def _chosen_three(run: SegmentationRun) -> list[str] | None:
+def _chosen_features(run: SegmentationRun) -> list[str] | None:
     chosen = run.config.input.features
     numeric = run.prepared.numeric_features
-    if chosen is not None and len(chosen) == 3 and all(c in numeric for c in chosen):
+    # Two chosen features are drawn as they are too: a rotation would only hide the units.
+    if chosen is not None and len(chosen) in (2, 3) and all(c in numeric for c in chosen):
         return list(chosen)
     return None
 
@@ -103,7 +104,7 @@ def scatter_points(run: SegmentationRun, *, max_points: int, seed: int) -> Scatt
         rows = stratified_sample(run.labels, max_points, seed)
         note = f"{len(rows):,} of {n_total:,} customers shown (seeded sample stratified by segment)"
         logger.info("Scatter plots: %s", note)
-    features = _chosen_three(run)
+    features = _chosen_features(run)
     if features is not None:
         values = prepared.cleaned[features].iloc[rows]
         coordinates = values.fillna(prepared.cleaned[features].median()).to_numpy(dtype=float)

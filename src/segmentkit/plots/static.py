@@ -14,23 +14,39 @@ import logging
 import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
-from os import PathLike
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.mplot3d import Axes3D
-from scipy.cluster import hierarchy
 
+from segmentkit.plots._style import (
+    _GREY,
+    _HALO,
+    _MAX_GROUP_POINTS,
+    WIDTH,
+    _group_labels,
+    _group_order,
+    _label,
+    _message_figure,
+    _new_figure,
+    _numeric,
+    _percent,
+    _titles,
+    mpl_text,
+    save_figure,
+)
 from segmentkit.plots.colours import NOISE_COLOUR, OUTLIER_COLOUR, segment_colours
-from segmentkit.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
+from segmentkit.plots.diagnostics import (
+    criteria_curves,
+    dendrogram,
+    k_distance_curve,
+    silhouette_plot,
+)
 from segmentkit.text import format_number
 
 __all__ = [
@@ -47,125 +63,8 @@ __all__ = [
     "silhouette_plot",
 ]
 
+
 logger = logging.getLogger(__name__)
-
-#: Resolution of saved PNGs: a 9 in figure is ~1,000 px, sharp on a laptop and in print.
-DPI = 110
-#: Width of every figure in inches (two-panel figures get one more).
-WIDTH = 9.0
-#: Longest label drawn from the data; longer ones end in an ellipsis.
-LABEL_LIMIT = 40
-#: Names of the unusual customers when the caller's names give none.
-UNUSUAL_NAMES = {-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME}
-#: Colour of the chosen candidate, the cut and the average in every figure.
-CHOSEN_COLOUR = "#c0392b"
-# Sorted curves and silhouette bands longer than this are drawn from evenly spaced ranks:
-# the shape is kept while the PNG stays small and quick to draw.
-_MAX_CURVE_POINTS = 4000
-_MAX_GROUP_POINTS = 20_000  # values per segment in a box or violin, see _order_statistics
-_GREY = "#555555"
-_MARK: dict[str, Any] = {"color": CHOSEN_COLOUR, "linestyle": "--", "linewidth": 1.2}
-_TAG: dict[str, Any] = {"textcoords": "offset points", "color": CHOSEN_COLOUR, "fontsize": 9}
-_TAG["bbox"] = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
-# A white line with a dark rim shows on every segment colour, the near-black one included.
-_HALO: dict[str, Any] = {"color": "white", "linewidth": 1.5}
-_HALO["path_effects"] = [patheffects.withStroke(linewidth=3, foreground="#222222")]
-
-
-def mpl_text(text: str) -> str:
-    r"""Escape ``$`` so matplotlib shows text as written rather than as mathematics.
-
-    Parameters
-    ----------
-    text : str
-        Text from the data: a column name, a segment name.
-
-    Returns
-    -------
-    str
-        The text with every ``$`` as ``\$``, which matplotlib draws as ``$``.
-
-    Examples
-    --------
-    >>> mpl_text("Spend ($) $x$")
-    'Spend (\\$) \\$x\\$'
-    """
-    return str(text).replace("$", r"\$")
-
-
-def _label(text: object, limit: int = LABEL_LIMIT) -> str:
-    # Newlines and tabs in a name would break the layout; long names crowd the axes.
-    value = " ".join(str(text).split())
-    if len(value) > limit:
-        value = value[: limit - 1].rstrip() + "…"
-    return mpl_text(value)
-
-
-def _group_order(groups: Any) -> list[int]:
-    """Segments in number order, then noise (-1), then outliers (-2)."""
-    return sorted({int(g) for g in np.asarray(groups).ravel()}, key=lambda g: (g < 0, abs(g)))
-
-
-def _group_labels(
-    groups: Sequence[int], names: Mapping[int, str], limit: int = LABEL_LIMIT
-) -> dict[int, str]:
-    """Escaped, shortened label of each group; distinct, as they serve as categories."""
-    labels: dict[int, str] = {}
-    for group in groups:
-        name = names.get(group) or UNUSUAL_NAMES.get(group, f"Segment {group}")
-        label = _label(name, limit)
-        if label in labels.values():
-            label = _label(name, limit - 6) + f" ({group})"
-        labels[group] = label
-    return labels
-
-
-def _numeric(series: pd.Series) -> np.ndarray:
-    """Floats with NaN for gaps: CSV columns arrive as Int64 with <NA>, or as text."""
-    return np.asarray(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)  # attaches itself, so text can be measured without pyplot
-    return fig
-
-
-def _message_figure(message: str, title: str = "") -> Figure:
-    fig = _new_figure(WIDTH, 3.0)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, transform=ax.transAxes)
-    ax.set_title(title)
-    return fig
-
-
-def _titles(fig: Figure, ax: Axes, title: str, note: str) -> None:
-    fig.suptitle(_label(title, 90), fontsize=13)
-    if note:
-        ax.set_title(_label(note, 110), fontsize=9, color=_GREY)
-
-
-def _tag(ax: Axes, text: str, xy: tuple[float, float], coords: tuple[str, str], **how: Any) -> None:
-    ax.annotate(text, xy=xy, xycoords=coords, **{"xytext": (4, 4), **_TAG, **how})
-
-
-def _mark_x(ax: Axes, x: float, text: str) -> None:
-    """Dashed vertical line at ``x``, ``text`` beside its top, kept inside the axes."""
-    ax.axvline(x, **_MARK)
-    low, high = ax.get_xlim()
-    right = high > low and (x - low) / (high - low) > 0.6
-    _tag(ax, text, (x, 1), ("data", "axes fraction"), va="top", ha="right" if right else "left",
-         xytext=(-4 if right else 4, -4))  # fmt: skip
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _percent(share: float) -> str:
-    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
 
 
 def scatter_3d(
@@ -237,287 +136,6 @@ def scatter_3d(
     scale = max(1.0, (40 / size) ** 0.5)
     fig.legend(handles, [labels[g] for g in order], loc="outside lower center", frameon=False,
                ncols=min(3, len(order)), fontsize=9, markerscale=scale)  # fmt: skip
-    _titles(fig, ax, title, note)
-    return fig
-
-
-def _chosen_mask(criteria: pd.DataFrame) -> np.ndarray:
-    if "chosen" not in criteria.columns:
-        raise ValueError("criteria lacks the column 'chosen' (True for the chosen candidate)")
-    # Read back from CSV the flag may be text: compare spellings, not truthiness.
-    flags = [str(v).strip().lower() in {"true", "1", "1.0", "yes"} for v in criteria["chosen"]]
-    mask = np.array(flags, dtype=bool)
-    if mask.sum() != 1:
-        logger.warning("criteria: %d candidates marked chosen; expected one", int(mask.sum()))
-    return mask
-
-
-def _has(criteria: pd.DataFrame, column: str) -> bool:
-    return column in criteria.columns and bool(np.isfinite(_numeric(criteria[column])).any())
-
-
-def _silhouette_panel(ax: Axes, x: np.ndarray, silhouette: np.ndarray) -> None:
-    finite = np.isfinite(silhouette) & np.isfinite(x)
-    if finite.any():
-        ax.plot(x[finite], silhouette[finite], marker="o", color="#59a14f")
-    else:
-        ax.text(0.5, 0.5, "Silhouette not available\nfor these candidates", ha="center",
-                va="center", color=_GREY, transform=ax.transAxes)  # fmt: skip
-        ax.set_xlim(np.nanmin(x) - 0.5, np.nanmax(x) + 0.5)
-    ax.set_ylabel("Silhouette (higher is better)")
-
-
-def _panels(k: np.ndarray | None = None) -> tuple[Figure, Axes, Axes]:
-    fig = _new_figure(WIDTH + 1, 4.6)
-    left, right = fig.subplots(1, 2)
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-        if k is not None:
-            ax.set_xlabel("Number of segments (k)")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return fig, left, right
-
-
-def _elbow_curves(criteria: pd.DataFrame, chosen: np.ndarray) -> Figure:
-    k = _numeric(criteria["k"])
-    order = np.argsort(k, kind="stable")
-    k, chosen = k[order], chosen[order]
-    fig, left, right = _panels(k)
-    left.plot(k, _numeric(criteria["inertia"])[order], marker="o", color="#4e79a7")
-    left.set_ylabel("Inertia (spread within segments)")
-    left.set_title("Elbow: where more segments stop paying off", fontsize=10)
-    sil = _numeric(criteria["silhouette"]) if "silhouette" in criteria else np.full(len(k), np.nan)
-    _silhouette_panel(right, k, sil[order])
-    right.set_title("Separation of the segments", fontsize=10)
-    if chosen.any():
-        for ax in (left, right):
-            _mark_x(ax, float(k[chosen][0]), f"chosen k = {int(k[chosen][0])}")
-    return fig
-
-
-def _gmm_curves(criteria: pd.DataFrame, chosen: np.ndarray) -> Figure:
-    k, bic = _numeric(criteria["k"]), _numeric(criteria["bic"])
-    covariance = criteria["covariance_type"].astype(str).to_numpy()
-    fig, left, right = _panels(k)
-    for name in pd.unique(covariance):
-        rows = np.flatnonzero(covariance == name)
-        rows = rows[np.argsort(k[rows], kind="stable")]
-        left.plot(k[rows], bic[rows], marker="o", label=_label(name))
-    at = int(np.flatnonzero(chosen)[0]) if chosen.any() else 0
-    if chosen.any():
-        left.plot(k[at], bic[at], "*", markersize=16, color=CHOSEN_COLOUR, label="chosen")
-    fig.legend(loc="outside lower center", ncols=5, frameon=False, fontsize=9,
-               title="Covariance type", title_fontsize=9)  # fmt: skip
-    left.set_ylabel("BIC (lower is better)")
-    left.set_title("Bayesian information criterion", fontsize=10)
-    rows = np.flatnonzero(covariance == covariance[at])
-    rows = rows[np.argsort(k[rows], kind="stable")]
-    sil = _numeric(criteria["silhouette"]) if "silhouette" in criteria else np.full(len(k), np.nan)
-    _silhouette_panel(right, k[rows], sil[rows])
-    right.set_title(f"Separation ({_label(covariance[at])} covariance)", fontsize=10)
-    if chosen.any():
-        _mark_x(left, float(k[at]), f"chosen k = {int(k[at])} ({_label(covariance[at])})")
-        _mark_x(right, float(k[at]), f"chosen k = {int(k[at])}")
-    return fig
-
-
-def _dbscan_curves(criteria: pd.DataFrame, chosen: np.ndarray) -> Figure:
-    eps = _numeric(criteria["eps"])
-    order = np.argsort(eps, kind="stable")
-    eps, chosen = eps[order], chosen[order]
-    fig, left, right = _panels()
-    left.plot(eps, _numeric(criteria["n_segments_found"])[order], marker="o", color="#4e79a7")
-    left.yaxis.set_major_locator(MaxNLocator(integer=True))
-    left.set_ylabel("Segments found")
-    right.plot(eps, _numeric(criteria["noise_share"])[order], marker="o", color=NOISE_COLOUR)
-    right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    right.set_ylabel("Customers left as noise")
-    for ax in (left, right):
-        ax.set_xlabel("eps (neighbourhood radius, scaled units)")
-        if chosen.any():
-            _mark_x(ax, float(eps[chosen][0]), f"chosen eps = {format_number(eps[chosen][0])}")
-    return fig
-
-
-def criteria_curves(criteria: pd.DataFrame, *, method: str) -> Figure:
-    """Plot the selection criteria of one method against its candidates, choice marked.
-
-    Parameters
-    ----------
-    criteria : pandas.DataFrame
-        Rows of ``k_selection.csv`` for one method, with boolean ``chosen`` (one True).
-        With ``k`` and ``inertia`` (kmeans, agglomerative): elbow and silhouette against
-        k. With ``k``, ``covariance_type`` and ``bic`` (gmm): BIC against k per covariance
-        type, and silhouette of the chosen type. With ``eps``, ``n_segments_found`` and
-        ``noise_share`` but no ``k`` (dbscan): segments found and noise share against
-        eps. Missing (NaN) silhouettes are left out.
-    method : str
-        Method name, for the title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Two panels, each with a dashed line labelled "chosen k = 5" (or eps).
-    """
-    if criteria.empty:
-        return _message_figure(f"No candidates to show for {_label(method)}")
-    chosen = _chosen_mask(criteria)
-    if _has(criteria, "eps") and not _has(criteria, "k"):
-        fig, what = _dbscan_curves(criteria, chosen), "the neighbourhood radius (eps) was"
-    elif "covariance_type" in criteria.columns and _has(criteria, "bic"):
-        fig, what = _gmm_curves(criteria, chosen), "k and the covariance type were"
-    elif _has(criteria, "k") and _has(criteria, "inertia"):
-        fig, what = _elbow_curves(criteria, chosen), "the number of segments was"
-    else:
-        raise ValueError(
-            f"criteria for {method!r} need k and inertia; k, covariance_type and bic; or eps. "
-            f"Got columns {list(criteria.columns)}"
-        )
-    fig.suptitle(f"{_label(method)}: how {what} chosen", fontsize=13)
-    return fig
-
-
-def k_distance_curve(distances: Sequence[float], *, eps: float, min_samples: int) -> Figure:
-    """Plot each customer's sorted distance to its ``min_samples``-th neighbour, with eps.
-
-    Parameters
-    ----------
-    distances : sequence of float
-        Distance of each customer to its ``min_samples``-th nearest neighbour (any order).
-    eps : float
-        The chosen DBSCAN radius, drawn as a labelled horizontal line.
-    min_samples : int
-        DBSCAN's ``min_samples``, for the labels.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    curve = np.sort(np.asarray(distances, dtype=float).ravel())
-    curve = curve[np.isfinite(curve)]
-    if curve.size == 0:
-        return _message_figure("No k-distances to show")
-    ranks = np.arange(curve.size)
-    if curve.size > _MAX_CURVE_POINTS:
-        ranks = np.unique(np.linspace(0, curve.size - 1, _MAX_CURVE_POINTS).round().astype(int))
-    fig = _new_figure(WIDTH, 4.8)
-    ax = fig.add_subplot()
-    ax.plot(ranks + 1, curve[ranks], color="#4e79a7", linewidth=1.5)
-    ax.axhline(eps, **_MARK)
-    _tag(ax, f"eps = {format_number(eps)}", (0, eps), ("axes fraction", "data"), fontsize=10)
-    ax.set_xlabel(f"Customers sorted by distance ({curve.size:,})")
-    ax.set_ylabel(f"Distance to {_ordinal(min_samples)} nearest neighbour")
-    ax.set_title(f"k-distance curve (min_samples = {min_samples}): eps is read off the bend")
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def dendrogram(
-    linkage: np.ndarray, *, k: int, max_leaves: int = 30, linkage_method: str = "ward"
-) -> Figure:
-    """Draw the top of a hierarchical-clustering tree and the cut into ``k`` segments.
-
-    Parameters
-    ----------
-    linkage : numpy.ndarray
-        SciPy linkage matrix, shape ``(n - 1, 4)``.
-    k : int
-        Number of segments; the cut lies midway between merges ``-k`` and ``-k + 1``.
-    max_leaves : int, default 30
-        Branches shown (SciPy ``truncate_mode="lastp"``), at least ``k``; the number in
-        brackets under a branch is its count of customers.
-    linkage_method : str, default "ward"
-        How the tree was built, for the title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    tree = np.asarray(linkage, dtype=float)
-    if tree.ndim != 2 or tree.shape[1] != 4 or len(tree) == 0:
-        raise ValueError(f"linkage must be a SciPy linkage matrix (n-1, 4), got {tree.shape}")
-    if not 1 <= k <= len(tree) + 1:
-        raise ValueError(f"k must be between 1 and {len(tree) + 1}, got {k}")
-    heights = tree[:, 2]  # ascending for Ward, complete, average and single linkage
-    below = heights[-k] if k <= len(heights) else 0.0
-    above = heights[-k + 1] if k > 1 else heights[-1] * 1.1
-    cut = float(below + above) / 2
-    shown = max(max_leaves, k)
-    truncated = len(tree) + 1 > shown
-    fig = _new_figure(WIDTH, 5.2)
-    ax = fig.add_subplot()
-    hierarchy.dendrogram(tree, truncate_mode="lastp" if truncated else None, p=shown, ax=ax,
-                         link_color_func=lambda _: "#4d4d4d", leaf_font_size=9)  # fmt: skip
-    ax.axhline(cut, **_MARK)
-    _tag(ax, f"cut: {k} segments", (1, cut), ("axes fraction", "data"), ha="right",
-         xytext=(-4, 4), fontsize=10)  # fmt: skip
-    name = "Ward" if linkage_method.lower() == "ward" else f"{_label(linkage_method)}-linkage"
-    branches = f" (top {shown} branches)" if truncated else ""
-    ax.set_title(f"{name} dendrogram{branches}; cut into {k} segments")
-    ax.set_ylabel("Merge height (distance)")
-    ax.set_xlabel("Groups of customers (size in brackets)" if truncated else "Customers")
-    return fig
-
-
-def silhouette_plot(
-    values: np.ndarray,
-    labels: np.ndarray,
-    *,
-    names: Mapping[int, str],
-    average: float,
-    note: str = "",
-) -> Figure:
-    """Plot per-customer silhouettes, sorted within each segment, segments stacked.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Silhouette value of each customer, shape ``(n,)``.
-    labels : numpy.ndarray
-        Segment of each customer, shape ``(n,)``; labels below 0 (noise) are skipped.
-    names : mapping of int to str
-        Segment names, shown beside each band.
-    average : float
-        Average silhouette, drawn as a dashed vertical line.
-    note : str, optional
-        Subtitle, e.g. the sample the values were computed on.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One filled band per segment, the first segment at the top.
-    """
-    vals = np.asarray(values, dtype=float).ravel()
-    labs = np.asarray(labels).astype(int).ravel()
-    if vals.shape != labs.shape:
-        raise ValueError(f"values and labels differ in length: {vals.size} vs {labs.size}")
-    keep = (labs >= 0) & np.isfinite(vals)
-    segments = _group_order(labs[keep])
-    title = "How well each customer fits its segment (silhouette)"
-    if not segments:
-        return _message_figure("No silhouette: no customer is in a segment", title)
-    colours, tags = segment_colours(segments), _group_labels(segments, names)
-    fig = _new_figure(WIDTH, float(np.clip(3 + 0.45 * len(segments), 4.5, 9)))
-    ax = fig.add_subplot()
-    gap = max(keep.sum() * 0.02, 1.0)  # white space between bands, in customers
-    start, centres = 0.0, []
-    for segment in segments:
-        band = np.sort(vals[keep & (labs == segment)])[::-1]
-        count = band.size
-        if count > _MAX_CURVE_POINTS:
-            band = band[np.linspace(0, count - 1, _MAX_CURVE_POINTS).round().astype(int)]
-        rows = np.linspace(start, start + count, band.size)
-        ax.fill_betweenx(rows, 0, band, color=colours[segment], alpha=0.85, linewidth=0)
-        centres.append(start + count / 2)
-        start += count + gap
-    ax.set_yticks(centres, labels=[tags[s] for s in segments])
-    ax.set_ylim(start, -gap)  # first segment at the top
-    ax.set_xlim(min(-0.1, float(vals[keep].min()) - 0.05), 1.0)
-    ax.axvline(0, color="black", linewidth=0.8)
-    if np.isfinite(average):
-        _mark_x(ax, float(average), f"average {average:.2f}")
-    ax.set_xlabel("Silhouette, -1 to 1: how much closer to its own segment than to the next")
-    ax.set_ylabel("Customers, by segment")
     _titles(fig, ax, title, note)
     return fig
 
@@ -764,24 +382,3 @@ def segment_sizes(profiles: pd.DataFrame, *, method: str) -> Figure:
     what = "customers and value" if has_value else "customers"
     ax.set_title(f"{_label(method)}: share of {what} in each segment")
     return fig
-
-
-def save_figure(fig: Figure, path: str | PathLike[str]) -> None:
-    """Write ``fig`` as a PNG at 110 dpi; the same figure always gives the same bytes.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A figure from this module (or any matplotlib figure).
-    path : str or path-like
-        Where to write; its folder must exist. An existing file is replaced.
-    """
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    # Constrained layout can move things on its second pass (colour-bar ticks change with
-    # the width), so one pass first makes a first save equal to any later one.
-    fig.draw_without_rendering()
-    # Agg draws the same pixels with or without a display; without "Software" the PNG does
-    # not record the matplotlib version, so equal figures give equal bytes.
-    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, facecolor="white")
-    logger.debug("figure written to %s", path)

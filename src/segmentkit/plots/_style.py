@@ -1,0 +1,165 @@
+"""Shared look of the static figures: sizes, colours, labels, and a byte-stable save.
+
+Text taken from the data (column and segment names) goes through :func:`mpl_text`,
+because matplotlib reads ``$...$`` as mathematics and can fail on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from segmentkit.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
+
+__all__ = ["mpl_text", "save_figure"]
+
+logger = logging.getLogger(__name__)
+
+
+#: Resolution of saved PNGs: a 9 in figure is ~1,000 px, sharp on a laptop and in print.
+DPI = 110
+#: Width of every figure in inches (two-panel figures get one more).
+WIDTH = 9.0
+#: Longest label drawn from the data; longer ones end in an ellipsis.
+LABEL_LIMIT = 40
+#: Names of the unusual customers when the caller's names give none.
+UNUSUAL_NAMES = {-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME}
+#: Colour of the chosen candidate, the cut and the average in every figure.
+CHOSEN_COLOUR = "#c0392b"
+# Sorted curves and silhouette bands longer than this are drawn from evenly spaced ranks:
+# the shape is kept while the PNG stays small and quick to draw.
+_MAX_CURVE_POINTS = 4000
+_MAX_GROUP_POINTS = 20_000  # values per segment in a box or violin, see _order_statistics
+_GREY = "#555555"
+_MARK: dict[str, Any] = {"color": CHOSEN_COLOUR, "linestyle": "--", "linewidth": 1.2}
+_TAG: dict[str, Any] = {"textcoords": "offset points", "color": CHOSEN_COLOUR, "fontsize": 9}
+_TAG["bbox"] = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1}
+# A white line with a dark rim shows on every segment colour, the near-black one included.
+_HALO: dict[str, Any] = {"color": "white", "linewidth": 1.5}
+_HALO["path_effects"] = [patheffects.withStroke(linewidth=3, foreground="#222222")]
+
+
+def mpl_text(text: str) -> str:
+    r"""Escape ``$`` so matplotlib shows text as written rather than as mathematics.
+
+    Parameters
+    ----------
+    text : str
+        Text from the data: a column name, a segment name.
+
+    Returns
+    -------
+    str
+        The text with every ``$`` as ``\$``, which matplotlib draws as ``$``.
+
+    Examples
+    --------
+    >>> mpl_text("Spend ($) $x$")
+    'Spend (\\$) \\$x\\$'
+    """
+    return str(text).replace("$", r"\$")
+
+
+def _label(text: object, limit: int = LABEL_LIMIT) -> str:
+    # Newlines and tabs in a name would break the layout; long names crowd the axes.
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    return mpl_text(value)
+
+
+def _group_order(groups: Any) -> list[int]:
+    """Segments in number order, then noise (-1), then outliers (-2)."""
+    return sorted({int(g) for g in np.asarray(groups).ravel()}, key=lambda g: (g < 0, abs(g)))
+
+
+def _group_labels(
+    groups: Sequence[int], names: Mapping[int, str], limit: int = LABEL_LIMIT
+) -> dict[int, str]:
+    """Escaped, shortened label of each group; distinct, as they serve as categories."""
+    labels: dict[int, str] = {}
+    for group in groups:
+        name = names.get(group) or UNUSUAL_NAMES.get(group, f"Segment {group}")
+        label = _label(name, limit)
+        if label in labels.values():
+            label = _label(name, limit - 6) + f" ({group})"
+        labels[group] = label
+    return labels
+
+
+def _numeric(series: pd.Series) -> np.ndarray:
+    """Floats with NaN for gaps: CSV columns arrive as Int64 with <NA>, or as text."""
+    return np.asarray(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)  # attaches itself, so text can be measured without pyplot
+    return fig
+
+
+def _message_figure(message: str, title: str = "") -> Figure:
+    fig = _new_figure(WIDTH, 3.0)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, transform=ax.transAxes)
+    ax.set_title(title)
+    return fig
+
+
+def _titles(fig: Figure, ax: Axes, title: str, note: str) -> None:
+    fig.suptitle(_label(title, 90), fontsize=13)
+    if note:
+        ax.set_title(_label(note, 110), fontsize=9, color=_GREY)
+
+
+def _tag(ax: Axes, text: str, xy: tuple[float, float], coords: tuple[str, str], **how: Any) -> None:
+    ax.annotate(text, xy=xy, xycoords=coords, **{"xytext": (4, 4), **_TAG, **how})
+
+
+def _mark_x(ax: Axes, x: float, text: str) -> None:
+    """Dashed vertical line at ``x``, ``text`` beside its top, kept inside the axes."""
+    ax.axvline(x, **_MARK)
+    low, high = ax.get_xlim()
+    right = high > low and (x - low) / (high - low) > 0.6
+    _tag(ax, text, (x, 1), ("data", "axes fraction"), va="top", ha="right" if right else "left",
+         xytext=(-4 if right else 4, -4))  # fmt: skip
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def save_figure(fig: Figure, path: str | PathLike[str]) -> None:
+    """Write ``fig`` as a PNG at 110 dpi; the same figure always gives the same bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure from this module (or any matplotlib figure).
+    path : str or path-like
+        Where to write; its folder must exist. An existing file is replaced.
+    """
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    # Constrained layout can move things on its second pass (colour-bar ticks change with
+    # the width), so one pass first makes a first save equal to any later one.
+    fig.draw_without_rendering()
+    # Agg draws the same pixels with or without a display; without "Software" the PNG does
+    # not record the matplotlib version, so equal figures give equal bytes.
+    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, facecolor="white")
+    logger.debug("figure written to %s", path)
