@@ -99,6 +99,12 @@ _PATH = click.Path(path_type=Path, dir_okay=True)
 @click.option("--k", type=int, help="Fix the number of segments.")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--n-jobs", type=int, help="Threads for the whole run (default: one per core).")
+@click.option(
+    "--previous",
+    type=_PATH,
+    help="An earlier output folder: matching segments keep their numbers and names.",
+)
 @click.option("--verbose", "-v", count=True, help="More log detail.")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -113,6 +119,8 @@ def run(
     k: int | None,
     seed: int | None,
     encoding: str | None,
+    n_jobs: int | None,
+    previous: Path | None,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -130,19 +138,32 @@ def run(
             "clustering.methods": _split(methods),
             "clustering.k": k,
             "seed": seed,
+            "n_jobs": n_jobs,
         }
     )
-    _segment_and_report(input_path, config, out, buffer)
+    _segment_and_report(input_path, config, out, buffer, previous=previous)
 
 
 def _segment_and_report(
-    input_path: Path, config: Config, out: Path, buffer: _BufferHandler
+    input_path: Path,
+    config: Config,
+    out: Path,
+    buffer: _BufferHandler,
+    *,
+    previous: Path | None = None,
 ) -> None:
     from segmentkit.api import segment_file
     from segmentkit.profile_view import profile_view
 
-    result, out_dir = segment_file(input_path, config, out, log_handler=buffer)
+    result, out_dir = segment_file(input_path, config, out, log_handler=buffer, previous=previous)
     _print_view(profile_view(result))
+    identity = result.identities.get(result.recommended)
+    if identity is not None:
+        click.echo(
+            f"Compared with {previous}: {len(identity.matched)} segment(s) kept their identity, "
+            f"new: {identity.new_segments or 'none'}, vanished: {identity.vanished or 'none'} "
+            "(see segment_migration.csv)"
+        )
     click.echo(f"See this table again with: segmentkit profile {out_dir}")
     click.echo(f"Report: {(out_dir / 'report.html').resolve()}")
     click.echo(f"Output folder: {out_dir.resolve()}")
@@ -188,6 +209,38 @@ def demo(out: Path, quiet: bool, debug: bool) -> None:
     # Every product column is annual spend: their sum is the customer's value.
     config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
     _segment_and_report(sample_data_path(), config, out, buffer)
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=_PATH)
+@click.argument("input_path", metavar="INPUT", type=_PATH)
+@click.option(
+    "--out",
+    "-o",
+    type=_PATH,
+    default=Path("scored.csv"),
+    show_default=True,
+    help="Scored CSV (written atomically).",
+)
+@click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def score(
+    model_path: Path, input_path: Path, out: Path, encoding: str | None, quiet: bool, debug: bool
+) -> None:
+    """Place the customers in INPUT in the segments of a saved MODEL (model.skops)."""
+    from segmentkit.api import score_file
+
+    _state["debug"] = debug
+    _setup_logging(0, quiet, debug)
+    scored, model = score_file(model_path, input_path, out, encoding=encoding)
+    counts = scored["segment_name"].value_counts(sort=False)
+    click.echo(f"{len(scored):,} customers scored with {model.recommended} (recommended):")
+    for name, count in counts.items():
+        click.echo(f"  {name}: {count:,}")
+    agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
+    click.echo(f"Training customers the model puts back in their own segment: {agreement}")
+    click.echo(f"Scored file: {out.resolve()}")
 
 
 @cli.command()

@@ -26,6 +26,7 @@ __all__ = [
     "DBSCANConfig",
     "ExplainConfig",
     "GMMConfig",
+    "IdentityConfig",
     "InputConfig",
     "KMeansConfig",
     "LogTransformConfig",
@@ -387,6 +388,19 @@ class ReportConfig(_Section):
     )
 
 
+class IdentityConfig(_Section):
+    """Matching segments to a previous run (``segmentkit run --previous``)."""
+
+    max_distance: float = Field(
+        0.75,
+        gt=0,
+        description=(
+            "Largest root-mean-square difference of standardised profiles (in standard "
+            "deviations) for a new segment to keep an old segment's number and name."
+        ),
+    )
+
+
 class ClusteringConfig(_Section):
     """Which methods run and how the number of segments is chosen."""
 
@@ -441,7 +455,9 @@ class Config(_Section):
         0, ge=0, le=2**32 - 1, strict=True, description="The one random seed of the run."
     )
     n_jobs: int | None = Field(
-        None, description="Parallel jobs for scikit-learn (None: 1 per core, never more)."
+        None,
+        ge=1,
+        description="Threads for the whole run (None: one per available core, never more).",
     )
     input: InputConfig = Field(default_factory=InputConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
@@ -449,6 +465,7 @@ class Config(_Section):
     explain: ExplainConfig = Field(default_factory=ExplainConfig)
     profiles: ProfilesConfig = Field(default_factory=ProfilesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit import __version__
+from segmentkit.model import MODEL_NAME, SegmentationModel
 from segmentkit.output import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
@@ -256,6 +257,17 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
         "population": _population(run),
         "value_columns": list(run.profiles[run.recommended].value_columns),
         "scatter": scatter,
+        "previous": None
+        if run.previous is None
+        else {
+            "folder": run.previous,
+            "methods": {m: identity.describe() for m, identity in run.identities.items()},
+            "customers_in_both": int(
+                run.migration.loc[run.migration["method"] == run.recommended, "customers"].sum()
+            )
+            if run.migration is not None
+            else 0,
+        },
         "skipped_methods": run.skipped,
         "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
         "timings_seconds": run.timings,
@@ -292,10 +304,17 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
         write_csv(k_selection_table(run), tmp / "k_selection.csv")
         write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
+        if run.migration is not None:
+            write_csv(run.migration, tmp / "segment_migration.csv")
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
         _, points = write_plots(run, tmp / "plots")
-        write_json(run_summary(run, scatter=points.describe()), tmp / "run.json")
+        model = SegmentationModel.from_run(run)
+        model.save(tmp / MODEL_NAME)
+        summary = run_summary(run, scatter=points.describe())
+        for method, agreement in model.agreement.items():
+            summary["methods"][method]["scoring_agreement"] = agreement
+        write_json(summary, tmp / "run.json")
         (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
         write_report(tmp)
     return out_dir

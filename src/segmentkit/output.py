@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
@@ -26,12 +27,51 @@ import pandas as pd
 
 from segmentkit.errors import DataError
 
-__all__ = ["atomic_output_dir", "write_csv", "write_json"]
+__all__ = ["atomic_file", "atomic_output_dir", "write_csv", "write_json"]
 
 logger = logging.getLogger(__name__)
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?=[.,]*\d)[\d.,]*([eE][+-]?\d+)?$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_file(final: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write one file through a temporary sibling renamed into place on success.
+
+    Parameters
+    ----------
+    final : str or path-like
+        The file to create or replace; an existing folder there is an error.
+
+    Yields
+    ------
+    pathlib.Path
+        A temporary path next to ``final`` to write to.
+
+    Raises
+    ------
+    DataError
+        If ``final`` is a folder or its folder cannot be written.
+    """
+    target = Path(final)
+    if target.is_dir():
+        raise DataError(f"--out {target} is a folder; give a file name such as scored.csv")
+    parent = target.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=parent)
+    except OSError as exc:
+        raise DataError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

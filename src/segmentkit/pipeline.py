@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import time
 from collections.abc import Iterator
@@ -13,18 +14,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from segmentkit import __version__
 from segmentkit.actions import unknown_rule_features
 from segmentkit.config import Config
 from segmentkit.errors import DataError
 from segmentkit.explain import Importance, explain_segments
+from segmentkit.identity import Identity, PreviousRun, carry_identities, migration_table
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
 from segmentkit.recommend import recommend_method
 
-__all__ = ["SegmentationRun", "library_versions", "run_segmentation"]
+__all__ = ["SegmentationRun", "effective_jobs", "library_versions", "run_segmentation"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ _LIBRARIES = (
     "seaborn",
     "plotly",
     "jinja2",
+    "skops",
 )
 
 
@@ -80,6 +84,12 @@ class SegmentationRun:
         What is known about the input (path, format, sha256 ...).
     skipped : dict
         Methods that could not run on this data, with the reason.
+    identities : dict
+        With ``--previous``: method to how its segments match the previous run's.
+    migration : pandas.DataFrame or None
+        With ``--previous``: customers in both runs by old and new segment.
+    previous : str or None
+        The previous output folder.
     """
 
     config: Config
@@ -92,6 +102,9 @@ class SegmentationRun:
     timings: dict[str, float] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    migration: pd.DataFrame | None = None
+    previous: str | None = None
 
     @property
     def labels(self) -> np.ndarray:
@@ -108,8 +121,30 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     logger.info("Stage %s: done in %.2f s", stage, timings[stage])
 
 
+def effective_jobs(n_jobs: int | None) -> int:
+    """Return the number of threads a run uses: ``n_jobs``, or one per available core.
+
+    Examples
+    --------
+    >>> effective_jobs(3)
+    3
+    >>> effective_jobs(None) >= 1
+    True
+    """
+    if n_jobs is not None:
+        return max(1, n_jobs)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def run_segmentation(
-    frame: pd.DataFrame, config: Config | None = None, *, source: dict[str, Any] | None = None
+    frame: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    source: dict[str, Any] | None = None,
+    previous: PreviousRun | None = None,
 ) -> SegmentationRun:
     """Clean, segment, compare and profile a customer table.
 
@@ -121,6 +156,8 @@ def run_segmentation(
         The configuration (defaults when omitted).
     source : dict, optional
         Facts about the input to record in ``run.json`` (path, sha256 ...).
+    previous : PreviousRun, optional
+        An earlier run whose segment numbers and names carry over where segments match.
 
     Returns
     -------
@@ -132,6 +169,20 @@ def run_segmentation(
         When the data cannot be cleaned or segmented as configured.
     """
     config = config or Config()
+    jobs = effective_jobs(config.n_jobs)
+    # One limit for every BLAS/OpenMP pool (scikit-learn's K-Means, numpy): n_jobs is the
+    # whole budget, never n_jobs per library.
+    with threadpool_limits(limits=jobs):
+        return _run_segmentation(frame, config, source, jobs, previous)
+
+
+def _run_segmentation(
+    frame: pd.DataFrame,
+    config: Config,
+    source: dict[str, Any] | None,
+    jobs: int,
+    previous: PreviousRun | None,
+) -> SegmentationRun:
     timings: dict[str, float] = {}
     with _timed(timings, "prepare"):
         prepared = prepare(frame, config)
@@ -142,7 +193,7 @@ def run_segmentation(
         if prepared.feature_origin[name] in numeric
     )
     context = SearchContext(
-        seed=config.seed, n_jobs=config.n_jobs, clustering=config.clustering, continuous=continuous
+        seed=config.seed, n_jobs=jobs, clustering=config.clustering, continuous=continuous
     )
     results: dict[str, MethodResult] = {}
     skipped: dict[str, str] = {}
@@ -159,6 +210,11 @@ def run_segmentation(
     if not results:
         assert first_error is not None  # noqa: S101 - at least one method was asked for
         raise first_error
+    identities: dict[str, Identity] = {}
+    if previous is not None:
+        results, identities = carry_identities(
+            results, prepared, previous, max_distance=config.identity.max_distance
+        )
     recommended, reason = recommend_method(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
     with _timed(timings, "explain"):
@@ -171,7 +227,7 @@ def run_segmentation(
                 feature_origin=prepared.feature_origin,
                 config=config.explain,
                 seed=config.seed,
-                n_jobs=config.n_jobs,
+                n_jobs=jobs,
             )
             for name, result in results.items()
         }
@@ -185,9 +241,23 @@ def run_segmentation(
                     "profiles: %r is not a numeric feature of this data; it is ignored", column
                 )
         profiles = {
-            name: profile_segments(prepared, name, result.labels, config.profiles)
+            name: profile_segments(
+                prepared,
+                name,
+                result.labels,
+                config.profiles,
+                carried_names=identities[name].names if name in identities else None,
+            )
             for name, result in results.items()
         }
+    migration = None
+    if previous is not None:
+        migration = migration_table(
+            previous,
+            prepared.ids,
+            {name: result.labels for name, result in results.items()},
+            {name: profile.names for name, profile in profiles.items()},
+        )
     return SegmentationRun(
         config=config,
         prepared=prepared,
@@ -199,4 +269,7 @@ def run_segmentation(
         timings=timings,
         source=dict(source or {}),
         skipped=skipped,
+        identities=identities,
+        migration=migration,
+        previous=str(previous.folder) if previous is not None else None,
     )

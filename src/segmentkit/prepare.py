@@ -25,6 +25,7 @@ from segmentkit.cleaning import (
     convert_numeric_text,
     dates_to_days,
     normalise_categories,
+    parse_dates,
 )
 from segmentkit.config import Config
 from segmentkit.errors import DataError
@@ -82,6 +83,8 @@ class PreparedData:
         Columns that were log-transformed before scaling.
     outlier_bounds : dict
         Column to ``(low, high)`` fences in original units.
+    date_references : dict
+        Date column to the ISO date its days are counted back from (the latest date).
     """
 
     X: np.ndarray
@@ -104,6 +107,7 @@ class PreparedData:
     row_counts: dict[str, Any]
     log_columns: list[str]
     outlier_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    date_references: dict[str, str] = field(default_factory=dict)
 
     @property
     def X_fit(self) -> np.ndarray:
@@ -366,6 +370,13 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     dates = [c for c, r in roles.items() if r.role == "date"]
     data, new_steps = normalise_categories(data, categorical)
     steps += new_steps
+    date_references = {}
+    for name in dates:
+        series = data[name]
+        parsed = series if pd.api.types.is_datetime64_any_dtype(series) else parse_dates(series)
+        latest = parsed.max()
+        if pd.notna(latest):
+            date_references[name] = pd.Timestamp(latest).isoformat()
     data, new_steps = dates_to_days(data, dates)
     steps += new_steps
     numeric = [c for c, r in roles.items() if r.role in {"numeric", "date"}]
@@ -550,4 +561,5 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         row_counts=row_counts,
         log_columns=log_columns,
         outlier_bounds=bounds,
+        date_references={c: r for c, r in date_references.items() if c in features},
     )

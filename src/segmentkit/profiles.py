@@ -402,6 +402,8 @@ def profile_segments(
     method: str,
     labels: np.ndarray,
     config: ProfilesConfig | None = None,
+    *,
+    carried_names: dict[int, str] | None = None,
 ) -> SegmentProfiles:
     """Describe, name and recommend actions for every segment of one labelling.
 
@@ -415,6 +417,9 @@ def profile_segments(
         Segment of every kept row, ``-1`` for noise.
     config : ProfilesConfig, optional
         Value columns, semantic columns and rules (defaults when omitted).
+    carried_names : dict, optional
+        Names kept from a previous run for these segments (``--previous``); a fresh name
+        that would clash with one of them gets " (new)".
 
     Returns
     -------
@@ -467,6 +472,13 @@ def profile_segments(
         rows.append(row)
     contrasts = pd.DataFrame.from_dict(contrast_rows, orient="index", columns=population.z_columns)
     names = _name_segments(contrasts, notes)
+    for segment, name in (carried_names or {}).items():
+        if segment in names:
+            names[segment] = name
+    taken = {names[s] for s in carried_names or {} if s in names}
+    for segment in names:
+        if segment not in (carried_names or {}) and names[segment] in taken:
+            names[segment] += " (new)"
     names.update({-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME})
     names = {g: names[g] for g in order}
     descriptions, recommendations = {}, {}

@@ -26,6 +26,7 @@ from segmentkit.methods.base import (
     criteria_row,
     n_distinct,
     seeded_rows,
+    within_cluster_ss,
 )
 
 __all__ = ["fit_agglomerative", "search_agglomerative"]
@@ -46,14 +47,6 @@ def _cut(tree: np.ndarray, k: int) -> np.ndarray:
     labels = fcluster(tree, t=k, criterion="maxclust")
     # fcluster numbers from 1 and may merge ties into fewer clusters than asked.
     return np.unique(labels, return_inverse=True)[1].astype(int)
-
-
-def _inertia(X: np.ndarray, labels: np.ndarray) -> float:
-    total = 0.0
-    for value in np.unique(labels):
-        members = X[labels == value]
-        total += float(((members - members.mean(axis=0)) ** 2).sum())
-    return total
 
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
@@ -77,7 +70,7 @@ def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
             {
                 "k": k,
                 "n_segments_found": len(np.unique(labels)),
-                "inertia": _inertia(X_tree, labels),
+                "inertia": within_cluster_ss(X_tree, labels),
                 **criteria_row(X_tree, labels, context),
             }
         )

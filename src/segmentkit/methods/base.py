@@ -33,6 +33,7 @@ __all__ = [
     "n_distinct",
     "seeded_rows",
     "size_order",
+    "within_cluster_ss",
 ]
 
 logger = logging.getLogger(__name__)
@@ -314,3 +315,20 @@ def choose(
         notes,
         dict(curves or {}),
     )
+
+
+def within_cluster_ss(X: np.ndarray, labels: np.ndarray) -> float:
+    """Return the within-segment sum of squared distances to the segment means (inertia).
+
+    Computed in a fixed order, so it does not depend on the number of threads.
+
+    Examples
+    --------
+    >>> within_cluster_ss(np.array([[0.0], [2.0], [10.0]]), np.array([0, 0, 1]))
+    2.0
+    """
+    total = 0.0
+    for value in np.unique(labels):
+        members = X[labels == value]
+        total += float(((members - members.mean(axis=0)) ** 2).sum())
+    return total

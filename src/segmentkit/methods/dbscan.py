@@ -53,15 +53,30 @@ class CorePointAssigner:
         self.core_points = np.asarray(core_points, dtype=float)
         self.core_labels = np.asarray(core_labels, dtype=int)
         self.eps = float(eps)
-        self.index_ = (
-            NearestNeighbors(n_neighbors=1).fit(self.core_points) if len(core_points) else None
-        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The neighbour index is rebuilt when needed, so saved models hold plain arrays.
+        return {k: v for k, v in self.__dict__.items() if k != "index_"}
+
+    def _index(self) -> NearestNeighbors:
+        index = self.__dict__.get("index_")
+        if index is None:
+            index = NearestNeighbors(n_neighbors=1).fit(self.core_points)
+            self.index_ = index
+        return index
+
+    def distance(self, X: np.ndarray) -> np.ndarray:
+        """Return each row's distance to its nearest core point (``inf`` without any)."""
+        if not len(self.core_points):
+            return np.full(len(X), np.inf)
+        distance, _ = self._index().kneighbors(X, n_neighbors=1)
+        return np.asarray(distance[:, 0])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Return the segment of each row, ``-1`` when no core point is within ``eps``."""
-        if self.index_ is None:
+        if not len(self.core_points):
             return np.full(len(X), -1, dtype=int)
-        distance, nearest = self.index_.kneighbors(X, n_neighbors=1)
+        distance, nearest = self._index().kneighbors(X, n_neighbors=1)
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distance[:, 0] <= self.eps, labels, -1).astype(int)
 

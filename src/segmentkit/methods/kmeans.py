@@ -16,6 +16,7 @@ from segmentkit.methods.base import (
     choose,
     criteria_row,
     n_distinct,
+    within_cluster_ss,
 )
 
 __all__ = ["fit_kmeans", "search_kmeans"]
@@ -41,9 +42,10 @@ def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
     """Fit K-Means for every candidate k and choose one (elbow + consensus rank)."""
     rows = []
     for k in candidate_ks(len(X), n_distinct(X), context.clustering):
-        labels, estimator = fit_kmeans(X, {"k": k}, context)
-        rows.append(
-            {"k": k, "inertia": float(estimator.inertia_), **criteria_row(X, labels, context)}
-        )
-        logger.debug("kmeans k=%d inertia=%.4g", k, estimator.inertia_)
+        labels, _ = fit_kmeans(X, {"k": k}, context)
+        # Recomputed from the labels: scikit-learn's inertia_ sums in thread-dependent
+        # order, and the same run must give the same bytes on any number of threads.
+        inertia = within_cluster_ss(X, labels)
+        rows.append({"k": k, "inertia": inertia, **criteria_row(X, labels, context)})
+        logger.debug("kmeans k=%d inertia=%.4g", k, inertia)
     return choose(pd.DataFrame(rows), "k", elbow_column="inertia")

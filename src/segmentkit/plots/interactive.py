@@ -24,6 +24,7 @@ __all__ = [
     "criteria_figure",
     "heatmap_figure",
     "importance_figure",
+    "migration_figure",
     "scatter_figure",
     "sizes_figure",
 ]
@@ -258,4 +259,34 @@ def heatmap_figure(profiles: pd.DataFrame, features: Sequence[str], *, method: s
     )
     layout["yaxis"] = {"autorange": "reversed"}
     layout["margin"] = {"l": 260, "r": 20, "t": 60, "b": 120}
+    return _to_json(go.Figure(data=[trace], layout=layout))
+
+
+def migration_figure(migration: pd.DataFrame, *, method: str) -> str:
+    """Sankey diagram of customers moving from the previous run's segments to the new ones.
+
+    ``migration`` are one method's rows of ``segment_migration.csv``.
+    """
+    old = sorted(set(migration["old_segment"].astype(int)))
+    new = sorted(set(migration["new_segment"].astype(int)))
+    old_names = dict(zip(migration["old_segment"].astype(int), migration["old_name"], strict=False))
+    new_names = dict(zip(migration["new_segment"].astype(int), migration["new_name"], strict=False))
+    colours = segment_colours([*old, *new])
+    labels = [f"before: {_text(old_names[s])}" for s in old] + [
+        f"now: {_text(new_names[s])}" for s in new
+    ]
+    source = [old.index(int(s)) for s in migration["old_segment"]]
+    target = [len(old) + new.index(int(s)) for s in migration["new_segment"]]
+    trace = go.Sankey(
+        node={
+            "label": labels,
+            "color": [colours[s] for s in old] + [colours[s] for s in new],
+            "pad": 14,
+        },
+        link={"source": source, "target": target, "value": migration["customers"].tolist()},
+    )
+    layout = _layout(
+        f"{_text(method)}: customers moving between segments since the previous run",
+        max(HEIGHT, 60 * max(len(old), len(new))),
+    )
     return _to_json(go.Figure(data=[trace], layout=layout))

@@ -453,6 +453,27 @@ def _overview_figures(
                 kind="heatmap",
             )
         )
+    migration_path = folder / "segment_migration.csv"
+    if migration_path.is_file():
+        migration = _read_csv(migration_path)
+        rows = migration[migration["method"] == method]
+        previous = (summary.get("previous") or {}).get("methods", {}).get(method, {})
+        if len(rows):
+            figures.append(
+                Figure(
+                    id="migration",
+                    title="Since the previous run",
+                    plotly_json=interactive.migration_figure(rows, method=method),
+                    caption=(
+                        f"Compared with {summary['previous'].get('folder', 'the previous run')}: "
+                        f"{len(previous.get('matched', {}))} segment(s) kept their identity; "
+                        f"new: {', '.join(map(str, previous.get('new_segments', []))) or 'none'}; "
+                        f"vanished: {', '.join(map(str, previous.get('vanished', []))) or 'none'}. "
+                        f"{int(rows['customers'].sum()):,} customers are in both runs."
+                    ),
+                    kind="migration",
+                )
+            )
     figures += _image(folder, f"drivers_{method}.png", "Top drivers by segment")
     figures += _image(
         folder,

@@ -1,0 +1,373 @@
+"""A saved segmentation that scores new customers: ``model.skops``.
+
+The model holds what scoring needs and nothing that must be refitted: the input schema
+(columns, their kinds, category spellings, date references, outlier fences), the fitted
+``ColumnTransformer``, every method's fitted assigner, the segment names and the library
+versions. It is written with skops and loaded only when every type in the file is on
+:data:`TRUSTED_TYPES`, a fixed list reviewed with the code: a file that holds anything
+else — or a pickle/joblib file — is refused before any of it is turned into objects, so
+nothing in it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from sklearn.metrics import euclidean_distances
+
+from segmentkit.cleaning import normalise_categories, parse_dates, parse_number
+from segmentkit.errors import DataError
+from segmentkit.methods.base import SegmentAssigner
+from segmentkit.methods.dbscan import CorePointAssigner
+
+if TYPE_CHECKING:
+    from segmentkit.pipeline import SegmentationRun
+
+__all__ = ["MODEL_NAME", "TRUSTED_TYPES", "InputSchema", "SegmentationModel", "scoring_agreement"]
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "model.skops"
+#: Bumped when the saved layout changes; older files are refused with a clear message.
+FORMAT_VERSION = 1
+
+#: Every type a segmentkit model file may contain beyond skops' own defaults. A file with
+#: any other type is refused; extend this list only for types that cannot run code.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "numpy.log1p",
+    "segmentkit.methods.base.SegmentAssigner",
+    "segmentkit.methods.dbscan.CorePointAssigner",
+    "segmentkit.methods.gmm.ColumnSubsetMixture",
+    "segmentkit.model.InputSchema",
+    "segmentkit.model.SegmentationModel",
+)
+
+
+@dataclass(frozen=True)
+class InputSchema:
+    """What a new customer table must look like, and how it was cleaned in training.
+
+    Attributes
+    ----------
+    id_column : str or None
+        The customer id column (``None``: row numbers).
+    features : list of str
+        Feature columns, in training order; all must be present.
+    numeric : list of str
+        Numeric features (dates included, as days before their reference).
+    categorical : list of str
+        Categorical features.
+    date_references : dict
+        Date column to the ISO date days are counted back from.
+    categories : dict
+        Categorical column to ``{casefolded value: training spelling}``.
+    outlier_bounds : dict
+        Column to ``[low, high]`` fences in original units.
+    """
+
+    id_column: str | None
+    features: list[str]
+    numeric: list[str]
+    categorical: list[str]
+    date_references: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)
+    outlier_bounds: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _schema(run: SegmentationRun) -> InputSchema:
+    prepared = run.prepared
+    categories = {}
+    for column in prepared.categorical_features:
+        values = prepared.cleaned[column].dropna().astype(str).unique()
+        categories[column] = {str(v).casefold(): str(v) for v in sorted(values)}
+    return InputSchema(
+        id_column=None if prepared.id_column not in prepared.raw.columns else prepared.id_column,
+        features=list(prepared.features),
+        numeric=list(prepared.numeric_features),
+        categorical=list(prepared.categorical_features),
+        date_references=dict(prepared.date_references),
+        categories=categories,
+        outlier_bounds={
+            c: [float(lo), float(hi)] for c, (lo, hi) in prepared.outlier_bounds.items()
+        },
+    )
+
+
+def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
+    """How clearly each row belongs to its segment, in [0, 1].
+
+    Posterior probability for a mixture; ``1 - d/eps`` for DBSCAN (0 for noise); for
+    centroid methods ``1 - d1/d2``, the relative margin between the nearest and the
+    second-nearest centre (0: halfway between two segments, 1: on the centre).
+    """
+    if isinstance(estimator, CorePointAssigner):
+        distance = estimator.distance(X)
+        return np.where(distance <= estimator.eps, 1 - distance / estimator.eps, 0.0)
+    # K-Means and NearestCentroid (Agglomerative) both have centres: the same margin for
+    # both, even though NearestCentroid also offers predict_proba.
+    centres = getattr(estimator, "cluster_centers_", getattr(estimator, "centroids_", None))
+    if centres is None:
+        return np.asarray(estimator.predict_proba(X)).max(axis=1)
+    if len(centres) < 2:
+        return np.ones(len(X))
+    distances = np.sort(euclidean_distances(X, centres), axis=1)
+    nearest, second = distances[:, 0], distances[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(second > 0, 1 - nearest / second, 0.0)
+    return np.clip(margin, 0.0, 1.0)
+
+
+def scoring_agreement(run: SegmentationRun) -> dict[str, float]:
+    """Share of training customers the saved assigners put back in their own segment."""
+    X = run.prepared.X
+    return {
+        method: float(np.mean(result.assigner.predict(X) == result.labels))
+        for method, result in run.results.items()
+    }
+
+
+class SegmentationModel:
+    """A finished segmentation that places new customers in its segments.
+
+    Build one with :meth:`from_run`, write it with :meth:`save`, read it back with
+    :meth:`load` and score a table with :meth:`score`.
+    """
+
+    def __init__(
+        self,
+        *,
+        schema: InputSchema,
+        preprocessor: Any,
+        assigners: dict[str, SegmentAssigner],
+        names: dict[str, dict[int, str]],
+        recommended: str,
+        versions: dict[str, str],
+        agreement: dict[str, float],
+        seed: int,
+        format_version: int = FORMAT_VERSION,
+    ) -> None:
+        self.schema = schema
+        self.preprocessor = preprocessor
+        self.assigners = assigners
+        self.names = names
+        self.recommended = recommended
+        self.versions = versions
+        self.agreement = agreement
+        self.seed = seed
+        self.format_version = format_version
+
+    @classmethod
+    def from_run(cls, run: SegmentationRun) -> SegmentationModel:
+        """Collect what scoring needs from a finished run (nothing is refitted)."""
+        from segmentkit.pipeline import library_versions
+
+        return cls(
+            schema=_schema(run),
+            preprocessor=run.prepared.preprocessor,
+            assigners={m: r.assigner for m, r in run.results.items()},
+            names={
+                m: {int(k): str(v) for k, v in p.names.items()} for m, p in run.profiles.items()
+            },
+            recommended=run.recommended,
+            versions=library_versions(),
+            agreement=scoring_agreement(run),
+            seed=run.config.seed,
+        )
+
+    @property
+    def methods(self) -> list[str]:
+        """The methods the model can score with, recommended first."""
+        return [self.recommended, *(m for m in self.assigners if m != self.recommended)]
+
+    # ------------------------------------------------------------------ cleaning new data
+
+    def _clean(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        schema = self.schema
+        data = frame.copy()
+        data.columns = [str(c).strip() for c in data.columns]
+        missing = [c for c in schema.features if c not in data.columns]
+        if missing:
+            raise DataError(
+                f"the input lacks {len(missing)} column(s) the model needs: "
+                + ", ".join(repr(c) for c in missing),
+                hint="score a table with the same columns as the training data",
+            )
+        if schema.id_column is not None and schema.id_column in data.columns:
+            ids = data[schema.id_column].reset_index(drop=True)
+        else:
+            ids = pd.Series(np.arange(1, len(data) + 1), name=schema.id_column or "row")
+        cleaned = pd.DataFrame(index=pd.RangeIndex(len(data)))
+        normalised, _ = normalise_categories(data.reset_index(drop=True), schema.categorical)
+        for column in schema.categorical:
+            spellings = schema.categories.get(column, {})
+            values = normalised[column]
+            cleaned[column] = values.map(
+                lambda v, s=spellings: v if v is None or v != v else s.get(str(v).casefold(), v)
+            )
+        for column in schema.numeric:
+            values = data[column].reset_index(drop=True)
+            if column in schema.date_references:
+                parsed = (
+                    values if pd.api.types.is_datetime64_any_dtype(values) else parse_dates(values)
+                )
+                reference = pd.Timestamp(schema.date_references[column])
+                cleaned[column] = (reference - parsed).dt.total_seconds() / 86_400.0
+                continue
+            if not pd.api.types.is_numeric_dtype(values):
+                values = values.map(lambda v: parse_number(v) if isinstance(v, str) else v)
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            infinite = np.isinf(numbers.to_numpy())
+            if infinite.any():
+                logger.warning(
+                    "Column %r: %d infinite value(s) treated as missing",
+                    column,
+                    int(infinite.sum()),
+                )
+                numbers[infinite] = np.nan
+            cleaned[column] = numbers
+        return cleaned[schema.features], ids
+
+    def _outliers(self, cleaned: pd.DataFrame) -> np.ndarray:
+        flags = np.zeros(len(cleaned), dtype=bool)
+        for column, (low, high) in self.schema.outlier_bounds.items():
+            values = cleaned[column].to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                flags |= (values < low) | (values > high)
+        return flags
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Place every customer of ``frame`` in a segment of every method.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            New customers with (at least) the training features. Not modified.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per input row, in input order: the id (or ``row``), ``segment`` and
+            ``segment_name`` (recommended method), ``segment_<method>`` (``-1`` noise)
+            and ``confidence_<method>`` for every method, and ``is_outlier``.
+
+        Raises
+        ------
+        DataError
+            When a needed column is missing or the table is empty.
+        """
+        if len(frame) == 0:
+            raise DataError("the input has no rows to score")
+        cleaned, ids = self._clean(frame)
+        X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
+        out = pd.DataFrame({ids.name or "row": ids.to_numpy()})
+        labels = {}
+        for method in self.methods:
+            assigner = self.assigners[method]
+            labels[method] = assigner.predict(X)
+        recommended = labels[self.recommended]
+        names = self.names[self.recommended]
+        out["segment"] = recommended
+        out["segment_name"] = [names.get(int(s), f"Segment {s}") for s in recommended]
+        for method in self.assigners:
+            out[f"segment_{method}"] = labels[method]
+        for method in self.assigners:
+            out[f"confidence_{method}"] = _confidence(self.assigners[method].estimator, X)
+        out["is_outlier"] = self._outliers(cleaned)
+        unknown = {
+            c: int(
+                (
+                    ~cleaned[c].isin(self.schema.categories.get(c, {}).values())
+                    & cleaned[c].notna()
+                ).sum()
+            )
+            for c in self.schema.categorical
+        }
+        for column, count in unknown.items():
+            if count:
+                logger.warning(
+                    "Column %r: %d value(s) not seen in training; they count as no category",
+                    column,
+                    count,
+                )
+        logger.info("Scored %d customer(s) with %s", len(out), ", ".join(self.assigners))
+        return out
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model to ``path`` atomically (skops format)."""
+        path = Path(path)
+        handle, tmp = tempfile.mkstemp(prefix=".model-", suffix=".skops", dir=path.parent)
+        os.close(handle)
+        try:
+            sio.dump(self, tmp)
+            Path(tmp).chmod(0o644)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SegmentationModel:
+        """Read a model written by :meth:`save`, refusing anything that is not one.
+
+        Raises
+        ------
+        DataError
+            When the file is missing, not a skops file (pickle and joblib files are never
+            unpickled), holds a type outside :data:`TRUSTED_TYPES`, or is damaged.
+        """
+        from segmentkit.pipeline import library_versions
+
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"model file not found: {path}")
+        if not zipfile.is_zipfile(path):
+            raise DataError(
+                f"{path} is not a segmentkit model (.skops) file; refusing to load it",
+                hint="pickle and joblib files are never loaded: they can run code",
+            )
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as error:
+            raise DataError(f"{path} is not a readable skops file: {error}") from None
+        refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+        if refused:
+            raise DataError(
+                f"{path} contains types a segmentkit model never has: {', '.join(refused[:5])}"
+                "; refusing to load it",
+                hint="only load models written by segmentkit",
+            )
+        try:
+            model = sio.load(path, trusted=list(TRUSTED_TYPES))
+        except Exception as error:
+            raise DataError(f"{path} could not be read as a segmentkit model: {error}") from None
+        if not isinstance(model, SegmentationModel):
+            raise DataError(f"{path} does not hold a segmentkit model")
+        if model.format_version != FORMAT_VERSION:
+            raise DataError(
+                f"{path} was written in model format {model.format_version}; this segmentkit "
+                f"reads format {FORMAT_VERSION}",
+                hint="re-run the segmentation with this version",
+            )
+        current = library_versions()
+        for library, saved in model.versions.items():
+            if library != "python" and current.get(library) not in (None, saved):
+                logger.warning(
+                    "Model saved with %s %s, running %s: scores may differ slightly",
+                    library,
+                    saved,
+                    current[library],
+                )
+        return model
