@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-## demo: install segmentkit and segment the bundled sample data
+## demo: install segmentkit and run bundled transactions -> RFM -> segments -> report
 demo: $(VENV)/.installed
 	$(BIN)/segmentkit demo --out demo-output
 

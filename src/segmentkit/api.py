@@ -11,13 +11,14 @@ import pandas as pd
 from segmentkit.config import Config
 from segmentkit.errors import DataError
 from segmentkit.export import save_run
+from segmentkit.features.rfm import RFM_FEATURES, CustomerTable, customers_from_transactions
 from segmentkit.identity import load_previous
 from segmentkit.io import read_table
 from segmentkit.model import SegmentationModel
 from segmentkit.output import atomic_file, write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 
-__all__ = ["score_file", "segment_file"]
+__all__ = ["rfm_file", "score_file", "segment_file", "transaction_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def segment_file(
     *,
     log_handler: _LogSource | None = None,
     previous: str | Path | None = None,
+    transactions: bool = False,
 ) -> tuple[SegmentationRun, Path]:
     """Read a customer table, segment it and write every output file.
 
@@ -49,6 +51,9 @@ def segment_file(
     previous : str or Path, optional
         An earlier output folder: matching segments keep its numbers and names, and
         ``segment_migration.csv`` counts the customers who moved.
+    transactions : bool
+        ``path`` is a transaction log: build the customer table first (RFM features, see
+        :func:`segmentkit.features.rfm.customers_from_transactions`).
 
     Returns
     -------
@@ -73,7 +78,13 @@ def segment_file(
         "columns": len(table.frame.columns),
         "read_notes": list(table.warnings),
     }
-    run = run_segmentation(table.frame, config, source=source, previous=earlier)
+    frame = table.frame
+    if transactions:
+        customers = customers_from_transactions(frame, config.transactions)
+        frame = customers.table
+        source["transactions"] = customers.describe()
+        config = transaction_config(config, customers)
+    run = run_segmentation(frame, config, source=source, previous=earlier)
     out = save_run(run, out_dir, log_text=log_handler.text() if log_handler else None)
     return run, out
 
@@ -113,3 +124,46 @@ def score_file(
     with atomic_file(out) as tmp:
         write_csv(scored, tmp)
     return scored, model
+
+
+def transaction_config(config: Config, customers: CustomerTable) -> Config:
+    """Point the segmentation at a customer table built from transactions.
+
+    The id is the log's customer column; unless the configuration names features, the
+    segments are built on recency, frequency, monetary value and average order value.
+    """
+    overrides: dict[str, Any] = {"input.id_column": customers.columns.customer}
+    if config.input.features is None:
+        overrides["input.features"] = list(RFM_FEATURES)
+    return config.with_overrides(overrides)
+
+
+def rfm_file(
+    input_path: str | Path,
+    out_path: str | Path,
+    config: Config | None = None,
+) -> CustomerTable:
+    """Read a transaction log and write one row per customer (RFM features) as CSV.
+
+    Parameters
+    ----------
+    input_path : str or Path
+        The transaction log (CSV, TSV, Parquet or Excel).
+    out_path : str or Path
+        The customer table, written atomically.
+    config : Config, optional
+        ``transactions`` settings (columns, snapshot date ...) and the input encoding.
+
+    Returns
+    -------
+    CustomerTable
+    """
+    config = config or Config()
+    out = Path(out_path)
+    if out.is_dir():
+        raise DataError(f"--out {out} is a folder; give a file name such as customers.csv")
+    table = read_table(input_path, encoding=config.input.encoding, sheet=config.input.sheet)
+    customers = customers_from_transactions(table.frame, config.transactions)
+    with atomic_file(out) as tmp:
+        write_csv(customers.table, tmp)
+    return customers

@@ -101,6 +101,11 @@ _PATH = click.Path(path_type=Path, dir_okay=True)
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--n-jobs", type=int, help="Threads for the whole run (default: one per core).")
 @click.option(
+    "--transactions",
+    is_flag=True,
+    help="INPUT is a transaction log: build RFM features per customer first.",
+)
+@click.option(
     "--previous",
     type=_PATH,
     help="An earlier output folder: matching segments keep their numbers and names.",
@@ -120,6 +125,7 @@ def run(
     seed: int | None,
     encoding: str | None,
     n_jobs: int | None,
+    transactions: bool,
     previous: Path | None,
     verbose: int,
     quiet: bool,
@@ -141,7 +147,9 @@ def run(
             "n_jobs": n_jobs,
         }
     )
-    _segment_and_report(input_path, config, out, buffer, previous=previous)
+    _segment_and_report(
+        input_path, config, out, buffer, previous=previous, transactions=transactions
+    )
 
 
 def _segment_and_report(
@@ -151,11 +159,14 @@ def _segment_and_report(
     buffer: _BufferHandler,
     *,
     previous: Path | None = None,
+    transactions: bool = False,
 ) -> None:
     from segmentkit.api import segment_file
     from segmentkit.profile_view import profile_view
 
-    result, out_dir = segment_file(input_path, config, out, log_handler=buffer, previous=previous)
+    result, out_dir = segment_file(
+        input_path, config, out, log_handler=buffer, previous=previous, transactions=transactions
+    )
     _print_view(profile_view(result))
     identity = result.identities.get(result.recommended)
     if identity is not None:
@@ -198,59 +209,112 @@ def profile(out_dir: Path, method: str | None) -> None:
     show_default=True,
     help="Output folder (replaced atomically).",
 )
+@click.option(
+    "--dataset",
+    type=click.Choice(["online-retail", "wholesale"]),
+    default="online-retail",
+    show_default=True,
+    help="online-retail: a transaction log (RFM first); wholesale: a customer table.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def demo(out: Path, quiet: bool, debug: bool) -> None:
-    """Segment the bundled sample data (UCI Wholesale customers, CC BY 4.0) into --out."""
+def demo(out: Path, dataset: str, quiet: bool, debug: bool) -> None:
+    """Segment bundled real data (UCI, CC BY 4.0) into --out: transactions by default."""
     from segmentkit.datasets import WHOLESALE_SPEND_COLUMNS, sample_data_path
 
     _state["debug"] = debug
     buffer = _setup_logging(0, quiet, debug)
-    # Every product column is annual spend: their sum is the customer's value.
-    config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
-    _segment_and_report(sample_data_path(), config, out, buffer)
+    if dataset == "wholesale":
+        # Every product column is annual spend: their sum is the customer's value.
+        config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
+        _segment_and_report(sample_data_path(), config, out, buffer)
+        return
+    path = sample_data_path("online_retail_sample.csv.gz")
+    _segment_and_report(path, Config(), out, buffer, transactions=True)
+
+
+_COLUMN_FLAGS = {
+    "customer_column": "--customer-column",
+    "date_column": "--date-column",
+    "amount_column": "--amount-column",
+    "quantity_column": "--quantity-column",
+    "price_column": "--price-column",
+    "order_column": "--order-column",
+    "category_column": "--category-column",
+}
 
 
 @cli.command()
-@click.argument("model_path", metavar="MODEL", type=_PATH)
-@click.argument("input_path", metavar="INPUT", type=_PATH)
+@click.argument("input_path", metavar="TRANSACTIONS", type=_PATH)
 @click.option(
     "--out",
     "-o",
     type=_PATH,
-    default=Path("scored.csv"),
+    default=Path("customers.csv"),
     show_default=True,
-    help="Scored CSV (written atomically).",
+    help="Customer table to write (atomically).",
+)
+@click.option("--config", "-c", "config_path", type=_PATH, help="JSON configuration file.")
+@click.option("--customer-column", help="Customer id column (default: inferred).")
+@click.option("--date-column", help="Date/time column (default: inferred).")
+@click.option("--amount-column", help="Line amount column (default: inferred).")
+@click.option("--quantity-column", help="Quantity column, with --price-column.")
+@click.option("--price-column", help="Unit price column, with --quantity-column.")
+@click.option("--order-column", help="Order/invoice id column (default: inferred).")
+@click.option("--category-column", help="Product category column (default: inferred).")
+@click.option("--snapshot-date", help="YYYY-MM-DD (default: the day after the last purchase).")
+@click.option(
+    "--frequency-unit",
+    type=click.Choice(["order", "day"]),
+    help="Count purchases per order (default) or per day.",
 )
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def score(
-    model_path: Path, input_path: Path, out: Path, encoding: str | None, quiet: bool, debug: bool
+def rfm(
+    input_path: Path,
+    out: Path,
+    config_path: Path | None,
+    snapshot_date: str | None,
+    frequency_unit: str | None,
+    encoding: str | None,
+    quiet: bool,
+    debug: bool,
+    **columns: str | None,
 ) -> None:
-    """Place the customers in INPUT in the segments of a saved MODEL (model.skops)."""
-    from segmentkit.api import score_file
+    """Turn the transaction log TRANSACTIONS into one row per customer (RFM features)."""
+    from segmentkit.api import rfm_file
 
     _state["debug"] = debug
     _setup_logging(0, quiet, debug)
-    scored, model = score_file(model_path, input_path, out, encoding=encoding)
-    counts = scored["segment_name"].value_counts(sort=False)
-    click.echo(f"{len(scored):,} customers scored with {model.recommended} (recommended):")
-    for name, count in counts.items():
-        click.echo(f"  {name}: {count:,}")
-    agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
-    click.echo(f"Training customers the model puts back in their own segment: {agreement}")
-    click.echo(f"Scored file: {out.resolve()}")
-
-
-@cli.command()
-@click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
-def report(out_dir: Path) -> None:
-    """Re-render OUT_DIR/report.html from the files of a finished run (nothing is refitted)."""
-    from segmentkit.report import write_report
-
-    path = write_report(out_dir)
-    click.echo(f"Report: {path.resolve()}")
+    config = load_config(config_path).with_overrides(
+        {
+            **{f"transactions.{name}": value for name, value in columns.items()},
+            "transactions.snapshot_date": snapshot_date,
+            "transactions.frequency_unit": frequency_unit,
+            "input.encoding": encoding,
+        }
+    )
+    customers = rfm_file(input_path, out, config)
+    counts = customers.counts
+    click.echo(
+        f"{len(customers.table):,} customers from {counts['used']:,} of {counts['read']:,} "
+        f"transaction lines (snapshot {customers.snapshot.date()})"
+    )
+    for reason in (
+        "missing_customer",
+        "duplicate_rows",
+        "returns_netted",
+        "negative_price",
+        "zero_amount",
+        "unparsed_date",
+        "after_snapshot",
+    ):
+        if counts.get(reason):
+            click.echo(f"  {reason.replace('_', ' ')}: {counts[reason]:,}")
+    groups = customers.table["rfm_group"].value_counts()
+    click.echo("RFM groups: " + ", ".join(f"{name} {count:,}" for name, count in groups.items()))
+    click.echo(f"Customer table: {out.resolve()}")
 
 
 @cli.group("config")

@@ -7,6 +7,7 @@ configuration. Unknown keys are errors, and every problem is reported as one
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import string
@@ -37,6 +38,7 @@ __all__ = [
     "RuleCondition",
     "RuleConfig",
     "StabilityConfig",
+    "TransactionsConfig",
     "config_schema",
     "load_config",
     "parse_config",
@@ -370,6 +372,54 @@ class ProfilesConfig(_Section):
     )
 
 
+class TransactionsConfig(_Section):
+    """Reading a transaction log into one row per customer (``segmentkit rfm``)."""
+
+    customer_column: str | None = Field(None, description="Customer id column (inferred).")
+    date_column: str | None = Field(None, description="Date/time column (inferred).")
+    amount_column: str | None = Field(
+        None, description="Line amount; else quantity x unit price (inferred)."
+    )
+    quantity_column: str | None = Field(None, description="Quantity column (inferred).")
+    price_column: str | None = Field(None, description="Unit price column (inferred).")
+    order_column: str | None = Field(None, description="Order/invoice id column (inferred).")
+    category_column: str | None = Field(
+        None, description="Product category column, for spend shares (inferred)."
+    )
+    snapshot_date: str | None = Field(
+        None,
+        description=(
+            "Date recency and tenure are measured at, YYYY-MM-DD (default: the day after "
+            "the last transaction); later transactions are left out."
+        ),
+    )
+    frequency_unit: Literal["order", "day"] = Field(
+        "order",
+        description=(
+            "A purchase is one order (needs an order column; else days are used) or one "
+            "day with a purchase (lifetimes' convention)."
+        ),
+    )
+    cancelled_prefix: str | None = Field(
+        "C", description="Order ids starting with this mark cancellations (Online Retail: C)."
+    )
+    drop_duplicate_rows: bool = Field(True, description="Drop exact duplicate lines (counted).")
+    max_categories: int = Field(
+        8, ge=1, le=50, description="Categories with their own spend-share column."
+    )
+
+    @field_validator("snapshot_date")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}") from None
+        return value
+
+
 class ReportConfig(_Section):
     """Figures and the HTML report."""
 
@@ -466,6 +516,7 @@ class Config(_Section):
     profiles: ProfilesConfig = Field(default_factory=ProfilesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""

@@ -122,7 +122,10 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def effective_jobs(n_jobs: int | None) -> int:
-    """Return the number of threads a run uses: ``n_jobs``, or one per available core.
+    """Return the number of threads a run uses.
+
+    ``n_jobs`` when set; otherwise ``OMP_NUM_THREADS`` when the environment sets it (the
+    usual way to share a machine), else one per available core.
 
     Examples
     --------
@@ -133,6 +136,9 @@ def effective_jobs(n_jobs: int | None) -> int:
     """
     if n_jobs is not None:
         return max(1, n_jobs)
+    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if from_env.isdigit() and int(from_env) > 0:
+        return int(from_env)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

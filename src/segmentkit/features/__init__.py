@@ -1,0 +1,1 @@
+"""Customer features built from other kinds of data (transaction logs)."""
