@@ -317,6 +317,48 @@ def rfm(
     click.echo(f"Customer table: {out.resolve()}")
 
 
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=_PATH)
+@click.argument("input_path", metavar="INPUT", type=_PATH)
+@click.option(
+    "--out",
+    "-o",
+    type=_PATH,
+    default=Path("scored.csv"),
+    show_default=True,
+    help="Scored CSV (written atomically).",
+)
+@click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def score(
+    model_path: Path, input_path: Path, out: Path, encoding: str | None, quiet: bool, debug: bool
+) -> None:
+    """Place the customers in INPUT in the segments of a saved MODEL (model.skops)."""
+    from segmentkit.api import score_file
+
+    _state["debug"] = debug
+    _setup_logging(0, quiet, debug)
+    scored, model = score_file(model_path, input_path, out, encoding=encoding)
+    counts = scored["segment_name"].value_counts(sort=False)
+    click.echo(f"{len(scored):,} customers scored with {model.recommended} (recommended):")
+    for name, count in counts.items():
+        click.echo(f"  {name}: {count:,}")
+    agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
+    click.echo(f"Training customers the model puts back in their own segment: {agreement}")
+    click.echo(f"Scored file: {out.resolve()}")
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
+def report(out_dir: Path) -> None:
+    """Re-render OUT_DIR/report.html from the files of a finished run (nothing is refitted)."""
+    from segmentkit.report import write_report
+
+    path = write_report(out_dir)
+    click.echo(f"Report: {path.resolve()}")
+
+
 @cli.group("config")
 def config_group() -> None:
     """Create, inspect and check configuration files."""

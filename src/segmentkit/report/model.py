@@ -95,6 +95,7 @@ class ReportModel:
     methods: list[MethodSection]
     footer: list[tuple[str, str]]
     config_json: str
+    transactions: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -398,6 +399,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
             ("Features used", str(len(summary.get("features", [])))),
             ("Methods compared", str(len(summary["methods"]))),
         ],
+        transactions=_transaction_facts(source.get("transactions")),
         columns=[
             {"column": str(name), "role": str(info.get("role")), "reason": str(info.get("reason"))}
             for name, info in summary.get("columns", {}).items()
@@ -429,6 +431,31 @@ def load_report_model(folder: str | Path) -> ReportModel:
         ],
         config_json=json.dumps(config, indent=2, ensure_ascii=False),
     )
+
+
+_TRANSACTION_FACTS = (
+    ("read", "Transaction lines read"),
+    ("used", "Lines used"),
+    ("missing_customer", "Lines without a customer id (left out)"),
+    ("duplicate_rows", "Exact duplicate lines (dropped)"),
+    ("returns_netted", "Returns and cancellations netted"),
+    ("negative_price", "Negative-price lines (left out)"),
+    ("zero_amount", "Zero-amount lines"),
+    ("unparsed_date", "Lines with an unreadable date (left out)"),
+    ("after_snapshot", "Lines after the snapshot (left out)"),
+    ("customers_returns_exceed_purchases", "Customers whose returns exceed purchases"),
+)
+
+
+def _transaction_facts(info: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not info:
+        return []
+    rows = info.get("rows", {})
+    facts = [("Snapshot date", str(info.get("snapshot_date", "")))]
+    columns = ", ".join(f"{k}: {v}" for k, v in info.get("columns", {}).items() if v)
+    facts.append(("Columns used", columns))
+    facts += [(label, f"{int(rows[key]):,}") for key, label in _TRANSACTION_FACTS if rows.get(key)]
+    return facts
 
 
 def _overview_figures(
