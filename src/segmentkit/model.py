@@ -136,6 +136,17 @@ def scoring_agreement(run: SegmentationRun) -> dict[str, float]:
     }
 
 
+def _naive_dates(values: pd.Series) -> pd.Series:
+    """Parse dates; ones with a UTC offset are compared in UTC, like the naive training dates."""
+    parsed = values if pd.api.types.is_datetime64_any_dtype(values) else parse_dates(values)
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        # Mixed offsets leave objects behind: read everything as UTC.
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed
+
+
 class SegmentationModel:
     """A finished segmentation that places new customers in its segments.
 
@@ -205,7 +216,13 @@ class SegmentationModel:
         if schema.id_column is not None and schema.id_column in data.columns:
             ids = data[schema.id_column].reset_index(drop=True)
         else:
-            ids = pd.Series(np.arange(1, len(data) + 1), name=schema.id_column or "row")
+            if schema.id_column is not None:
+                logger.warning(
+                    "The input has no %r column: customers are identified by row number",
+                    schema.id_column,
+                )
+            # Row numbers are never presented as customer ids.
+            ids = pd.Series(np.arange(1, len(data) + 1), name="row")
         cleaned = pd.DataFrame(index=pd.RangeIndex(len(data)))
         normalised, _ = normalise_categories(data.reset_index(drop=True), schema.categorical)
         for column in schema.categorical:
@@ -217,15 +234,22 @@ class SegmentationModel:
         for column in schema.numeric:
             values = data[column].reset_index(drop=True)
             if column in schema.date_references:
-                parsed = (
-                    values if pd.api.types.is_datetime64_any_dtype(values) else parse_dates(values)
-                )
+                parsed = _naive_dates(values)
                 reference = pd.Timestamp(schema.date_references[column])
                 cleaned[column] = (reference - parsed).dt.total_seconds() / 86_400.0
                 continue
             if not pd.api.types.is_numeric_dtype(values):
                 values = values.map(lambda v: parse_number(v) if isinstance(v, str) else v)
             numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            original = data[column].reset_index(drop=True)
+            written = original.notna() & (original.astype("string").str.strip() != "")
+            unreadable = int((numbers.isna() & written.fillna(False)).sum())
+            if unreadable > 0:
+                logger.warning(
+                    "Column %r: %d value(s) are not numbers; treated as missing",
+                    column,
+                    unreadable,
+                )
             infinite = np.isinf(numbers.to_numpy())
             if infinite.any():
                 logger.warning(

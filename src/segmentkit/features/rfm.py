@@ -20,7 +20,8 @@ order, or one day with a purchase when there is no order id or ``frequency_unit`
 - ``mean_interpurchase_days``: ``first_to_last_days / repeat_purchases`` (empty for
   one-time buyers);
 - ``share_<category>``: the share of the customer's spend per category, when a
-  category column exists (the most common categories; the rest as ``share_other``).
+  category column exists (the most common categories; the rest as
+  ``share_other_categories``).
 
 With ``frequency_unit`` ``day`` and the snapshot set to lifetimes' observation end, the
 three lifetimes quantities equal ``summary_data_from_transaction_data(..., freq="D")``
@@ -62,7 +63,7 @@ _PATTERNS = {
     ),
     "date": r"date|time|timestamp|(^|_)day($|_)|datetime|(^|_)ts($|_)",
     "amount": r"amount|revenue|sales|total|spend|dollar|value|turnover|(^|_)net($|_)",
-    "quantity": r"(^|_)(qty|quantity|units|number_of|n_items|items|count)",
+    "quantity": r"(^|_)(qty|quantity|units|number_of|n_items|items|item_count|count)($|_)",
     "price": r"price|unit_?cost|(^|_)rate($|_)",
     "order": r"invoice|order|transaction|receipt|basket|ticket|(^|_)bill",
     "category": (
@@ -280,25 +281,27 @@ def _clean(
         ids = ids.astype("int64")  # 12346.0 read as float because of missing ids
     out["customer"] = ids
     out["date"] = _dates(data[columns.date])
+    # Negative unit prices are accounting adjustments, not sales: left out and counted.
+    negative_price = pd.Series(False, index=out.index)
     if columns.amount is not None:
         out["amount"] = _numbers(data[columns.amount])
         quantity = _numbers(data[columns.quantity]) if columns.quantity else None
     else:
         quantity = _numbers(data[str(columns.quantity)])
         price = _numbers(data[str(columns.price)])
-        # Negative prices are accounting adjustments, not sales: left out and counted.
-        bad_price = price < 0
-        counts["negative_price"] = int(bad_price.sum())
         out["amount"] = quantity * price
-        out.loc[bad_price, "amount"] = np.nan
+        negative_price = (price < 0).fillna(False)
     out["order"] = data[columns.order].astype("string") if columns.order else pd.NA
     if columns.category:
         out["category"] = data[columns.category].astype("string").str.strip().fillna("(missing)")
+    # Each excluded line is counted under one reason, in this order.
     unparsed = out["date"].isna()
+    negative_price &= ~unparsed
+    no_amount = out["amount"].isna() & ~unparsed & ~negative_price
     counts["unparsed_date"] = int(unparsed.sum())
-    no_amount = out["amount"].isna() & ~unparsed
-    counts["missing_amount"] = int(no_amount.sum()) - counts.get("negative_price", 0)
-    out = out.loc[~unparsed & ~no_amount]
+    counts["negative_price"] = int(negative_price.sum())
+    counts["missing_amount"] = int(no_amount.sum())
+    out = out.loc[~unparsed & ~no_amount & ~negative_price]
     # A return: negative amount or quantity, or an order id marked as cancelled.
     is_return = out["amount"] < 0
     if quantity is not None:
@@ -307,10 +310,6 @@ def _clean(
         is_return |= out["order"].str.startswith(config.cancelled_prefix).fillna(False)
     out["is_return"] = is_return.to_numpy(dtype=bool)
     out.loc[out["is_return"], "amount"] = -out.loc[out["is_return"], "amount"].abs()
-    # A zero-amount line (free item, 0.00 price) is still a purchase: it counts for
-    # recency and frequency, as in lifetimes, and adds nothing to the monetary value.
-    counts["zero_amount"] = int(((out["amount"] == 0) & ~out["is_return"]).sum())
-    counts["returns_netted"] = int(out["is_return"].sum())
     return out, counts
 
 
@@ -357,6 +356,10 @@ def customers_from_transactions(
     after = lines["date"].dt.normalize() > snapshot
     counts["after_snapshot"] = int(after.sum())
     lines = lines.loc[~after]
+    # A zero-amount line (free item, 0.00 price) is still a purchase: it counts for
+    # recency and frequency, as in lifetimes, and adds nothing to the monetary value.
+    counts["zero_amount"] = int(((lines["amount"] == 0) & ~lines["is_return"]).sum())
+    counts["returns_netted"] = int(lines["is_return"].sum())
     purchases = lines.loc[~lines["is_return"]]
     if purchases.empty:
         raise DataError(
@@ -364,7 +367,9 @@ def customers_from_transactions(
             hint="check the snapshot date and the amount/quantity columns; see the log",
         )
     by_day = config.frequency_unit == "day" or columns.order is None
-    unit = purchases["date"].dt.normalize() if by_day else purchases["order"]
+    day_key = "day " + purchases["date"].dt.strftime("%Y-%m-%d")
+    # A line without an order id still is a purchase: it counts as its day's purchase.
+    unit = day_key if by_day else purchases["order"].fillna(day_key)
     purchases = purchases.assign(unit=unit.to_numpy(), day=purchases["date"].dt.normalize())
     grouped = purchases.groupby("customer", sort=True)
     first = grouped["day"].min()
@@ -416,17 +421,28 @@ def customers_from_transactions(
     return CustomerTable(table, columns, snapshot, counts)
 
 
+#: The bucket for categories beyond ``max_categories`` (column ``share_other_categories``).
+_OTHER = "other categories"
+
+
 def _category_shares(purchases: pd.DataFrame, max_categories: int) -> pd.DataFrame:
     totals = (
         purchases.groupby("category")["amount"].sum().sort_values(ascending=False, kind="stable")
     )
     top = list(totals.index[:max_categories])
-    category = purchases["category"].where(purchases["category"].isin(top), "other")
+    category = purchases["category"].where(purchases["category"].isin(top), _OTHER)
     spend = purchases.assign(category=category).pivot_table(
         index="customer", columns="category", values="amount", aggfunc="sum", fill_value=0.0
     )
     shares = spend.div(spend.sum(axis=1).where(lambda s: s > 0), axis=0).fillna(0.0).round(4)
-    ordered = [c for c in [*top, "other"] if c in shares.columns]
+    ordered = [c for c in [*top, _OTHER] if c in shares.columns]
     shares = shares[ordered]
-    shares.columns = [f"share_{_normalise(c) or 'blank'}" for c in shares.columns]
+    names: list[str] = []
+    for category_name in shares.columns:
+        base = f"share_{_normalise(category_name) or 'blank'}"
+        name, suffix = base, 2
+        while name in names:  # "Home & Garden" and "home garden" both normalise alike
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        names.append(name)
+    shares.columns = names
     return shares

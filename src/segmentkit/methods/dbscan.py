@@ -208,6 +208,7 @@ def fit_dbscan(
     labels_sample = model.fit_predict(X_fit)
     core = model.core_sample_indices_
     assigner = CorePointAssigner(X_fit[core], labels_sample[core], float(params["eps"]))
-    if rows_used is None:
-        return labels_sample.astype(int), assigner
+    # A border point within eps of two segments' core points gets whichever segment
+    # DBSCAN reached first; the nearest core point decides instead, the rule scoring
+    # uses, so a saved model puts every training customer back in its own segment.
     return assigner.predict(X), assigner
