@@ -44,9 +44,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     table = prepared.raw.copy()
     table.columns = [str(c).strip() for c in table.columns]
     if prepared.id_column in table.columns:
-        table.insert(0, prepared.id_column, table.pop(prepared.id_column))
-    else:
-        table.insert(0, prepared.id_column, prepared.ids.to_numpy())
+        table.pop(prepared.id_column)
+    # The cleaned id: whole-number ids read as floats (a blank elsewhere) stay whole.
+    table.insert(0, prepared.id_column, prepared.ids.to_numpy())
     recommended = run.results[run.recommended]
     names = run.profiles[run.recommended].names
     table["segment"] = recommended.labels

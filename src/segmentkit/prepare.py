@@ -395,6 +395,12 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     if id_column is not None:
         missing_id = data[id_column].isna()
         data = _drop_rows(data, missing_id, "missing_id", dropped)
+        ids_read = data[id_column]
+        if pd.api.types.is_float_dtype(ids_read) and bool(
+            np.all(np.mod(ids_read.to_numpy(), 1) == 0)
+        ):
+            # Whole-number ids read as floats because of a blank cell: 1001, not 1001.0.
+            data[id_column] = ids_read.astype("int64")
         duplicated_any = data[id_column].duplicated(keep=False)
         if duplicated_any.any():
             policy = config.cleaning.duplicate_ids
