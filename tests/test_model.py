@@ -747,3 +747,13 @@ def test_save_load_round_trip_keeps_the_model(tmp_path: Path, model: Segmentatio
     assert again.names == model.names
     assert again.agreement == model.agreement
     assert again.recommended == model.recommended
+
+
+def test_model_carries_the_profiles(model: SegmentationModel, trained: Trained) -> None:
+    saved = pd.read_csv(trained.folder / "segment_profiles.csv")
+    for method in METHODS:
+        rows = model.profiles[method]
+        expected = saved[saved["method"] == method]
+        assert [r["name"] for r in rows] == expected["name"].tolist()
+        assert [r["size"] for r in rows] == expected["size"].tolist()
+        assert [r["segment"] for r in rows] == expected["segment"].tolist()

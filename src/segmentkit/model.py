@@ -11,6 +11,7 @@ nothing in it runs.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -127,6 +128,12 @@ def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
     return np.clip(margin, 0.0, 1.0)
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain JSON-like rows (str/float/int/bool/None) a skops file stores as data, not code."""
+    records: list[dict[str, Any]] = json.loads(table.to_json(orient="records"))
+    return records
+
+
 def scoring_agreement(run: SegmentationRun) -> dict[str, float]:
     """Share of training customers the saved assigners put back in their own segment."""
     X = run.prepared.X
@@ -165,6 +172,7 @@ class SegmentationModel:
         versions: dict[str, str],
         agreement: dict[str, float],
         seed: int,
+        profiles: dict[str, list[dict[str, Any]]] | None = None,
         format_version: int = FORMAT_VERSION,
     ) -> None:
         self.schema = schema
@@ -175,6 +183,7 @@ class SegmentationModel:
         self.versions = versions
         self.agreement = agreement
         self.seed = seed
+        self.profiles = profiles or {}
         self.format_version = format_version
 
     @classmethod
@@ -193,6 +202,7 @@ class SegmentationModel:
             versions=library_versions(),
             agreement=scoring_agreement(run),
             seed=run.config.seed,
+            profiles={m: _records(p.table) for m, p in run.profiles.items()},
         )
 
     @property
