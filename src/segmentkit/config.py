@@ -182,6 +182,14 @@ class KMeansConfig(_Section):
 
     n_init: int = Field(10, ge=10, description="Independent k-means++ starts (at least 10).")
     max_iter: int = Field(300, ge=10)
+    max_rows: int = Field(
+        100_000,
+        ge=1_000,
+        description=(
+            "Above this many rows the k search runs on a seeded sample of this size, and the "
+            "chosen k is fitted on every row from the sample's best centres (full Lloyd passes)."
+        ),
+    )
 
 
 class AgglomerativeConfig(_Section):
