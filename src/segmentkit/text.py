@@ -8,6 +8,16 @@ import re
 __all__ = ["display_name", "format_number"]
 
 
+#: Marketing words for the columns ``segmentkit rfm`` builds.
+RFM_WORDS = {
+    "recency_days": "Days since last purchase",
+    "frequency": "Purchases",
+    "monetary": "Spend",
+    "avg_order_value": "Average order value",
+    "tenure_days": "Days as a customer",
+}
+
+
 def display_name(column: str) -> str:
     """Return a column name fit for a segment name: words split, units in brackets removed.
 
@@ -17,7 +27,11 @@ def display_name(column: str) -> str:
     'Annual Income'
     >>> [display_name(c) for c in ["spending_score", "CASH_ADVANCE", "MntMeatProducts"]]
     ['Spending score', 'Cash advance', 'Mnt meat products']
+    >>> display_name("recency_days")
+    'Days since last purchase'
     """
+    if column in RFM_WORDS:
+        return RFM_WORDS[column]
     text = re.sub(r"\s*[\(\[].*?[\)\]]", "", column).strip() or column
     if " " in text and not text.isupper():
         return text

@@ -96,6 +96,8 @@ class ReportModel:
     footer: list[tuple[str, str]]
     config_json: str
     transactions: list[tuple[str, str]] = field(default_factory=list)
+    rfm_columns: list[str] = field(default_factory=list)
+    rfm_rows: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -400,6 +402,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
             ("Methods compared", str(len(summary["methods"]))),
         ],
         transactions=_transaction_facts(source.get("transactions")),
+        **_rfm_crosstab(folder, profiles),
         columns=[
             {"column": str(name), "role": str(info.get("role")), "reason": str(info.get("reason"))}
             for name, info in summary.get("columns", {}).items()
@@ -445,6 +448,29 @@ _TRANSACTION_FACTS = (
     ("after_snapshot", "Lines after the snapshot (left out)"),
     ("customers_returns_exceed_purchases", "Customers whose returns exceed purchases"),
 )
+
+
+def _rfm_crosstab(folder: Path, profiles: pd.DataFrame) -> dict[str, Any]:
+    """Count each segment's customers by standard RFM group (data from transactions)."""
+    path = folder / "segments.csv"
+    header = pd.read_csv(path, nrows=0).columns
+    if "rfm_group" not in header:
+        return {}
+    data = pd.read_csv(path, usecols=["segment", "rfm_group"], keep_default_na=False)
+    table = pd.crosstab(data["segment"], data["rfm_group"])
+    groups = [str(g) for g in table.sum().sort_values(ascending=False, kind="stable").index]
+    names = dict(zip(profiles["segment"].astype(int), profiles["name"].astype(str), strict=False))
+    rows = [
+        {
+            "segment": f"{segment}: {names.get(int(segment), '')}",
+            **{
+                g: f"{int(table.loc[segment, g]):,}" if table.loc[segment, g] else ""
+                for g in groups
+            },
+        }
+        for segment in table.index
+    ]
+    return {"rfm_columns": groups, "rfm_rows": rows}
 
 
 def _transaction_facts(info: dict[str, Any] | None) -> list[tuple[str, str]]:
