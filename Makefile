@@ -33,6 +33,11 @@ check: $(VENV)/.installed-dev
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 
+## bench: the full default run at growing sizes (BENCH_SIZES), time and memory per size
+BENCH_SIZES ?= 10000 100000
+bench: $(VENV)/.installed
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_scale.py $(BENCH_SIZES)
+
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench

@@ -66,7 +66,9 @@ def main(argv: list[str]) -> None:
             base = results[0]
             ratio = (result["total_s"] / result["rows"]) / (base["total_s"] / base["rows"])
             stages = ", ".join(
-                f"{k.removeprefix('stage:')} {v:.1f}s" for k, v in result.items() if k.startswith("stage:")
+                f"{k.removeprefix('stage:')} {v:.1f}s"
+                for k, v in result.items()
+                if k.startswith("stage:")
             )
             print(
                 f"{n_rows:>10,} rows: {result['total_s']:7.1f} s total "

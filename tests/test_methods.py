@@ -229,3 +229,21 @@ def test_kmeans_large_data_path_matches_the_exact_one() -> None:
     assert adjusted_rand_score(truth, sampled.labels) >= 0.95
     assert any("seeded sample of 1,000 of 6,000" in note for note in sampled.notes)
     assert not exact.notes
+
+
+def test_agglomerative_tree_shrinks_to_the_memory_available(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from segmentkit.methods import agglomerative
+
+    # 64 MiB free: a tree of 4,000 rows needs 8 × 4,000² B = 122 MiB at its peak.
+    monkeypatch.setattr(agglomerative, "available_memory", lambda: 64 * 2**20)
+    X, _ = _blobs(3, seed=1, n=4_000)
+    with caplog.at_level(logging.WARNING, logger="segmentkit.methods.agglomerative"):
+        result = run_method(METHODS["agglomerative"], X, X, _context())
+    assert agglomerative.tree_row_limit(20_000, 64 * 2**20) == 2_048
+    assert any("built on 2048 rows" in r.getMessage() for r in caplog.records)
+    assert result.params["k"] == 3
+    assert len(result.labels) == 4_000

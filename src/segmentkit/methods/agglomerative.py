@@ -10,7 +10,9 @@ New customers are scored the same way (scikit-learn's ``NearestCentroid``).
 from __future__ import annotations
 
 import logging
+import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +36,50 @@ __all__ = ["fit_agglomerative", "search_agglomerative"]
 logger = logging.getLogger(__name__)
 
 
+#: Bytes per pair of rows a hierarchical tree needs at its peak (the condensed distance
+#: matrix plus SciPy's working copy), measured: about 3.3 GiB for 20,000 rows.
+_BYTES_PER_PAIR = 16
+
+
+def available_memory() -> int:
+    """Return the bytes of memory available now (physical pages free or reclaimable)."""
+    try:
+        # Linux: MemAvailable counts reclaimable page cache too.
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def tree_row_limit(max_rows: int, memory: int) -> int:
+    """Largest tree that fits in half of ``memory`` bytes, and at most ``max_rows`` rows.
+
+    Examples
+    --------
+    >>> tree_row_limit(20_000, 24 * 2**30)
+    20000
+    >>> tree_row_limit(20_000, 2 * 2**30)
+    11585
+    """
+    fits = int(np.sqrt(memory / _BYTES_PER_PAIR))
+    return max(1_000, min(max_rows, fits))
+
+
 def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
-    return seeded_rows(len(X), context.clustering.agglomerative.max_rows, context.seed)
+    configured = context.clustering.agglomerative.max_rows
+    limit = tree_row_limit(configured, available_memory())
+    if limit < configured and len(X) > limit:
+        # The tree is O(n²) in memory: shrink the sample rather than be killed.
+        logger.warning(
+            "agglomerative: only %s MiB of memory available; the tree is built on %d rows "
+            "instead of up to %d",
+            f"{available_memory() // 2**20:,}",
+            limit,
+            configured,
+        )
+    return seeded_rows(len(X), limit, context.seed)
 
 
 def _tree(X: np.ndarray, context: SearchContext) -> np.ndarray:
