@@ -64,7 +64,8 @@ def tree_row_limit(max_rows: int, memory: int) -> int:
     11585
     """
     fits = int(np.sqrt(memory / _BYTES_PER_PAIR))
-    return max(1_000, min(max_rows, fits))
+    # Never above the configured cap; never below 1,000 rows because of memory alone.
+    return min(max_rows, max(1_000, fits))
 
 
 def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
