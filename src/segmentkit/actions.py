@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from segmentkit.config import ProfilesConfig, RuleCondition, RuleConfig
-from segmentkit.text import display_name
+from segmentkit.text import display_name, snake_case, without_units
 
 __all__ = [
     "DEFAULT_RULES",
@@ -175,9 +175,7 @@ _VALUE_NAME = re.compile(
 
 
 def _normalise(name: str) -> str:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    spaced = re.sub(r"\s*[\(\[].*?[\)\]]", "", spaced)
-    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+    return snake_case(without_units(name))
 
 
 def semantic_columns(numeric: list[str], overrides: dict[str, str]) -> dict[str, str]:

@@ -26,8 +26,9 @@ from scipy.optimize import linear_sum_assignment
 from segmentkit.errors import DataError
 from segmentkit.methods import MethodResult
 from segmentkit.methods.base import SegmentAssigner
+from segmentkit.output import read_output_csv
 from segmentkit.prepare import PreparedData
-from segmentkit.profiles import profile_groups
+from segmentkit.profiles import standardised_differences
 
 __all__ = [
     "Identity",
@@ -78,9 +79,7 @@ def load_previous(folder: str | Path) -> PreviousRun:
             hint="point --previous at the folder an earlier `segmentkit run` wrote",
         )
     try:
-        profiles = pd.read_csv(
-            folder / "segment_profiles.csv", keep_default_na=False, na_values=[""]
-        )
+        profiles = read_output_csv(folder / "segment_profiles.csv")
         segments = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False)
         json.loads((folder / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -123,25 +122,6 @@ class Identity:
             "new_segments": self.new_segments,
             "vanished": self.vanished,
         }
-
-
-def standardised_profile(prepared: PreparedData, labels: np.ndarray) -> pd.DataFrame:
-    """Segment × numeric feature standardised differences, as in the profiles' ``_z``."""
-    numeric = set(prepared.numeric_features)
-    index = {
-        prepared.feature_origin[name]: i
-        for i, name in enumerate(prepared.model_feature_names)
-        if prepared.feature_origin[name] in numeric
-    }
-    columns = [c for c in prepared.numeric_features if c in index]
-    values = prepared.X[:, [index[c] for c in columns]]
-    mean, std = values.mean(axis=0), values.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    groups = profile_groups(labels, prepared.fit_mask)
-    rows = {
-        int(g): (values[groups == g].mean(axis=0) - mean) / std for g in np.unique(groups) if g >= 0
-    }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).sort_index()
 
 
 def match_segments(
@@ -248,7 +228,7 @@ def carry_identities(
         old = old_rows.set_index(old_rows["segment"].astype(int))
         old_z = old[[c for c in old.columns if str(c).endswith("_z")]]
         old_z.columns = [str(c).removesuffix("_z") for c in old_z.columns]
-        new_z = standardised_profile(prepared, result.labels)
+        new_z = standardised_differences(prepared, result.labels)
         identity = match_segments(
             new_z, old_z, dict(zip(old.index, old["name"].astype(str), strict=True)),
             max_distance=max_distance,

@@ -27,7 +27,7 @@ import pandas as pd
 
 from segmentkit.errors import DataError
 
-__all__ = ["atomic_file", "atomic_output_dir", "write_csv", "write_json"]
+__all__ = ["atomic_file", "atomic_output_dir", "read_output_csv", "write_csv", "write_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -322,3 +322,11 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
             handle.write(text + "\n")
     except OSError as exc:
         raise DataError(f"could not write {path}: {exc.strerror or exc}") from exc
+
+
+def read_output_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read back a CSV this module wrote: only empty cells are missing.
+
+    Text such as ``"NA"`` or ``"None"`` (a segment or category name) stays the text it is.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])

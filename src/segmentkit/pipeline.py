@@ -192,12 +192,7 @@ def _run_segmentation(
     timings: dict[str, float] = {}
     with _timed(timings, "prepare"):
         prepared = prepare(frame, config)
-    numeric = set(prepared.numeric_features)
-    continuous = tuple(
-        i
-        for i, name in enumerate(prepared.model_feature_names)
-        if prepared.feature_origin[name] in numeric
-    )
+    continuous = tuple(sorted(prepared.numeric_model_columns.values()))
     context = SearchContext(
         seed=config.seed, n_jobs=jobs, clustering=config.clustering, continuous=continuous
     )

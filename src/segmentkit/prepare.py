@@ -114,6 +114,16 @@ class PreparedData:
         """Rows of ``X`` that shape the segments."""
         return self.X[self.fit_mask]
 
+    @property
+    def numeric_model_columns(self) -> dict[str, int]:
+        """Numeric feature to the position of its one model column (scaled, maybe logged)."""
+        numeric = set(self.numeric_features)
+        return {
+            self.feature_origin[name]: i
+            for i, name in enumerate(self.model_feature_names)
+            if self.feature_origin[name] in numeric
+        }
+
 
 def _check_named_columns(frame: pd.DataFrame, config: Config) -> None:
     wanted: list[tuple[str, str]] = []

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from segmentkit.errors import DataError
+from segmentkit.output import read_output_csv
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -75,7 +76,7 @@ def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return read_output_csv(path)
     except FileNotFoundError:
         raise DataError(
             f"{path.parent} has no {path.name}; is it a segmentkit output folder?",

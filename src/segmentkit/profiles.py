@@ -42,6 +42,7 @@ __all__ = [
     "display_name",
     "profile_groups",
     "profile_segments",
+    "standardised_differences",
 ]
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,34 @@ def _percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
+class _Standardiser:
+    """Standardised differences from all customers on the scale the model saw."""
+
+    def __init__(self, prepared: PreparedData) -> None:
+        # Numeric columns map one-to-one to a model feature (possibly prefixed).
+        index = prepared.numeric_model_columns
+        self.columns = [c for c in prepared.numeric_features if c in index]
+        self.values = prepared.X[:, [index[c] for c in self.columns]]
+        self.mean = self.values.mean(axis=0)
+        std = self.values.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)
+
+    def z(self, members: np.ndarray) -> np.ndarray:
+        return np.asarray((self.values[members].mean(axis=0) - self.mean) / self.std)
+
+
+def standardised_differences(prepared: PreparedData, labels: np.ndarray) -> pd.DataFrame:
+    """Return segment × numeric feature standardised differences, the profiles' ``_z``.
+
+    Rows are the segments (``>= 0``) as :func:`profile_groups` describes them: flagged
+    outliers are left out of their segment.
+    """
+    standardiser = _Standardiser(prepared)
+    groups = profile_groups(labels, prepared.fit_mask)
+    rows = {int(g): standardiser.z(groups == g) for g in np.unique(groups) if g >= 0}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=standardiser.columns).sort_index()
+
+
 class _Population:
     """Whole-population statistics every segment is compared with."""
 
@@ -197,17 +226,8 @@ class _Population:
         cleaned = prepared.cleaned
         self.numeric = list(prepared.numeric_features)
         self.categorical = list(prepared.categorical_features)
-        # Numeric columns map one-to-one to a model feature (possibly prefixed).
-        model_index = {
-            prepared.feature_origin[name]: i
-            for i, name in enumerate(prepared.model_feature_names)
-            if prepared.feature_origin[name] in self.numeric
-        }
-        self.z_columns = [c for c in self.numeric if c in model_index]
-        self.model_values = prepared.X[:, [model_index[c] for c in self.z_columns]]
-        self.model_mean = self.model_values.mean(axis=0)
-        std = self.model_values.std(axis=0)
-        self.model_std = np.where(std > 0, std, 1.0)
+        self.standardiser = _Standardiser(prepared)
+        self.z_columns = self.standardiser.columns
         self.mean = {c: float(cleaned[c].mean()) for c in self.numeric}
         self.categories = {
             c: cleaned[c].astype(object).where(cleaned[c].notna(), MISSING).astype(str)
@@ -238,8 +258,7 @@ class _Population:
             self.semantic.setdefault("spending", VALUE_FEATURE)
 
     def z(self, members: np.ndarray) -> dict[str, float]:
-        segment_mean = self.model_values[members].mean(axis=0)
-        z = (segment_mean - self.model_mean) / self.model_std
+        z = self.standardiser.z(members)
         return {c: float(v) for c, v in zip(self.z_columns, z, strict=True)}
 
     def value_facts(self, members: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:

@@ -5,7 +5,33 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["display_name", "format_number"]
+__all__ = ["display_name", "format_number", "snake_case", "without_units"]
+
+
+_UNITS = re.compile(r"\s*[\(\[].*?[\)\]]")
+
+
+def without_units(name: str) -> str:
+    """Return a column name without its bracketed units.
+
+    Examples
+    --------
+    >>> without_units("Annual Income (k$)")
+    'Annual Income'
+    """
+    return _UNITS.sub("", name).strip()
+
+
+def snake_case(name: str) -> str:
+    """Return a name as lower-case words joined by underscores (camelCase is split).
+
+    Examples
+    --------
+    >>> [snake_case(n) for n in ["InvoiceDate", "Annual Income", "customer-id", "MntWines"]]
+    ['invoice_date', 'annual_income', 'customer_id', 'mnt_wines']
+    """
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 
 #: Marketing words for the columns ``segmentkit rfm`` builds.
@@ -32,7 +58,7 @@ def display_name(column: str) -> str:
     """
     if column in RFM_WORDS:
         return RFM_WORDS[column]
-    text = re.sub(r"\s*[\(\[].*?[\)\]]", "", column).strip() or column
+    text = without_units(column) or column
     if " " in text and not text.isupper():
         return text
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)

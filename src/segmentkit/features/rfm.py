@@ -41,6 +41,7 @@ import pandas as pd
 from segmentkit.cleaning import parse_dates, parse_number
 from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
+from segmentkit.text import snake_case
 
 __all__ = [
     "RFM_FEATURES",
@@ -70,11 +71,6 @@ _PATTERNS = {
         r"categor|department|(^|_)family($|_)|product_?type|product_?group|(^|_)segment($|_)"
     ),
 }
-
-
-def _normalise(name: str) -> str:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
-    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 
 @dataclass(frozen=True)
@@ -144,11 +140,11 @@ def infer_transaction_columns(
         if part == "amount" and (found.get("quantity") or found.get("price")):
             continue
         matches = [
-            c for c in columns if c not in taken and re.search(_PATTERNS[part], _normalise(c))
+            c for c in columns if c not in taken and re.search(_PATTERNS[part], snake_case(c))
         ]
         if part == "date":
             # Prefer a name that says "date" over "time" alone.
-            matches.sort(key=lambda c: "date" not in _normalise(c))
+            matches.sort(key=lambda c: "date" not in snake_case(c))
         found[part] = matches[0] if matches else None
         if found[part]:
             taken.add(found[part])
@@ -439,7 +435,7 @@ def _category_shares(purchases: pd.DataFrame, max_categories: int) -> pd.DataFra
     shares = shares[ordered]
     names: list[str] = []
     for category_name in shares.columns:
-        base = f"share_{_normalise(category_name) or 'blank'}"
+        base = f"share_{snake_case(category_name) or 'blank'}"
         name, suffix = base, 2
         while name in names:  # "Home & Garden" and "home garden" both normalise alike
             name, suffix = f"{base}_{suffix}", suffix + 1

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from segmentkit.errors import DataError
+from segmentkit.output import read_output_csv
 from segmentkit.plots import interactive
 from segmentkit.text import format_number
 
@@ -99,11 +100,6 @@ class ReportModel:
     rfm_columns: list[str] = field(default_factory=list)
     rfm_rows: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    # Keep text such as "NA" or "None" as the text it is.
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def _text(value: object) -> str:
@@ -361,12 +357,12 @@ def load_report_model(folder: str | Path) -> ReportModel:
     folder = Path(folder)
     summary = _load_summary(folder)
     recommended = str(summary["recommended"]["method"])
-    all_profiles = _read_csv(folder / "segment_profiles.csv")
-    comparison = _read_csv(folder / "method_comparison.csv")
-    k_selection = _read_csv(folder / "k_selection.csv")
-    importance = _read_csv(folder / "feature_importance.csv")
+    all_profiles = read_output_csv(folder / "segment_profiles.csv")
+    comparison = read_output_csv(folder / "method_comparison.csv")
+    k_selection = read_output_csv(folder / "k_selection.csv")
+    importance = read_output_csv(folder / "feature_importance.csv")
     points_path = folder / "plots" / "scatter_points.csv"
-    points = _read_csv(points_path) if points_path.is_file() else None
+    points = read_output_csv(points_path) if points_path.is_file() else None
     config = summary.get("config", {})
     title = str(config.get("report", {}).get("title", "Customer segments"))
     profiles = all_profiles[all_profiles["method"] == recommended].reset_index(drop=True)
@@ -508,7 +504,7 @@ def _overview_figures(
         )
     migration_path = folder / "segment_migration.csv"
     if migration_path.is_file():
-        migration = _read_csv(migration_path)
+        migration = read_output_csv(migration_path)
         rows = migration[migration["method"] == method]
         previous = (summary.get("previous") or {}).get("methods", {}).get(method, {})
         if len(rows):
