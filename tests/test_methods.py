@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +14,10 @@ from conftest import shared_dataset
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.evaluation import cluster_metrics
-from segmentkit.methods import METHODS, SearchContext, run_method
+from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.dbscan import CorePointAssigner, k_distances, search_dbscan
 from segmentkit.pipeline import run_segmentation
+from segmentkit.prepare import prepare
 from segmentkit.recommend import recommend_method
 
 
@@ -210,8 +213,9 @@ def test_sampled_paths_still_segment_every_customer() -> None:
         }
     )
     run = run_segmentation(data.frame, config)
-    for method in ("agglomerative", "dbscan", "gmm"):
+    for method in ("dbscan", "gmm"):
         assert any("seeded sample of 200" in note for note in run.results[method].notes)
+    assert any("micro-clusters" in note for note in run.results["agglomerative"].notes)
     for method in ("agglomerative", "gmm"):
         result = run.results[method]
         assert len(result.labels) == 600 and result.params["k"] == 3
@@ -244,6 +248,33 @@ def test_agglomerative_tree_shrinks_to_the_memory_available(
     with caplog.at_level(logging.WARNING, logger="segmentkit.methods.agglomerative"):
         result = run_method(METHODS["agglomerative"], X, X, _context())
     assert agglomerative.tree_row_limit(20_000, 64 * 2**20) == 2_048
-    assert any("built on 2048 rows" in r.getMessage() for r in caplog.records)
+    assert any("an exact tree fits 2048 rows" in r.getMessage() for r in caplog.records)
+    assert any("micro-clusters" in note for note in result.notes)
     assert result.params["k"] == 3
     assert len(result.labels) == 4_000
+
+
+def test_agglomerative_micro_clusters_match_the_exact_tree() -> None:
+    # Planted segments, 3,000 customers: the exact Ward tree against the tree grown from
+    # weighted micro-clusters (max_rows = 600 forces it). Same k, ARI >= 0.95 (issue 8).
+    data = make_customers(3_000, n_segments=4, seed=5)
+    prepared = prepare(data.frame, Config())
+    X = prepared.X
+
+    def run(**overrides: Any) -> MethodResult:
+        return run_method(
+            METHODS["agglomerative"],
+            prepared.X_fit,
+            X,
+            _context(**{"clustering.stability.n_resamples": 0, **overrides}),
+        )
+
+    exact = run()
+    micro = run(**{"clustering.agglomerative.max_rows": 600})
+    assert not exact.notes
+    assert any("K-Means micro-clusters of the" in note for note in micro.notes)
+    assert micro.params["k"] == exact.params["k"] == 4
+    assert adjusted_rand_score(exact.labels, micro.labels) >= 0.95
+    assert adjusted_rand_score(data.labels[prepared.kept_rows], micro.labels) >= 0.9
+    # Training customers and new ones go through the same nearest micro-cluster rule.
+    assert np.array_equal(micro.assigner.predict(X), micro.labels)

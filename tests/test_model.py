@@ -757,3 +757,30 @@ def test_model_carries_the_profiles(model: SegmentationModel, trained: Trained) 
         assert [r["name"] for r in rows] == expected["name"].tolist()
         assert [r["size"] for r in rows] == expected["size"].tolist()
         assert [r["segment"] for r in rows] == expected["segment"].tolist()
+
+
+# ------------------------------------------------------------ large-data Agglomerative model
+
+
+def test_micro_cluster_agglomerative_saves_loads_and_reproduces_training(
+    tmp_path: Path,
+) -> None:
+    # max_rows below the customer count: the tree grows from micro-clusters, and the saved
+    # model puts every training customer back through its nearest micro-cluster.
+    frame = make_customers(800, n_segments=3, seed=4).frame
+    config = Config().with_overrides(
+        {
+            "clustering.methods": ["agglomerative"],
+            "clustering.agglomerative.max_rows": 200,
+            "clustering.stability.n_resamples": 0,
+        }
+    )
+    run = run_segmentation(frame, config)
+    folder = save_run(run, tmp_path / "out")
+    model = SegmentationModel.load(folder / MODEL_NAME)
+    assert model.agreement["agglomerative"] == 1.0
+    scored = model.score(frame)
+    segments = pd.read_csv(folder / "segments.csv")
+    assert scored["segment_agglomerative"].tolist() == segments["segment_agglomerative"].tolist()
+    confidence = scored["confidence_agglomerative"]
+    assert confidence.between(0, 1).all() and confidence.median() > 0.2

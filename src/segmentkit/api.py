@@ -17,6 +17,7 @@ from segmentkit.io import read_table
 from segmentkit.model import SegmentationModel
 from segmentkit.output import atomic_file, write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
+from segmentkit.progress import RunProgress, run_stages
 
 __all__ = ["rfm_file", "score_file", "segment_file", "transaction_config"]
 
@@ -35,6 +36,7 @@ def segment_file(
     log_handler: _LogSource | None = None,
     previous: str | Path | None = None,
     transactions: bool = False,
+    progress_bar: bool = False,
 ) -> tuple[SegmentationRun, Path]:
     """Read a customer table, segment it and write every output file.
 
@@ -54,6 +56,9 @@ def segment_file(
     transactions : bool
         ``path`` is a transaction log: build the customer table first (RFM features, see
         :func:`segmentkit.features.rfm.customers_from_transactions`).
+    progress_bar : bool
+        Draw a progress bar per stage on stderr (for terminals); otherwise each stage
+        ends with one log line (elapsed time and an estimate of what remains).
 
     Returns
     -------
@@ -66,26 +71,33 @@ def segment_file(
         # Fail before the work, not after it.
         raise DataError(f"--out {out_path} is an existing file; choose a folder path")
     earlier = load_previous(previous) if previous is not None else None
-    table = read_table(path, encoding=config.input.encoding, sheet=config.input.sheet)
-    source: dict[str, Any] = {
-        "path": str(path),
-        "format": table.format,
-        "sha256": table.sha256,
-        "encoding": table.encoding,
-        "delimiter": table.delimiter,
-        "decimal": table.decimal,
-        "rows": len(table.frame),
-        "columns": len(table.frame.columns),
-        "read_notes": list(table.warnings),
-    }
-    frame = table.frame
+    stages = run_stages(config.clustering.methods)
     if transactions:
-        customers = customers_from_transactions(frame, config.transactions)
-        frame = customers.table
-        source["transactions"] = customers.describe()
-        config = transaction_config(config, customers)
-    run = run_segmentation(frame, config, source=source, previous=earlier)
-    out = save_run(run, out_dir, log_text=log_handler.text() if log_handler else None)
+        stages.insert(1, "transactions")
+    with RunProgress(stages, bar=progress_bar) as progress:
+        with progress.stage("read"):
+            table = read_table(path, encoding=config.input.encoding, sheet=config.input.sheet)
+        source: dict[str, Any] = {
+            "path": str(path),
+            "format": table.format,
+            "sha256": table.sha256,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "decimal": table.decimal,
+            "rows": len(table.frame),
+            "columns": len(table.frame.columns),
+            "read_notes": list(table.warnings),
+        }
+        frame = table.frame
+        if transactions:
+            with progress.stage("transactions"):
+                customers = customers_from_transactions(frame, config.transactions)
+            frame = customers.table
+            source["transactions"] = customers.describe()
+            config = transaction_config(config, customers)
+        run = run_segmentation(frame, config, source=source, previous=earlier, progress=progress)
+        with progress.stage("write"):
+            out = save_run(run, out_dir, log_text=log_handler.text() if log_handler else None)
     return run, out
 
 

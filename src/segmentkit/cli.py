@@ -26,7 +26,7 @@ __all__ = ["cli", "main"]
 
 logger = logging.getLogger("segmentkit")
 
-_state = {"debug": False}
+_state = {"debug": False, "progress_bar": False}
 
 
 class _BufferHandler(logging.Handler):
@@ -52,13 +52,18 @@ def _setup_logging(verbose: int, quiet: bool, debug: bool) -> _BufferHandler:
     level = logging.WARNING if quiet else logging.DEBUG if (verbose or debug) else logging.INFO
     console: logging.Handler
     if sys.stderr.isatty():
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        console = RichHandler(level=level, show_path=False, markup=False)
+        console = RichHandler(
+            level=level, show_path=False, markup=False, console=Console(stderr=True)
+        )
     else:
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         console.setLevel(level)
+    # Bars on a terminal unless --quiet; elsewhere (CI, files) one log line per stage.
+    _state["progress_bar"] = sys.stderr.isatty() and not quiet
     buffer = _BufferHandler()
     root.addHandler(console)
     root.addHandler(buffer)
@@ -165,7 +170,13 @@ def _segment_and_report(
     from segmentkit.profile_view import profile_view
 
     result, out_dir = segment_file(
-        input_path, config, out, log_handler=buffer, previous=previous, transactions=transactions
+        input_path,
+        config,
+        out,
+        log_handler=buffer,
+        previous=previous,
+        transactions=transactions,
+        progress_bar=bool(_state["progress_bar"]),
     )
     _print_view(profile_view(result))
     identity = result.identities.get(result.recommended)

@@ -64,6 +64,12 @@ _SUPPORTED = (
 )
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_CHARS = 32_768
+#: Text files larger than this are parsed straight from disk (see ``_read_large_text``).
+STREAM_BYTES = 32 * 2**20
+_HEAD_BYTES = 2**20
+#: Encodings pandas decodes as it reads; a BOM in UTF-8 is skipped by pandas itself.
+_STREAMABLE_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
+_Source = tuple[Path, str] | None
 _SAMPLE_RECORDS = 200
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -178,6 +184,8 @@ def read_table(
     path = Path(path)
     notes = _Notes()
     fmt, compression = _format_of(path)
+    if fmt in ("csv", "tsv") and compression is None and _file_size(path) > STREAM_BYTES:
+        return _read_large_text(path, fmt, encoding, sheet, notes)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     if not data.strip():
@@ -304,6 +312,88 @@ def _decode(path: Path, data: bytes, encoding: str | None, notes: _Notes) -> tup
     return text, used
 
 
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"could not read {path}: {exc.strerror or exc}") from exc
+
+
+def _read_large_text(
+    path: Path, fmt: str, encoding: str | None, sheet: str | int | None, notes: _Notes
+) -> TableRead:
+    """Read a large CSV/TSV from disk without holding its bytes and text in memory too.
+
+    The encoding, delimiter, decimal mark and header are detected on the first
+    :data:`_HEAD_BYTES` (the same rules as for small files); one streaming pass then
+    checks that the whole file decodes and computes its SHA-256, and pandas parses the
+    file straight from disk. Peak memory is about the finished frame instead of the file
+    three times over (bytes, decoded text, parser buffer) plus the frame.
+    """
+    if sheet is not None:
+        notes.add(logging.WARNING, "sheet=%r ignored: %s is not an Excel file", sheet, path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError as exc:
+        raise DataError(f"could not read {path}: {exc.strerror or exc}") from exc
+    # Whole records only, so a multi-byte character or a record is never cut in two.
+    head = head[: head.rfind(b"\n") + 1] or head
+    sample, used = _decode(path, head, encoding, notes)
+    if used not in _STREAMABLE_ENCODINGS:
+        # UTF-16/32 files are rare and small in practice: read them the usual way.
+        data = _read_bytes(path)
+        text = _decode(path, data, encoding, _Notes())[0]
+        frame, delimiter, decimal = _read_text(path, text, fmt, notes)
+        sha256 = hashlib.sha256(data).hexdigest()
+        return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+    sha256, bad_byte = _scan(path, used)
+    if bad_byte is not None and (encoding is not None or used == "utf-8-sig"):
+        raise DataError(
+            f"{path} is not valid {used} at byte {bad_byte}; pass --encoding with the "
+            "file's actual encoding (for example utf-8, cp1252 or latin-1)"
+        )
+    if bad_byte is not None:
+        # Detected from the first MiB, contradicted later on: the legacy fallbacks, in
+        # the order small files use. latin-1 decodes any byte.
+        legacy = "cp1252" if used == "utf-8" and _scan(path, "cp1252")[1] is None else "latin-1"
+        notes.add(
+            logging.WARNING,
+            "%s is not valid %s (byte %d); decoded as %s, pass --encoding if "
+            "accented characters look wrong",
+            path,
+            "UTF-8" if used == "utf-8" else used,
+            bad_byte,
+            legacy,
+        )
+        used = legacy
+        sample = head.decode(used)
+    frame, delimiter, decimal = _read_text(path, sample, fmt, notes, source=(path, used))
+    return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+
+
+def _scan(path: Path, encoding: str) -> tuple[str, int | None]:
+    """One pass over the file: its SHA-256, and the first byte that does not decode."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, bad = 0, None
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 24), b""):
+            digest.update(chunk)
+            if bad is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad = offset + exc.start
+            offset += len(chunk)
+    if bad is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            bad = offset - len(exc.object) + exc.start
+    return digest.hexdigest(), bad
+
+
 def _decode_legacy(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
@@ -318,8 +408,14 @@ def _not_text(path: Path, why: str) -> NoReturn:
     )
 
 
-def _read_text(path: Path, text: str, fmt: str, notes: _Notes) -> tuple[pd.DataFrame, str, str]:
-    """Parse decoded CSV/TSV text; return ``(frame, delimiter, decimal)``."""
+def _read_text(
+    path: Path, text: str, fmt: str, notes: _Notes, source: _Source = None
+) -> tuple[pd.DataFrame, str, str]:
+    """Parse decoded CSV/TSV text; return ``(frame, delimiter, decimal)``.
+
+    ``text`` is the whole table, or with ``source`` (a large file read from disk) its
+    first records, from which the delimiter, decimal mark and header are detected.
+    """
     detected = "\t" if fmt == "tsv" else _detect_delimiter(text)
     delimiter = detected or ","
     if fmt != "tsv":
@@ -339,7 +435,7 @@ def _read_text(path: Path, text: str, fmt: str, notes: _Notes) -> tuple[pd.DataF
     names = _unique_names(path, list(raw_header.iloc[0]) if len(raw_header) else [], notes)
 
     def parse(nrows: int | None) -> pd.DataFrame:
-        frame = _parse_csv(path, text, delimiter, decimal, names=names, nrows=nrows)
+        frame = _parse_csv(path, source or text, delimiter, decimal, names=names, nrows=nrows)
         if decimal != ",":
             return frame
         frame, converted = _convert_thousands(frame)
@@ -352,7 +448,7 @@ def _read_text(path: Path, text: str, fmt: str, notes: _Notes) -> tuple[pd.DataF
 
 def _parse_csv(
     path: Path,
-    text: str,
+    text: str | tuple[Path, str],
     delimiter: str,
     decimal: str,
     *,
@@ -360,15 +456,18 @@ def _parse_csv(
     names: list[str] | None = None,
     nrows: int | None = None,
 ) -> pd.DataFrame:
+    # Text in memory, or (path, encoding): a large file pandas decodes as it reads.
+    where: Any = io.StringIO(text) if isinstance(text, str) else text[0]
+    encoding = None if isinstance(text, str) else text[1]
     try:
         if header_only:
             return pd.read_csv(
-                io.StringIO(text), sep=delimiter, quotechar='"', header=None, nrows=1,
-                dtype=str, keep_default_na=False, index_col=False, engine="c",
+                where, sep=delimiter, quotechar='"', header=None, nrows=1, dtype=str,
+                keep_default_na=False, index_col=False, engine="c", encoding=encoding,
             )  # fmt: skip
         return pd.read_csv(
-            io.StringIO(text), sep=delimiter, quotechar='"', header=0, names=names,
-            index_col=False, nrows=nrows, decimal=decimal, low_memory=False, engine="c",
+            where, sep=delimiter, quotechar='"', header=0, names=names, index_col=False,
+            nrows=nrows, decimal=decimal, low_memory=False, engine="c", encoding=encoding,
         )  # fmt: skip
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty; expected a header row and data rows") from exc

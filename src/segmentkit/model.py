@@ -27,6 +27,7 @@ from sklearn.metrics import euclidean_distances
 
 from segmentkit.cleaning import normalise_categories, parse_dates, parse_number
 from segmentkit.errors import DataError
+from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner
 from segmentkit.methods.dbscan import CorePointAssigner
 
@@ -46,6 +47,7 @@ FORMAT_VERSION = 1
 TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "numpy.log1p",
+    "segmentkit.methods.agglomerative.MicroClusterAssigner",
     "segmentkit.methods.base.SegmentAssigner",
     "segmentkit.methods.dbscan.CorePointAssigner",
     "segmentkit.methods.gmm.ColumnSubsetMixture",
@@ -114,14 +116,38 @@ def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
     if isinstance(estimator, CorePointAssigner):
         distance = estimator.distance(X)
         return np.where(distance <= estimator.eps, 1 - distance / estimator.eps, 0.0)
+    if isinstance(estimator, MicroClusterAssigner):
+        # Many centres per segment: the margin is between the nearest centre of the row's
+        # own segment and the nearest of any other, in chunks (n × centres distances).
+        chunks = [
+            _margin(_segment_distances(X[start : start + _CHUNK_ROWS], estimator))
+            for start in range(0, len(X), _CHUNK_ROWS)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros(0)
     # K-Means and NearestCentroid (Agglomerative) both have centres: the same margin for
     # both, even though NearestCentroid also offers predict_proba.
     centres = getattr(estimator, "cluster_centers_", getattr(estimator, "centroids_", None))
     if centres is None:
         return np.asarray(estimator.predict_proba(X)).max(axis=1)
-    if len(centres) < 2:
-        return np.ones(len(X))
-    distances = np.sort(euclidean_distances(X, centres), axis=1)
+    return _margin(euclidean_distances(X, centres))
+
+
+#: Rows scored at once where every row's distance to every micro-cluster is needed.
+_CHUNK_ROWS = 20_000
+
+
+def _segment_distances(X: np.ndarray, assigner: MicroClusterAssigner) -> np.ndarray:
+    """Distance of each row to the nearest micro-cluster of every segment."""
+    distances = euclidean_distances(X, assigner.centres)
+    segments = np.unique(assigner.segments)
+    return np.column_stack([distances[:, assigner.segments == s].min(axis=1) for s in segments])
+
+
+def _margin(distances: np.ndarray) -> np.ndarray:
+    """``1 - d1/d2`` from each row's distances to the segments (0 halfway, 1 on a centre)."""
+    if distances.shape[1] < 2:
+        return np.ones(len(distances))
+    distances = np.sort(distances, axis=1)
     nearest, second = distances[:, 0], distances[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(second > 0, 1 - nearest / second, 0.0)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -25,6 +22,7 @@ from segmentkit.identity import Identity, PreviousRun, carry_identities, migrati
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
+from segmentkit.progress import RunProgress, add_steps, advance, run_stages
 from segmentkit.recommend import recommend_method
 
 __all__ = ["SegmentationRun", "effective_jobs", "library_versions", "run_segmentation"]
@@ -112,15 +110,6 @@ class SegmentationRun:
         return self.results[self.recommended].labels
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    logger.info("Stage %s: started", stage)
-    yield
-    timings[stage] = round(time.perf_counter() - start, 3)
-    logger.info("Stage %s: done in %.2f s", stage, timings[stage])
-
-
 def effective_jobs(n_jobs: int | None) -> int:
     """Return the number of threads a run uses.
 
@@ -151,6 +140,7 @@ def run_segmentation(
     *,
     source: dict[str, Any] | None = None,
     previous: PreviousRun | None = None,
+    progress: RunProgress | None = None,
 ) -> SegmentationRun:
     """Clean, segment, compare and profile a customer table.
 
@@ -164,6 +154,8 @@ def run_segmentation(
         Facts about the input to record in ``run.json`` (path, sha256 ...).
     previous : PreviousRun, optional
         An earlier run whose segment numbers and names carry over where segments match.
+    progress : RunProgress, optional
+        Times and reports the stages (default: one log line per stage).
 
     Returns
     -------
@@ -176,10 +168,12 @@ def run_segmentation(
     """
     config = config or Config()
     jobs = effective_jobs(config.n_jobs)
+    if progress is None:
+        progress = RunProgress(run_stages(config.clustering.methods, read=False, write=False))
     # One limit for every BLAS/OpenMP pool (scikit-learn's K-Means, numpy): n_jobs is the
     # whole budget, never n_jobs per library.
     with threadpool_limits(limits=jobs):
-        return _run_segmentation(frame, config, source, jobs, previous)
+        return _run_segmentation(frame, config, source, jobs, previous, progress)
 
 
 def _run_segmentation(
@@ -188,9 +182,9 @@ def _run_segmentation(
     source: dict[str, Any] | None,
     jobs: int,
     previous: PreviousRun | None,
+    progress: RunProgress,
 ) -> SegmentationRun:
-    timings: dict[str, float] = {}
-    with _timed(timings, "prepare"):
+    with progress.stage("prepare"):
         prepared = prepare(frame, config)
     continuous = tuple(sorted(prepared.numeric_model_columns.values()))
     context = SearchContext(
@@ -200,7 +194,7 @@ def _run_segmentation(
     skipped: dict[str, str] = {}
     first_error: DataError | None = None
     for name in config.clustering.methods:
-        with _timed(timings, f"segment:{name}"):
+        with progress.stage(f"segment:{name}"):
             try:
                 results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
             except DataError as error:
@@ -218,9 +212,11 @@ def _run_segmentation(
         )
     recommended, reason = recommend_method(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
-    with _timed(timings, "explain"):
-        importance = {
-            name: explain_segments(
+    with progress.stage("explain"):
+        add_steps(len(results))
+        importance: dict[str, Importance] = {}
+        for name, result in results.items():
+            importance[name] = explain_segments(
                 prepared.X,
                 result.labels,
                 method=name,
@@ -230,9 +226,8 @@ def _run_segmentation(
                 seed=config.seed,
                 n_jobs=jobs,
             )
-            for name, result in results.items()
-        }
-    with _timed(timings, "profile"):
+            advance()
+    with progress.stage("profile"):
         for problem in unknown_rule_features(config.profiles, prepared.features):
             logger.warning("Recommendation %s; the rule never fires on this data", problem)
         named = [*(config.profiles.value_columns or []), *config.profiles.columns.values()]
@@ -267,7 +262,7 @@ def _run_segmentation(
         importance=importance,
         recommended=recommended,
         recommendation_reason=reason,
-        timings=timings,
+        timings=dict(progress.timings),
         source=dict(source or {}),
         skipped=skipped,
         identities=identities,

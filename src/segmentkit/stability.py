@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
+from segmentkit.progress import advance
+
 __all__ = ["Stability", "bootstrap_stability"]
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ def bootstrap_stability(
             value = _best_jaccard(original, resampled, segment)
             if not np.isnan(value):
                 jaccards[segment].append(value)
+        advance()
     segment_jaccard = {s: float(np.mean(v)) if v else float("nan") for s, v in jaccards.items()}
     unstable = tuple(s for s, v in segment_jaccard.items() if not v >= jaccard_threshold)
     return Stability(

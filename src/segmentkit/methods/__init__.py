@@ -25,6 +25,7 @@ from segmentkit.methods.base import (
 from segmentkit.methods.dbscan import fit_dbscan, search_dbscan
 from segmentkit.methods.gmm import fit_gmm, search_gmm
 from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
+from segmentkit.progress import add_steps, advance
 from segmentkit.stability import bootstrap_stability
 
 __all__ = [
@@ -78,14 +79,16 @@ def run_method(
     """
     search = spec.search(X_search, context)
     logger.info("%s: %s", spec.name, search.summary)
+    settings = context.clustering.stability
+    add_steps(1 + settings.n_resamples)
     raw, estimator = spec.fit(X_all, search.params, context)
+    advance()
     assigner = SegmentAssigner(estimator, size_order(raw))
     labels = assigner.relabel(raw)
     metrics = cluster_metrics(
         X_all, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
     )
     stability = None
-    settings = context.clustering.stability
     if settings.n_resamples > 0 and metrics.n_segments >= 2:
         search_labels = assigner.predict(X_search)
         stability = bootstrap_stability(

@@ -1,10 +1,16 @@
 """Agglomerative (hierarchical) clustering: one tree, cut at every candidate k.
 
-The tree is built once with SciPy (Ward linkage by default) and cut with ``maxclust`` at
-each candidate, so the search costs one O(n²) build rather than one per k. Above
-``agglomerative.max_rows`` rows the tree is built on a seeded sample (said in the log and
-the result's notes) and every other customer joins the nearest segment centroid.
-New customers are scored the same way (scikit-learn's ``NearestCentroid``).
+Up to ``agglomerative.max_rows`` rows (and while its O(n²) memory fits) the tree is the
+exact one, built once with SciPy (Ward linkage by default) and cut with ``maxclust`` at
+each candidate; new customers join the nearest segment centroid (``NearestCentroid``).
+
+Above that, the customers are first summarised by ``agglomerative.micro_clusters``
+K-Means micro-clusters (fitted on a seeded sample, every customer assigned to its
+nearest), and the tree grows from the micro-clusters weighted by their sizes
+(:func:`~segmentkit.methods.weighted_linkage.weighted_linkage`: for Ward, exactly the
+tree the customers would grow once each micro-cluster had merged). Every customer, and
+every new customer, takes the segment of its nearest micro-cluster. The log and the
+result's notes say so.
 """
 
 from __future__ import annotations
@@ -12,12 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import KMeans
+from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import NearestCentroid
 
 from segmentkit.methods.base import (
@@ -30,8 +39,10 @@ from segmentkit.methods.base import (
     seeded_rows,
     within_cluster_ss,
 )
+from segmentkit.methods.weighted_linkage import weighted_linkage
+from segmentkit.progress import add_steps, advance
 
-__all__ = ["fit_agglomerative", "search_agglomerative"]
+__all__ = ["MicroClusterAssigner", "fit_agglomerative", "search_agglomerative"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +50,10 @@ logger = logging.getLogger(__name__)
 #: Bytes per pair of rows a hierarchical tree needs at its peak (the condensed distance
 #: matrix plus SciPy's working copy), measured: about 3.3 GiB for 20,000 rows.
 _BYTES_PER_PAIR = 16
+#: Rows per micro-cluster the micro-cluster K-Means is fitted on (a seeded sample).
+_FIT_ROWS_PER_MICRO_CLUSTER = 20
+#: Lloyd iterations for the micro-clusters: summaries, not segments, need no convergence.
+_MICRO_MAX_ITER = 20
 
 
 def available_memory() -> int:
@@ -68,73 +83,128 @@ def tree_row_limit(max_rows: int, memory: int) -> int:
     return min(max_rows, max(1_000, fits))
 
 
-def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
+class MicroClusterAssigner:
+    """Place rows in the segment of their nearest micro-cluster centre.
+
+    Parameters
+    ----------
+    centres : numpy.ndarray of shape (m, d)
+        Micro-cluster centres.
+    segments : numpy.ndarray of shape (m,)
+        The segment of each micro-cluster.
+    """
+
+    def __init__(self, centres: np.ndarray, segments: np.ndarray) -> None:
+        self.centres = np.asarray(centres, dtype=float)
+        self.segments = np.asarray(segments, dtype=int)
+
+    def micro_cluster(self, X: np.ndarray) -> np.ndarray:
+        """Return the nearest micro-cluster of each row."""
+        return np.asarray(pairwise_distances_argmin(X, self.centres), dtype=int)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Return the segment of each row."""
+        return self.segments[self.micro_cluster(X)]
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """A hierarchical tree over the rows, or over micro-clusters of them."""
+
+    linkage: np.ndarray
+    #: For micro-clusters: the centres, and each row's micro-cluster; ``None`` when exact.
+    centres: np.ndarray | None = None
+    members: np.ndarray | None = None
+    note: str | None = None
+
+    def labels(self, k: int) -> np.ndarray:
+        """Cut the tree at ``k`` segments; the segment of every row, numbered from 0."""
+        labels = fcluster(self.linkage, t=k, criterion="maxclust")
+        # fcluster numbers from 1 and may merge ties into fewer clusters than asked.
+        labels = np.unique(labels, return_inverse=True)[1].astype(int)
+        return labels if self.members is None else labels[self.members]
+
+
+def _exact_row_limit(n_rows: int, context: SearchContext) -> int:
     configured = context.clustering.agglomerative.max_rows
     limit = tree_row_limit(configured, available_memory())
-    if limit < configured and len(X) > limit:
-        # The tree is O(n²) in memory: shrink the sample rather than be killed.
+    if limit < configured and n_rows > limit:
         logger.warning(
-            "agglomerative: only %s MiB of memory available; the tree is built on %d rows "
+            "agglomerative: only %s MiB of memory available; an exact tree fits %d rows "
             "instead of up to %d",
             f"{available_memory() // 2**20:,}",
             limit,
             configured,
         )
-    return seeded_rows(len(X), limit, context.seed)
+    return limit
 
 
-def _tree(X: np.ndarray, context: SearchContext) -> np.ndarray:
+def _micro_clusters(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray, np.ndarray]:
+    """Summarise ``X`` by K-Means micro-clusters; return the centres and each row's."""
+    n_micro = min(context.clustering.agglomerative.micro_clusters, max(2, len(X) // 10))
+    rows = seeded_rows(len(X), _FIT_ROWS_PER_MICRO_CLUSTER * n_micro, context.seed)
+    micro = KMeans(
+        n_clusters=n_micro, n_init=1, max_iter=_MICRO_MAX_ITER, random_state=context.seed
+    ).fit(X if rows is None else X[rows])
+    nearest = np.asarray(micro.predict(X), dtype=int)
+    # A centre nearest to no customer carries no weight; drop it and renumber.
+    used, members = np.unique(nearest, return_inverse=True)
+    return micro.cluster_centers_[used], members.astype(int)
+
+
+def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
     method = context.clustering.agglomerative.linkage
-    return linkage(X, method=method, metric="euclidean")
-
-
-def _cut(tree: np.ndarray, k: int) -> np.ndarray:
-    labels = fcluster(tree, t=k, criterion="maxclust")
-    # fcluster numbers from 1 and may merge ties into fewer clusters than asked.
-    return np.unique(labels, return_inverse=True)[1].astype(int)
+    if len(X) <= _exact_row_limit(len(X), context):
+        return _Tree(linkage(X, method=method, metric="euclidean"))
+    centres, members = _micro_clusters(X, context)
+    weights = np.bincount(members, minlength=len(centres))
+    note = (
+        f"agglomerative: the tree was grown from {len(centres):,} K-Means micro-clusters "
+        f"of the {len(X):,} customers, weighted by their sizes (an exact tree's memory "
+        "grows with the square of the rows); each customer takes the segment of its "
+        "micro-cluster"
+    )
+    logger.info("%s", note)
+    return _Tree(weighted_linkage(centres, weights, method), centres, members, note)
 
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
     """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus)."""
-    rows_used = _rows(X, context)
-    X_tree = X if rows_used is None else X[rows_used]
-    notes: tuple[str, ...] = ()
-    if rows_used is not None:
-        notes = (
-            f"agglomerative: the tree was built on a seeded sample of {len(X_tree):,} of "
-            f"{len(X):,} rows (its memory grows with the square of the rows); the rest "
-            "joined the nearest centroid",
-        )
-        logger.warning("%s", notes[0])
-    ks = candidate_ks(len(X_tree), n_distinct(X_tree), context.clustering)
-    tree = _tree(X_tree, context)
+    tree = _grow(X, context)
+    n_points = len(X) if tree.centres is None else len(tree.centres)
+    distinct = n_distinct(X if tree.centres is None else tree.centres)
     rows = []
+    ks = candidate_ks(n_points, distinct, context.clustering)
+    add_steps(len(ks))
     for k in ks:
-        labels = _cut(tree, k)
+        labels = tree.labels(k)
         rows.append(
             {
                 "k": k,
                 "n_segments_found": len(np.unique(labels)),
-                "inertia": within_cluster_ss(X_tree, labels),
-                **criteria_row(X_tree, labels, context),
+                "inertia": within_cluster_ss(X, labels),
+                **criteria_row(X, labels, context),
             }
         )
-    curves = {"linkage": tree.tolist()} if len(X_tree) <= 5_000 else {}
+        advance()
+    notes = (tree.note,) if tree.note else ()
+    curves = {"linkage": tree.linkage.tolist()} if n_points <= 5_000 else {}
     return choose(pd.DataFrame(rows), "k", elbow_column="inertia", notes=notes, curves=curves)
 
 
 def fit_agglomerative(
     X: np.ndarray, params: dict[str, Any], context: SearchContext
-) -> tuple[np.ndarray, NearestCentroid]:
-    """Build the tree (on a sample when large), cut it at ``k``, assign the rest by centroid."""
-    rows_used = _rows(X, context)
-    X_tree = X if rows_used is None else X[rows_used]
-    labels_sample = _cut(_tree(X_tree, context), int(params["k"]))
+) -> tuple[np.ndarray, NearestCentroid | MicroClusterAssigner]:
+    """Grow the tree (from micro-clusters when large) and cut it at ``k``."""
+    tree = _grow(X, context)
+    labels = tree.labels(int(params["k"]))
+    if tree.centres is not None and tree.members is not None:
+        segments = np.zeros(len(tree.centres), dtype=int)
+        segments[tree.members] = labels
+        return labels, MicroClusterAssigner(tree.centres, segments)
     with warnings.catch_warnings():
         # A one-hot column constant within a segment is expected, not a problem: the
         # centroid distance does not use the per-class spread this warning is about.
         warnings.filterwarnings("ignore", message=".*zero standard deviation", category=UserWarning)
-        assigner = NearestCentroid().fit(X_tree, labels_sample)
-    if rows_used is None:
-        return labels_sample, assigner
-    return np.asarray(assigner.predict(X), dtype=int), assigner
+        assigner = NearestCentroid().fit(X, labels)
+    return labels, assigner

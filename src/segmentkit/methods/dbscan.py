@@ -27,6 +27,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from segmentkit.errors import DataError
 from segmentkit.methods.base import Search, SearchContext, criteria_row, seeded_rows
+from segmentkit.progress import add_steps, advance
 
 __all__ = ["CorePointAssigner", "fit_dbscan", "k_distances", "search_dbscan"]
 
@@ -143,13 +144,19 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
             f"dbscan needs more than min_samples = {min_samples} customers, got {len(X_fit)}",
             hint="remove dbscan from --methods or lower clustering.dbscan.min_samples",
         )
+    # The k-distance curve, then at most one step per eps candidate (usually one).
+    add_steps(2)
     curve = k_distances(X_fit, min_samples)
+    advance()
     knee = settings.eps if settings.eps is not None else _knee_eps(curve)
     steps = (1.0,) if settings.eps is not None else EPS_STEPS
     rows, chosen = [], None
-    for step in steps:
+    for position, step in enumerate(steps):
+        if position:
+            add_steps(1)
         eps = float(knee * step)
         if eps <= 0:
+            advance()
             continue
         labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(X_fit)
         problem = _degenerate(labels, settings.max_noise_share)
@@ -169,6 +176,7 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
         elif problem is not None:
             notes.append(f"dbscan: eps = {eps:.4g} ({rows[-1]['eps_source']}) rejected: {problem}")
             logger.warning("%s", notes[-1])
+        advance()
         if chosen is not None:
             break
     table = pd.DataFrame(rows)

@@ -7,7 +7,9 @@ they disagree. Each customer's membership probability becomes ``confidence_gmm``
 The mixture models the continuous features only: a Gaussian density on 0/1 one-hot
 columns collapses onto each category and rewards splitting by category alone, which
 inflates the BIC's choice of k. Above ``gmm.search_max_rows`` rows the candidates are
-compared on a seeded sample (logged); the chosen mixture is fitted on every row.
+compared on a seeded sample (logged); the chosen mixture is fitted on every row, or above
+``gmm.max_rows`` on a larger seeded sample, and gives every customer its most probable
+component.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from segmentkit.methods.base import (
     n_distinct,
     seeded_rows,
 )
+from segmentkit.progress import add_steps, advance
 
 __all__ = ["ColumnSubsetMixture", "fit_gmm", "search_gmm"]
 
@@ -86,7 +89,16 @@ def fit_gmm(
 ) -> tuple[np.ndarray, ColumnSubsetMixture]:
     """Fit a Gaussian mixture with the chosen ``k`` and ``covariance_type``."""
     columns = _columns(X, context)
-    model = ColumnSubsetMixture(_fit_mixture(X, columns, params, context), columns)
+    rows = seeded_rows(len(X), context.clustering.gmm.max_rows, context.seed)
+    if rows is not None:
+        logger.info(
+            "gmm: the mixture is fitted on a seeded sample of %s of %s rows "
+            "(clustering.gmm.max_rows) and applied to all",
+            f"{len(rows):,}",
+            f"{len(X):,}",
+        )
+    fitted = _fit_mixture(X if rows is None else X[rows], columns, params, context)
+    model = ColumnSubsetMixture(fitted, columns)
     return model.predict(X), model
 
 
@@ -105,6 +117,7 @@ def _fit_mixture(
 def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     """Fit every k × covariance type and choose the lowest BIC."""
     limit = context.clustering.gmm.search_max_rows
+    n_rows = len(X)
     notes: tuple[str, ...] = ()
     rows_used = seeded_rows(len(X), limit, context.seed)
     if rows_used is not None:
@@ -114,7 +127,9 @@ def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     columns = _columns(X, context)
     data = X if columns is None else X[:, list(columns)]
     rows = []
-    for k in candidate_ks(len(X), n_distinct(data), context.clustering):
+    ks = candidate_ks(len(X), n_distinct(data), context.clustering)
+    add_steps(len(ks) * len(context.clustering.gmm.covariance_types))
+    for k in ks:
         for covariance in context.clustering.gmm.covariance_types:
             model = _fit_mixture(X, columns, {"k": k, "covariance_type": covariance}, context)
             labels = np.asarray(model.predict(data), dtype=int)
@@ -130,7 +145,16 @@ def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
                     **criteria_row(X, labels, context),
                 }
             )
+            advance()
+    if n_rows > context.clustering.gmm.max_rows:
+        notes = (
+            *notes,
+            f"gmm: the chosen mixture was fitted on a seeded sample of "
+            f"{context.clustering.gmm.max_rows:,} rows and applied to every customer",
+        )
     table = pd.DataFrame(rows)
-    search = choose(table, "candidate", params=["k", "covariance_type"], votes=("bic",))
+    search = choose(
+        table, "candidate", params=["k", "covariance_type"], votes=("bic",), notes=notes
+    )
     criteria = search.criteria.drop(columns="candidate")
-    return Search(criteria, search.params, search.summary, search.agree, notes)
+    return Search(criteria, search.params, search.summary, search.agree, search.notes)

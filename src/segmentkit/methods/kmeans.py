@@ -19,6 +19,7 @@ from segmentkit.methods.base import (
     seeded_rows,
     within_cluster_ss,
 )
+from segmentkit.progress import add_steps, advance
 
 __all__ = ["fit_kmeans", "search_kmeans"]
 
@@ -63,11 +64,14 @@ def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
         logger.info("kmeans: %s", notes[-1])
         X = X[rows]
     rows_out = []
-    for k in candidate_ks(len(X), n_distinct(X), context.clustering):
+    ks = candidate_ks(len(X), n_distinct(X), context.clustering)
+    add_steps(len(ks))
+    for k in ks:
         labels, _ = fit_kmeans(X, {"k": k}, context)
         # Recomputed from the labels: scikit-learn's inertia_ sums in thread-dependent
         # order, and the same run must give the same bytes on any number of threads.
         inertia = within_cluster_ss(X, labels)
         rows_out.append({"k": k, "inertia": inertia, **criteria_row(X, labels, context)})
         logger.debug("kmeans k=%d inertia=%.4g", k, inertia)
+        advance()
     return choose(pd.DataFrame(rows_out), "k", elbow_column="inertia", notes=tuple(notes))

@@ -1,0 +1,98 @@
+"""Stage progress: timings, one log line per stage, steps from inside a stage."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from segmentkit import progress
+from segmentkit.config import Config
+from segmentkit.datasets import make_customers
+from segmentkit.pipeline import run_segmentation
+from segmentkit.progress import RunProgress, add_steps, advance, run_stages
+
+
+def test_steps_outside_a_stage_are_ignored() -> None:
+    add_steps(3)
+    advance()
+
+
+def test_each_stage_logs_its_position_elapsed_time_and_what_remains(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter([0.0, 0.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(progress, "STAGE_WEIGHTS", {"a": 1.0, "b": 0.5, "c": 2.0})
+    reporter = RunProgress(["a", "b", "c"])
+    with caplog.at_level(logging.INFO, logger="segmentkit.progress"):
+        with reporter.stage("a"):
+            pass
+        with reporter.stage("b"):
+            pass
+    lines = [r.getMessage() for r in caplog.records]
+    # After a (weight 1) took 2 s: b and c (2.5) remain, about 5 s.
+    assert lines[0] == "Stage a done in 2.0 s (1 of 3, 2 s elapsed, about 5 s left)"
+    # After 3 s for weight 1.5: c (2.0) remains, about 4 s.
+    assert lines[1] == "Stage b done in 1.0 s (2 of 3, 3 s elapsed, about 4 s left)"
+    assert reporter.timings == {"a": 2.0, "b": 1.0}
+
+
+def test_steps_reach_the_running_stage_only() -> None:
+    reporter = RunProgress(["a"])
+    with reporter.stage("a"):
+        add_steps(4)
+        advance(3)
+        stage = progress._current.get()
+        assert stage is not None and (stage.total, stage.done) == (4, 3)
+    assert progress._current.get() is None
+
+
+def test_a_run_reports_every_stage_in_order(caplog: pytest.LogCaptureFixture) -> None:
+    frame = make_customers(300, n_segments=3, seed=1).frame
+    config = Config().with_overrides(
+        {"clustering.methods": ["kmeans", "agglomerative"], "clustering.stability.n_resamples": 2}
+    )
+    with caplog.at_level(logging.INFO, logger="segmentkit.progress"):
+        run = run_segmentation(frame, config)
+    stages = [
+        r.getMessage().split()[1] for r in caplog.records if r.getMessage().startswith("Stage")
+    ]
+    assert stages == run_stages(["kmeans", "agglomerative"], read=False, write=False)
+    assert list(run.timings) == stages
+    assert "(5 of 5, " in caplog.records[-1].getMessage()
+
+
+def test_the_bar_counts_every_candidate_fit_and_resample() -> None:
+    # K-Means with k in 2..4 and 2 resamples: 3 candidates + 1 final fit + 2 resamples.
+    frame = make_customers(300, n_segments=3, seed=1).frame
+    config = Config().with_overrides(
+        {
+            "clustering.methods": ["kmeans"],
+            "clustering.k_max": 4,
+            "clustering.stability.n_resamples": 2,
+        }
+    )
+    seen: dict[str, tuple[int, int]] = {}
+    original = RunProgress.stage
+
+    def spy(self: RunProgress, name: str):  # type: ignore[no-untyped-def]
+        manager = original(self, name)
+
+        class Spy:
+            def __enter__(self) -> None:
+                manager.__enter__()
+
+            def __exit__(self, *exc: object) -> None:
+                stage = progress._current.get()
+                assert stage is not None
+                seen[name] = (stage.total, stage.done)
+                manager.__exit__(*exc)
+
+        return Spy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunProgress, "stage", spy)
+        run_segmentation(frame, config)
+    assert seen["segment:kmeans"] == (6, 6)
+    assert seen["explain"] == (1, 1)
