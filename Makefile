@@ -34,9 +34,12 @@ check: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 ## bench: the full default run at growing sizes (BENCH_SIZES), time and memory per size
-BENCH_SIZES ?= 10000 100000
+## on every core of the machine (BENCH_JOBS), as a user's run would use them
+BENCH_SIZES ?= 10000 100000 1000000
+BENCH_JOBS ?= $(shell nproc)
 bench: $(VENV)/.installed
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_scale.py $(BENCH_SIZES)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \
+		$(BIN)/python bench/bench_scale.py $(BENCH_SIZES)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench

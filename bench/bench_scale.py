@@ -19,9 +19,11 @@ Not part of the test suite; never asserts a time.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,11 +41,45 @@ from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.export import save_run
 from segmentkit.pipeline import run_segmentation
+from segmentkit.progress import RunProgress, run_stages
+from segmentkit.resources import stage_memory
 
 
 def _peak_rss_gib() -> float:
     # ru_maxrss is in KiB on Linux; the process peak so far (monotone across sizes).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _rss() -> int:
+    with Path("/proc/self/statm").open(encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class StageMemory:
+    """Samples the process's memory every 20 ms: the peak growth during each stage."""
+
+    def __init__(self, progress: RunProgress) -> None:
+        self.progress = progress
+        self.extra: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        stage, start = None, 0
+        while not self._stop.wait(0.02):
+            current, rss = self.progress.current, _rss()
+            if current != stage:
+                stage, start = current, rss
+            if stage is not None:
+                self.extra[stage] = max(self.extra.get(stage, 0), rss - start)
+
+    def __enter__(self) -> StageMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def notebook_baseline(frame: pd.DataFrame, seed: int) -> tuple[float, np.ndarray]:
@@ -76,11 +112,20 @@ def notebook_baseline(frame: pd.DataFrame, seed: int) -> tuple[float, np.ndarray
 
 def run_once(n_rows: int, folder: Path, seed: int, baseline_max: int) -> dict[str, float]:
     data = make_customers(n_rows, n_segments=5, seed=seed)
+    config = Config().with_overrides({"seed": seed})
+    progress = RunProgress(run_stages(config.clustering.methods, read=False))
     start = time.perf_counter()
-    run = run_segmentation(data.frame, Config().with_overrides({"seed": seed}))
-    fitted = time.perf_counter()
-    save_run(run, folder / f"out-{n_rows}")
+    with StageMemory(progress) as memory:
+        run = run_segmentation(data.frame, config, progress=progress)
+        fitted = time.perf_counter()
+        with progress.stage("write"):
+            save_run(run, folder / f"out-{n_rows}")
     done = time.perf_counter()
+    shapes = {"prepare": data.frame.shape}
+    estimates = {
+        stage: stage_memory(stage, *shapes.get(stage, run.prepared.X.shape), config)
+        for stage in memory.extra
+    }
     baseline: dict[str, float] = {}
     if n_rows <= baseline_max:
         seconds, labels = notebook_baseline(data.frame, seed)
@@ -98,7 +143,9 @@ def run_once(n_rows: int, folder: Path, seed: int, baseline_max: int) -> dict[st
         "write_s": done - fitted,
         "total_s": done - start,
         "peak_gib": _peak_rss_gib(),
-        **{f"stage:{k}": v for k, v in run.timings.items()},
+        **{f"stage:{k}": v for k, v in progress.timings.items()},
+        **{f"memory:{k}": v / 2**30 for k, v in memory.extra.items()},
+        **{f"estimate:{k}": v / 2**30 for k, v in estimates.items()},
     }
 
 
@@ -127,11 +174,17 @@ def main(argv: list[str]) -> None:
                 for k, v in result.items()
                 if k.startswith("stage:")
             )
+            memory = ", ".join(
+                f"{k.removeprefix('memory:')} +{v:.2f} GiB "
+                f"(estimated {result['estimate:' + k.removeprefix('memory:')]:.2f})"
+                for k, v in result.items()
+                if k.startswith("memory:")
+            )
             print(
                 f"{n_rows:>10,} rows: {result['total_s']:7.1f} s total "
                 f"(segment {result['segment_s']:.1f} s, write {result['write_s']:.1f} s), "
                 f"peak {result['peak_gib']:.2f} GiB, time per customer x{ratio:.2f} of "
-                f"{base['rows']:,}-row run\n    {stages}",
+                f"{base['rows']:,}-row run\n    {stages}\n    memory growth: {memory}",
                 flush=True,
             )
             if "baseline_s" in result:

@@ -7,7 +7,7 @@ line on stderr and a non-zero exit. Anything else is a bug.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "SegmentkitError"]
+__all__ = ["ConfigError", "DataError", "ResourceError", "SegmentkitError"]
 
 
 class SegmentkitError(Exception):
@@ -59,5 +59,11 @@ class ConfigError(SegmentkitError, ValueError):
 
 class DataError(SegmentkitError, ValueError):
     """The input data cannot be read or segmented (exit code 1)."""
+
+    exit_code = 1
+
+
+class ResourceError(SegmentkitError):
+    """A stage would need more memory than is available; stopped before it starts (exit 1)."""
 
     exit_code = 1

@@ -18,6 +18,7 @@ from segmentkit.model import MODEL_NAME, SegmentationModel
 from segmentkit.output import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
+from segmentkit.progress import add_steps, advance
 from segmentkit.report import write_report
 from segmentkit.stability import describe as describe_stability
 
@@ -297,8 +298,11 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         The output folder.
     """
     out_dir = Path(out_dir)
+    # Steps: segments, other tables, figures, model, summary, report.
+    add_steps(6)
     with atomic_output_dir(out_dir) as tmp:
         write_csv(segments_table(run), tmp / "segments.csv")
+        advance()
         profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
         write_csv(profiles, tmp / "segment_profiles.csv")
         write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
@@ -308,13 +312,18 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
             write_csv(run.migration, tmp / "segment_migration.csv")
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
+        advance()
         _, points = write_plots(run, tmp / "plots")
+        advance()
         model = SegmentationModel.from_run(run)
         model.save(tmp / MODEL_NAME)
+        advance()
         summary = run_summary(run, scatter=points.describe())
         for method, agreement in model.agreement.items():
             summary["methods"][method]["scoring_agreement"] = agreement
         write_json(summary, tmp / "run.json")
         (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+        advance()
         write_report(tmp)
+        advance()
     return out_dir

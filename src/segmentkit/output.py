@@ -178,14 +178,47 @@ def _neutralise(value: object) -> object:
     return value
 
 
+def _neutralised(column: pd.Series) -> pd.Series | None:
+    """``column`` with formula-like text neutralised, or ``None`` when nothing changes.
+
+    Text columns are checked with vectorised string methods and categoricals through
+    their categories, so a million-row export costs milliseconds, not a Python call per
+    cell; only mixed-type (object) columns are checked cell by cell.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = list(column.cat.categories)
+        safe = [_neutralise(c) for c in categories]
+        if safe == categories:
+            return None
+        if len(set(safe)) == len(safe):
+            return column.cat.rename_categories(safe)
+    elif isinstance(column.dtype, pd.StringDtype):
+        risky = column.str.startswith(_FORMULA_START, na=False)
+        if not risky.any():
+            return None
+        risky &= ~column.str.match(_PLAIN_NUMBER.pattern, na=False)
+        return column.mask(risky, "'" + column) if risky.any() else None
+    cells = column.astype(object)
+    safe_cells = cells.map(_neutralise)
+    return None if safe_cells.equals(cells) else safe_cells
+
+
 def _has_carriage_return(frame: pd.DataFrame) -> bool:
     if any(isinstance(c, str) and "\r" in c for c in frame.columns):
         return True
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
-        if not pd.api.types.is_numeric_dtype(column.dtype) and any(
-            isinstance(v, str) and "\r" in v for v in column.astype(object)
-        ):
+        kind = column.dtype
+        if pd.api.types.is_numeric_dtype(kind):
+            continue
+        if isinstance(kind, pd.CategoricalDtype):
+            values: Any = pd.Series(column.cat.categories, dtype=object)
+        else:
+            values = column
+        if isinstance(values.dtype, pd.StringDtype):
+            if values.str.contains("\r", regex=False, na=False).any():
+                return True
+        elif any(isinstance(v, str) and "\r" in v for v in values.astype(object)):
             return True
     return False
 
@@ -232,10 +265,9 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             or pd.api.types.is_timedelta64_dtype(kind)
         ):
             continue
-        cells = column.astype(object)
-        safe = cells.map(_neutralise)
-        if not safe.equals(cells):
-            out.isetitem(i, safe.to_numpy())
+        safe = _neutralised(column)
+        if safe is not None:
+            out.isetitem(i, safe.array)
     out.columns = pd.Index([_neutralise(c) for c in out.columns])
     # The csv module quotes only fields holding the line terminator, so a bare "\r" in a
     # text cell would end the row for every reader; quote all text in that case.

@@ -24,6 +24,7 @@ from segmentkit.prepare import PreparedData, prepare
 from segmentkit.profiles import SegmentProfiles, profile_segments
 from segmentkit.progress import RunProgress, add_steps, advance, run_stages
 from segmentkit.recommend import recommend_method
+from segmentkit.resources import check_memory, stage_memory
 
 __all__ = ["SegmentationRun", "effective_jobs", "library_versions", "run_segmentation"]
 
@@ -184,16 +185,27 @@ def _run_segmentation(
     previous: PreviousRun | None,
     progress: RunProgress,
 ) -> SegmentationRun:
+    check_memory(
+        "prepare",
+        stage_memory("prepare", len(frame), frame.shape[1], config),
+        hint="choose fewer columns with --features, or use --backend dask",
+    )
     with progress.stage("prepare"):
         prepared = prepare(frame, config)
     continuous = tuple(sorted(prepared.numeric_model_columns.values()))
     context = SearchContext(
         seed=config.seed, n_jobs=jobs, clustering=config.clustering, continuous=continuous
     )
+    n_rows, n_features = prepared.X.shape
     results: dict[str, MethodResult] = {}
     skipped: dict[str, str] = {}
     first_error: DataError | None = None
     for name in config.clustering.methods:
+        check_memory(
+            f"segment:{name}",
+            stage_memory(f"segment:{name}", n_rows, n_features, config),
+            hint=f"leave {name} out with --methods, or use --backend dask",
+        )
         with progress.stage(f"segment:{name}"):
             try:
                 results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
@@ -212,6 +224,11 @@ def _run_segmentation(
         )
     recommended, reason = recommend_method(results)
     logger.info("Recommended method: %s (%s)", recommended, reason)
+    check_memory(
+        "explain",
+        stage_memory("explain", n_rows, n_features, config),
+        hint="lower explain.max_rows",
+    )
     with progress.stage("explain"):
         add_steps(len(results))
         importance: dict[str, Importance] = {}

@@ -109,6 +109,8 @@ class RunProgress:
     def __init__(self, stages: Sequence[str], *, bar: bool = False) -> None:
         self.stages = list(stages)
         self.timings: dict[str, float] = {}
+        #: The stage running now (read by the benchmark's memory sampler).
+        self.current: str | None = None
         self._started = time.perf_counter()
         self._bar: Any = None
         if bar:
@@ -141,12 +143,14 @@ class RunProgress:
             task = self._bar.add_task(name, total=None)
         stage = _Stage(self._bar, task)
         token = _current.set(stage)
+        self.current = name
         start = time.perf_counter()
         logger.debug("Stage %s: started", name)
         try:
             yield
         finally:
             _current.reset(token)
+            self.current = None
         seconds = time.perf_counter() - start
         self.timings[name] = round(seconds, 3)
         if self._bar is not None:

@@ -67,7 +67,7 @@ def _best_jaccard(original: np.ndarray, new: np.ndarray, segment: int) -> float:
 
 def bootstrap_stability(
     X: np.ndarray,
-    labels: np.ndarray,
+    assign: Callable[[np.ndarray], np.ndarray],
     refit: Callable[[np.ndarray], np.ndarray],
     *,
     n_resamples: int,
@@ -81,8 +81,10 @@ def bootstrap_stability(
     ----------
     X : numpy.ndarray of shape (n, d)
         The rows the segmentation was fitted on.
-    labels : numpy.ndarray of shape (n,)
-        Their segments (``-1`` noise is ignored as a segment).
+    assign : callable
+        ``assign(X_rows) -> labels``: the segments of the original segmentation (``-1``
+        noise is ignored as a segment). Only the rows resampled from are assigned, so a
+        large ``X`` costs no more than ``max_rows`` rows.
     refit : callable
         ``refit(X_resample) -> labels`` with the method's chosen parameters.
     n_resamples : int
@@ -102,7 +104,9 @@ def bootstrap_stability(
     pool = np.arange(len(X))
     if len(X) > max_rows:
         pool = np.sort(rng.choice(len(X), size=max_rows, replace=False))
-    segments = [int(s) for s in np.unique(labels[labels >= 0])]
+    labels = np.full(len(X), -1, dtype=int)
+    labels[pool] = np.asarray(assign(X[pool]), dtype=int)
+    segments = [int(s) for s in np.unique(labels[pool][labels[pool] >= 0])]
     aris: list[float] = []
     jaccards: dict[int, list[float]] = {s: [] for s in segments}
     for _ in range(n_resamples):

@@ -90,10 +90,9 @@ def run_method(
     )
     stability = None
     if settings.n_resamples > 0 and metrics.n_segments >= 2:
-        search_labels = assigner.predict(X_search)
         stability = bootstrap_stability(
             X_search,
-            search_labels,
+            assigner.predict,
             lambda X: spec.fit(X, search.params, context)[0],
             n_resamples=settings.n_resamples,
             seed=context.seed,

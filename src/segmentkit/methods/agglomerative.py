@@ -16,10 +16,8 @@ result's notes say so.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +39,7 @@ from segmentkit.methods.base import (
 )
 from segmentkit.methods.weighted_linkage import weighted_linkage
 from segmentkit.progress import add_steps, advance
+from segmentkit.resources import available_memory
 
 __all__ = ["MicroClusterAssigner", "fit_agglomerative", "search_agglomerative"]
 
@@ -54,18 +53,6 @@ _BYTES_PER_PAIR = 16
 _FIT_ROWS_PER_MICRO_CLUSTER = 20
 #: Lloyd iterations for the micro-clusters: summaries, not segments, need no convergence.
 _MICRO_MAX_ITER = 20
-
-
-def available_memory() -> int:
-    """Return the bytes of memory available now (physical pages free or reclaimable)."""
-    try:
-        # Linux: MemAvailable counts reclaimable page cache too.
-        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
 def tree_row_limit(max_rows: int, memory: int) -> int:
