@@ -278,3 +278,13 @@ def test_agglomerative_micro_clusters_match_the_exact_tree() -> None:
     assert adjusted_rand_score(data.labels[prepared.kept_rows], micro.labels) >= 0.9
     # Training customers and new ones go through the same nearest micro-cluster rule.
     assert np.array_equal(micro.assigner.predict(X), micro.labels)
+    # k chosen on a seeded sample, as for K-Means: the same k, the same segments.
+    sampled = run(
+        **{
+            "clustering.agglomerative.max_rows": 600,
+            "clustering.agglomerative.search_max_rows": 1_000,
+        }
+    )
+    assert any("k chosen on a seeded sample of 1,000 of" in note for note in sampled.notes)
+    assert sampled.params["k"] == 4
+    assert adjusted_rand_score(micro.labels, sampled.labels) == pytest.approx(1.0)

@@ -207,6 +207,14 @@ class AgglomerativeConfig(_Section):
             "weighted K-Means micro-clusters."
         ),
     )
+    search_max_rows: int = Field(
+        100_000,
+        ge=1_000,
+        description=(
+            "Above this many rows k is chosen on a seeded sample of this size; the chosen "
+            "k is then cut from a tree over every customer."
+        ),
+    )
     micro_clusters: int = Field(
         1_000,
         ge=50,

@@ -157,6 +157,16 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
     """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus)."""
+    settings = context.clustering.agglomerative
+    rows_used = seeded_rows(len(X), settings.search_max_rows, context.seed)
+    sample_note = None
+    if rows_used is not None:
+        sample_note = (
+            f"agglomerative: k chosen on a seeded sample of {len(rows_used):,} of {len(X):,} "
+            "customers (clustering.agglomerative.search_max_rows)"
+        )
+        logger.info("%s", sample_note)
+        X = X[rows_used]
     tree = _grow(X, context)
     n_points = len(X) if tree.centres is None else len(tree.centres)
     distinct = n_distinct(X if tree.centres is None else tree.centres)
@@ -174,7 +184,7 @@ def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
             }
         )
         advance()
-    notes = (tree.note,) if tree.note else ()
+    notes = tuple(note for note in (sample_note, tree.note) if note)
     curves = {"linkage": tree.linkage.tolist()} if n_points <= 5_000 else {}
     return choose(pd.DataFrame(rows), "k", elbow_column="inertia", notes=notes, curves=curves)
 
