@@ -85,6 +85,10 @@ def parse_number(text: str) -> float:
     return -number if negative else number
 
 
+#: Values parsed from a large text column before deciding whether to parse all of it.
+_PROBE_ROWS = 2_000
+
+
 def _is_text(series: pd.Series) -> bool:
     return bool(pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series))
 
@@ -120,6 +124,12 @@ def convert_numeric_text(
         present = present[present.str.strip() != ""]
         if present.empty:
             continue
+        if len(present) > _PROBE_ROWS:
+            # A seeded probe first: an id or free-text column (millions of distinct
+            # values, none numeric) is ruled out without parsing every value.
+            probe = present.sample(_PROBE_ROWS, random_state=0).map(parse_number)
+            if probe.notna().mean() < min_share / 2:
+                continue
         # Unique values keep this fast on large tables with few distinct spellings.
         uniques = pd.Series(present.unique())
         parsed_uniques = uniques.map(parse_number)
@@ -175,19 +185,30 @@ def normalise_categories(
             text = present.astype("int64").astype(str)
         else:
             text = present.astype(str)
-        trimmed = text.str.strip().str.replace(r"\s+", " ", regex=True)
+        # Work on the distinct spellings (a handful, even in millions of rows).
+        codes, spellings = pd.factorize(text)
+        n_rows = np.bincount(codes, minlength=len(spellings))
+        trimmed = (
+            pd.Series(spellings, dtype=object).str.strip().str.replace(r"\s+", " ", regex=True)
+        )
         key = trimmed.str.casefold()
-        counts = pd.DataFrame({"key": key, "value": trimmed}).value_counts(sort=True)
+        counts = (
+            pd.DataFrame({"key": key, "value": trimmed, "n": n_rows})
+            .groupby(["key", "value"], sort=False)["n"]
+            .sum()
+            .sort_values(ascending=False, kind="stable")
+        )
         canonical: dict[str, str] = {}
         for key_value, value in counts.index:
             canonical.setdefault(key_value, value)
-        cleaned = key.map(canonical)
         # Blank strings are missing values in disguise.
-        cleaned = cleaned.where(cleaned != "", None)
+        cleaned_spellings = key.map(canonical).where(lambda v: v != "", None)
+        cleaned = cleaned_spellings.to_numpy(dtype=object)[codes]
         column = pd.Series(None, index=frame.index, dtype=object)
-        column.loc[cleaned.index] = cleaned.to_numpy(dtype=object)
+        column.loc[present.index] = cleaned
         out[name] = column
-        changed = int((cleaned.fillna("\0") != text).sum())
+        differs = (cleaned_spellings.fillna("\0") != pd.Series(spellings, dtype=object)).to_numpy()
+        changed = int(n_rows[differs].sum())
         if changed:
             detail = f"{changed} value(s) trimmed or merged with a spelling differing in case"
             steps.append(CleaningStep("categories", name, detail, changed))
