@@ -115,6 +115,20 @@ _PATH = click.Path(path_type=Path, dir_okay=True)
     type=_PATH,
     help="An earlier output folder: matching segments keep their numbers and names.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: one file, in memory. dask: a folder, glob or file of CSV/Parquet larger "
+    "than memory, on a Dask cluster (pip install 'segmentkit[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --backend dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+    "(default: a local cluster of --n-jobs worker processes).",
+)
 @click.option("--verbose", "-v", count=True, help="More log detail.")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -132,12 +146,22 @@ def run(
     n_jobs: int | None,
     transactions: bool,
     previous: Path | None,
+    backend: str,
+    scheduler: str | None,
     verbose: int,
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Segment the customers in INPUT (CSV, TSV, Parquet or Excel) into --out."""
+    """Segment the customers in INPUT (CSV, TSV, Parquet or Excel) into --out.
+
+    With --backend dask, INPUT may also be a folder or a glob such as "exports/*.csv".
+    """
     _state["debug"] = debug
+    if backend == "local" and scheduler is not None:
+        raise ConfigError("--scheduler needs --backend dask", hint="add --backend dask")
+    if backend == "dask" and (transactions or previous is not None):
+        flag = "--transactions" if transactions else "--previous"
+        raise ConfigError(f"{flag} is not available with --backend dask")
     buffer = _setup_logging(verbose, quiet, debug)
     # Validate everything about the configuration before touching the data.
     config = load_config(config_path).with_overrides(
@@ -152,6 +176,9 @@ def run(
             "n_jobs": n_jobs,
         }
     )
+    if backend == "dask":
+        _segment_with_dask_and_report(input_path, config, out, buffer, scheduler)
+        return
     _segment_and_report(
         input_path, config, out, buffer, previous=previous, transactions=transactions
     )
@@ -189,6 +216,32 @@ def _segment_and_report(
     click.echo(f"See this table again with: segmentkit profile {out_dir}")
     click.echo(f"Report: {(out_dir / 'report.html').resolve()}")
     click.echo(f"Output folder: {out_dir.resolve()}")
+
+
+def _segment_with_dask_and_report(
+    input_path: Path, config: Config, out: Path, buffer: _BufferHandler, scheduler: str | None
+) -> None:
+    from segmentkit.distributed import SEGMENTS_DIR, segment_with_dask
+    from segmentkit.profile_view import profile_view
+
+    result = segment_with_dask(
+        input_path,
+        config,
+        out,
+        scheduler=scheduler,
+        log_handler=buffer,
+        progress_bar=bool(_state["progress_bar"]),
+    )
+    _print_view(profile_view(result.run))
+    sizes = result.segment_sizes[result.run.recommended]
+    counts = ", ".join(f"{s}: {n:,}" for s, n in sorted(sizes.items()))
+    if result.n_sample < result.n_customers:
+        click.echo(f"The table describes a seeded sample of {result.n_sample:,} customers")
+    click.echo(f"All {result.n_customers:,} customers by segment: {counts}")
+    click.echo(f"Segments of every customer (Parquet): {(out / SEGMENTS_DIR).resolve()}")
+    click.echo(f"See this table again with: segmentkit profile {out}")
+    click.echo(f"Report: {(out / 'report.html').resolve()}")
+    click.echo(f"Output folder: {out.resolve()}")
 
 
 def _print_view(view: ProfileView) -> None:

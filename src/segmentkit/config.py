@@ -531,6 +531,19 @@ class ClusteringConfig(_Section):
         return self
 
 
+class DaskConfig(_Section):
+    """The Dask backend (``--backend dask``)."""
+
+    sample_size: int = Field(
+        100_000,
+        ge=100,
+        description=(
+            "Customers (a seeded sample) the methods, k and profiles are chosen on; "
+            "K-Means is refitted on every customer and everyone is placed by the model."
+        ),
+    )
+
+
 class Config(_Section):
     """The complete segmentkit configuration."""
 
@@ -555,6 +568,7 @@ class Config(_Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
+    dask: DaskConfig = Field(default_factory=DaskConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""

@@ -449,6 +449,8 @@ _TRANSACTION_FACTS = (
 def _rfm_crosstab(folder: Path, profiles: pd.DataFrame) -> dict[str, Any]:
     """Count each segment's customers by standard RFM group (data from transactions)."""
     path = folder / "segments.csv"
+    if not path.is_file():  # the Dask backend writes segments/ (Parquet) instead
+        return {}
     header = pd.read_csv(path, nrows=0).columns
     if "rfm_group" not in header:
         return {}
