@@ -47,7 +47,7 @@ OVERSAMPLING = 2
 
 
 def _clean_partition(part: pd.DataFrame, model: SegmentationModel) -> pd.DataFrame:
-    cleaned, _ = model._clean(part)
+    cleaned, _ = model.clean(part)
     return cleaned
 
 

@@ -259,7 +259,12 @@ class SegmentationModel:
 
     # ------------------------------------------------------------------ cleaning new data
 
-    def _clean(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    def clean(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        """Clean new customers exactly as the training data was cleaned.
+
+        Returns the cleaned feature columns and the customer ids (row numbers when the
+        model has no id column). Raises :class:`DataError` when a feature is missing.
+        """
         schema = self.schema
         data = frame.copy()
         data.columns = [str(c).strip() for c in data.columns]
@@ -348,7 +353,7 @@ class SegmentationModel:
         """
         if len(frame) == 0:
             raise DataError("the input has no rows to score")
-        cleaned, ids = self._clean(frame)
+        cleaned, ids = self.clean(frame)
         X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
         out = pd.DataFrame({ids.name or "row": ids.to_numpy()})
         labels = {}
