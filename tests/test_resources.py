@@ -12,17 +12,20 @@ from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.errors import ResourceError
 from segmentkit.pipeline import run_segmentation
-from segmentkit.resources import check_memory, stage_memory
+from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
 
 
 def test_estimates_grow_with_the_data_and_respect_the_sample_caps() -> None:
     config = Config()
-    small = stage_memory("segment:kmeans", 10_000, 20, config)
-    large = stage_memory("segment:kmeans", 1_000_000, 20, config)
+    # Linear in the rows on top of a constant (scikit-learn's pairwise-distance chunks).
+    constant = stage_memory("segment:kmeans", 0, 20, config)
+    assert constant == WORKING_MEMORY_MIB * 2**20
+    small = stage_memory("segment:kmeans", 10_000, 20, config) - constant
+    large = stage_memory("segment:kmeans", 1_000_000, 20, config) - constant
     assert large == pytest.approx(100 * small)
     # Agglomerative is estimated at its micro-cluster strategy: an exact tree that would
     # not fit switches to it by itself, so it never stops the run.
-    assert stage_memory("segment:agglomerative", 10_000, 20, config) < 16 * 10_000**2 / 10
+    assert stage_memory("segment:agglomerative", 10_000, 20, config) < 16 * 10_000**2 / 5
     # The forest trains on at most explain.max_rows rows, whatever the customer count.
     assert stage_memory("explain", 10**7, 20, config) == stage_memory(
         "explain", config.explain.max_rows, 20, config
@@ -46,10 +49,10 @@ def test_a_run_that_cannot_fit_stops_before_the_stage(monkeypatch: pytest.Monkey
     frame = make_customers(400, n_segments=3, seed=0).frame
     # Enough for preparing the data and K-Means, not for the DBSCAN neighbourhoods.
     config = Config().with_overrides({"clustering.methods": ["kmeans", "dbscan"]})
-    enough = stage_memory("prepare", *frame.shape, config)
+    enough = stage_memory("segment:kmeans", 400, 17, config)
     assert stage_memory("segment:dbscan", 400, 17, config) > enough
     monkeypatch.setattr(resources, "available_memory", lambda: enough)
-    with pytest.raises(ResourceError, match=r"^stage segment:dbscan needs about 3 MiB"):
+    with pytest.raises(ResourceError, match=r"^stage segment:dbscan needs about 259 MiB"):
         run_segmentation(frame, config)
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from segmentkit.config import Config
 from segmentkit.errors import ResourceError
 
+#: As set for the run by :mod:`segmentkit.pipeline` (scikit-learn's ``working_memory``).
+WORKING_MEMORY_MIB = 256
+
 __all__ = ["available_memory", "check_memory", "stage_memory"]
 
 logger = logging.getLogger(__name__)
@@ -61,10 +64,12 @@ def stage_memory(stage: str, n_rows: int, n_features: int, config: Config) -> in
     Examples
     --------
     >>> stage_memory("segment:kmeans", 1_000_000, 20, Config()) // 2**20
-    457
+    713
     """
     matrix = n_rows * n_features * _FLOAT
     clustering = config.clustering
+    # Chunks of pairwise distances (silhouette, neighbours), whatever the data size.
+    chunks = WORKING_MEMORY_MIB * 2**20
     if stage == "prepare":
         # The frame being cleaned (about 3 copies while columns are converted) and the
         # transformed matrix with its float copy.
@@ -73,14 +78,14 @@ def stage_memory(stage: str, n_rows: int, n_features: int, config: Config) -> in
         # The cheaper strategy: an exact tree that would not fit switches to
         # micro-clusters by itself (see methods.agglomerative.tree_row_limit).
         micro = clustering.agglomerative.micro_clusters
-        return int(_MATRIX_COPIES[stage] * matrix) + 8 * micro**2
+        return int(_MATRIX_COPIES[stage] * matrix) + 8 * micro**2 + chunks
     if stage == "segment:dbscan":
         sample = min(n_rows, clustering.dbscan.max_rows)
         # Neighbourhoods of the sample (bounded by scikit-learn's chunking to ~1 KiB a
         # row per neighbour list on typical data) plus the assignment chunks.
-        return int(_MATRIX_COPIES[stage] * matrix) + sample * 1024 * 8
+        return int(_MATRIX_COPIES[stage] * matrix) + sample * 1024 * 8 + chunks
     if stage in _MATRIX_COPIES:
-        return int(_MATRIX_COPIES[stage] * matrix)
+        return int(_MATRIX_COPIES[stage] * matrix) + chunks
     if stage == "explain":
         rows = min(n_rows, config.explain.max_rows)
         # Forest trees grow with the training rows; permutation copies the held-out set.
