@@ -148,7 +148,8 @@ def convert_numeric_text(
         if failed:
             detail += f"; {failed} value(s) that are not numbers became missing"
         steps.append(CleaningStep("numeric_text", name, detail, len(present)))
-        logger.info("Column %r: %s", name, detail)
+        # Values lost to missing are a change to the data: a warning, visible under -q.
+        (logger.warning if failed else logger.info)("Column %r: %s", name, detail)
     return out, steps
 
 
@@ -293,5 +294,6 @@ def dates_to_days(
         if unparsed > 0:
             detail += f"; {unparsed} value(s) that are not dates became missing"
         steps.append(CleaningStep("dates", name, detail, int(parsed.notna().sum())))
-        logger.info("Column %r: %s", name, detail)
+        # Values lost to missing are a change to the data: a warning, visible under -q.
+        (logger.warning if unparsed > 0 else logger.info)("Column %r: %s", name, detail)
     return out, steps

@@ -667,7 +667,8 @@ def _tidy(
         raise DataError(f"{path} has no columns; expected a header row naming the columns")
     if len(frame) == 0:
         raise DataError(
-            f"{path} has a header row but no data rows; expected at least one row of data"
+            f"{path} has a header row but no data rows; expected at least one row of data",
+            hint="check that the export finished and that you picked the right file",
         )
     return frame.reset_index(drop=True)
 
@@ -702,7 +703,9 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes)
         if len(names) > 1:
             notes.add(
                 logging.INFO,
-                "%s has %d sheets; read the first (%r), pass --sheet to choose another",
+                # The CLI has no --sheet flag: the sheet is chosen in the config.
+                "%s has %d sheets; read the first (%r), set input.sheet in the config "
+                "to choose another",
                 path,
                 len(names),
                 names[0],
@@ -728,7 +731,10 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes)
 
     raw = parse(None, 1)
     if raw.empty:
-        raise DataError(f"{path} sheet {chosen!r} is empty; expected a header row and data")
+        raise DataError(
+            f"{path} sheet {chosen!r} is empty; expected a header row and data",
+            hint="check the workbook, or set input.sheet in the config to read another sheet",
+        )
     names_row = _unique_names(path, list(raw.iloc[0]), notes)
 
     def parse_data(nrows: int | None) -> pd.DataFrame:

@@ -147,6 +147,20 @@ def _check_named_columns(frame: pd.DataFrame, config: Config) -> None:
         )
 
 
+def _check_rows_differ(frame: pd.DataFrame) -> None:
+    """Raise when every row repeats the first: nothing tells the customers apart.
+
+    Only called once no feature is left, where every column would otherwise be reported
+    as "constant" with a hint about --features that cannot help.
+    """
+    first = frame.iloc[[0]].astype(str).to_numpy()
+    if len(frame) > 1 and bool((frame.astype(str).to_numpy() == first).all()):
+        raise DataError(
+            f"all {len(frame)} rows are identical: nothing tells the customers apart",
+            hint="check that the export finished and did not repeat one row",
+        )
+
+
 def _skewness(values: pd.Series) -> float:
     present = values.dropna()
     if len(present) < 3:
@@ -345,9 +359,9 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     Raises
     ------
     DataError
-        When columns named in the config are absent, the table has no usable feature,
-        contains infinite values, has duplicate ids under policy ``error``, or has no row
-        left after cleaning.
+        When columns named in the config are absent, the table has a single row or only
+        identical rows, has no usable feature, contains infinite values, has duplicate
+        ids under policy ``error``, or has no row left after cleaning.
     """
     n_read = len(frame)
     steps: list[CleaningStep] = []
@@ -365,6 +379,13 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         raise DataError(f"duplicate column name(s) after trimming headers: {duplicated}")
     if n_read == 0:
         raise DataError("the table has a header but no data rows")
+    if n_read == 1:
+        # Said plainly: otherwise every column is "constant" and the error would send the
+        # user to --features/--exclude.
+        raise DataError(
+            "the table has only one data row; segmentation needs at least 2 customers",
+            hint="check that the export finished and that you picked the right file",
+        )
     _check_named_columns(data, config)
 
     data, new_steps = convert_numeric_text(data, min_share=config.cleaning.numeric_text_share)
@@ -452,6 +473,7 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     categorical = [c for c in categorical if roles[c].is_feature]
     features = [c for c in data.columns if c in set(numeric) | set(categorical)]
     if not features:
+        _check_rows_differ(frame)
         raise DataError(
             "no usable feature column: every column is an id, constant, free text, "
             "excluded or mostly missing",

@@ -27,6 +27,8 @@ _ID_NAME = re.compile(
     re.IGNORECASE,
 )
 _CAMEL_ID = re.compile(r"[a-z]I[Dd]$")
+# The header a reader gives a column that had none (``Unnamed: 0``), or pandas' "index".
+_INDEX_NAME = re.compile(r"^(Unnamed: \d+(\.\d+)?|index)$", re.IGNORECASE)
 
 
 def looks_like_id_name(name: str) -> bool:
@@ -81,6 +83,21 @@ def _is_date_text(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
+def _row_numbers(name: str, values: np.ndarray) -> str | None:
+    """Describe ``values`` as an exported row index (``0..n-1`` or ``1..n``), else None.
+
+    Spreadsheet and pandas exports often carry the row index as a first column without a
+    header. It is unique and numeric, so it would otherwise become a feature that spreads
+    the customers along their position in the file.
+    """
+    if not _INDEX_NAME.match(name.strip()) or len(values) < 2 or values[0] not in (0, 1):
+        return None
+    start = int(values[0])
+    if not np.array_equal(values, np.arange(start, start + len(values))):
+        return None
+    return f"{start}..{start + len(values) - 1}"
+
+
 def _infer_one(
     series: pd.Series, name: str, n_rows: int, cleaning: CleaningConfig, id_taken: bool
 ) -> ColumnRole:
@@ -89,7 +106,10 @@ def _infer_one(
     if non_null.empty:
         return ColumnRole(name, "constant", "every value is missing")
     if n_unique == 1:
-        return ColumnRole(name, "constant", f"a single value ({non_null.iloc[0]!r})")
+        value = non_null.iloc[0]
+        # 58, not np.int64(58): the reason is read by people (log, run.json, report).
+        value = value.item() if isinstance(value, np.generic) else value
+        return ColumnRole(name, "constant", f"a single value ({value!r})")
     all_unique = n_unique == len(non_null) == n_rows
     # An id column may carry a few duplicates or gaps: the cleaning policy handles those.
     mostly_unique = n_unique >= 0.95 * n_rows and n_rows >= 2
@@ -100,6 +120,12 @@ def _infer_one(
     if pd.api.types.is_numeric_dtype(series):
         values = non_null.to_numpy(dtype=float)
         is_integer = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
+        if is_integer and len(values) == n_rows and (rows := _row_numbers(name, values)):
+            return ColumnRole(
+                name,
+                "text",
+                f"row numbers {rows} (an exported index), not a customer attribute",
+            )
         if not id_taken and is_integer and mostly_unique and looks_like_id_name(name):
             return ColumnRole(name, "id", "unique integer key with an id-like name")
         if is_integer and n_unique <= cleaning.max_integer_categories:
