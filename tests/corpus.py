@@ -1002,11 +1002,6 @@ def _failure_cases() -> list[Case]:
             Failure(1, r"--out user_data\b"),
             _user_folder(plain),
             own_folder=True,
-            xfail=(
-                "output.atomic_output_dir replaces any existing folder at --out, even one "
-                "that is no segmentkit output: the run succeeds and deletes the input file "
-                "and every other file in that folder"
-            ),
         ),
         _fail(
             "id_column_not_in_data",

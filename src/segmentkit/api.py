@@ -15,7 +15,7 @@ from segmentkit.features.rfm import RFM_FEATURES, CustomerTable, customers_from_
 from segmentkit.identity import load_previous
 from segmentkit.io import read_table
 from segmentkit.model import SegmentationModel
-from segmentkit.output import atomic_file, write_csv
+from segmentkit.output import atomic_file, check_output_dir, clean_leftovers, write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 
@@ -67,9 +67,10 @@ def segment_file(
     """
     config = config or Config()
     out_path = Path(out_dir)
-    if out_path.exists() and not out_path.is_dir():
-        # Fail before the work, not after it.
-        raise DataError(f"--out {out_path} is an existing file; choose a folder path")
+    check_output_dir(out_path)  # before the work, not after it
+    # Before the work: put back an output an interrupted run left moved aside, so that it
+    # is in place even if this run fails too, and drop that run's half-written files.
+    clean_leftovers(out_path.resolve())
     earlier = load_previous(previous) if previous is not None else None
     stages = run_stages(config.clustering.methods)
     if transactions:

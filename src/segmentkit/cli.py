@@ -417,9 +417,14 @@ def score(
 @click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
 def report(out_dir: Path) -> None:
     """Re-render OUT_DIR/report.html from the files of a finished run (nothing is refitted)."""
-    from segmentkit.report import write_report
+    from segmentkit.output import output_error
+    from segmentkit.report import REPORT_NAME, write_report
 
-    path = write_report(out_dir)
+    try:
+        path = write_report(out_dir)
+    except OSError as error:
+        # The old report.html stays: the new one is renamed over it only when written.
+        raise output_error(error, f"cannot write {out_dir / REPORT_NAME}") from None
     click.echo(f"Report: {path.resolve()}")
 
 
@@ -433,13 +438,15 @@ def config_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def config_init(path: Path, force: bool) -> None:
     """Write a complete default configuration file to PATH (default segmentkit.json)."""
+    from segmentkit.output import output_error
+
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="pass --force to overwrite it")
     data = {"$schema": "./segmentkit.schema.json", **Config().to_dict()}
     try:
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     except OSError as error:
-        raise ConfigError(f"cannot write {path}: {error.strerror}") from None
+        raise ConfigError(str(output_error(error, f"cannot write {path}"))) from None
     click.echo(f"Wrote default configuration to {path}")
 
 

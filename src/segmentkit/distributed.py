@@ -50,10 +50,10 @@ from segmentkit.distributed_input import (
     input_facts,
     read_input,
 )
-from segmentkit.errors import ConfigError, DataError, SegmentkitError
+from segmentkit.errors import ConfigError, SegmentkitError
 from segmentkit.export import save_run
 from segmentkit.model import SegmentationModel
-from segmentkit.output import atomic_output_dir, write_json
+from segmentkit.output import atomic_output_dir, check_output_dir, write_json
 from segmentkit.pipeline import SegmentationRun, effective_jobs, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 from segmentkit.report import write_report
@@ -246,8 +246,7 @@ def segment_with_dask(
     if isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 100:
         raise ConfigError(f"sample_size must be an integer >= 100, got {sample_size!r}")
     out_path = Path(out_dir)
-    if out_path.exists() and not out_path.is_dir():
-        raise DataError(f"--out {out_path} is an existing file; choose a folder path")
+    check_output_dir(out_path)  # before any cluster starts
     _require_dask()
     files = find_input(source)  # before any cluster starts: a wrong path fails at once
     stages = [

@@ -7,7 +7,7 @@ line on stderr and a non-zero exit. Anything else is a bug.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "ResourceError", "SegmentkitError"]
+__all__ = ["ConfigError", "DataError", "OutputError", "ResourceError", "SegmentkitError"]
 
 
 class SegmentkitError(Exception):
@@ -67,3 +67,41 @@ class ResourceError(SegmentkitError):
     """A stage would need more memory than is available; stopped before it starts (exit 1)."""
 
     exit_code = 1
+
+
+class OutputError(DataError):
+    """An output cannot be written: a full disk, a read-only or forbidden location (exit 1).
+
+    A :class:`DataError` subclass, so code that caught every problem with a file as a
+    ``DataError`` keeps working.
+
+    Parameters
+    ----------
+    message : str
+        What could not be written and why, e.g. ``cannot write --out results:
+        no space left on device``.
+    reason : str, optional
+        The problem alone (``no space left on device``), for callers that add context.
+    errno : int, optional
+        The operating system's error number, when the problem came from one.
+    path : str, optional
+        The file or folder that was being written.
+    hint : str, optional
+        What to do about it.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        errno: int | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason or message
+        self.errno = errno
+        self.path = path

@@ -7,6 +7,9 @@ README's "Outputs" section. Nothing here refits: it only reads a ``SegmentationR
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from segmentkit.output import atomic_output_dir, write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
 from segmentkit.progress import add_steps, advance
-from segmentkit.report import write_report
+from segmentkit.report import REPORT_NAME, write_report
 from segmentkit.stability import describe as describe_stability
 
 __all__ = [
@@ -296,6 +299,12 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
     -------
     Path
         The output folder.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be written (a full disk, a read-only or forbidden
+        location); the message says which and the previous folder is unchanged.
     """
     out_dir = Path(out_dir)
     # Steps: segments, other tables, figures, model, summary, report.
@@ -313,17 +322,37 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
         advance()
-        _, points = write_plots(run, tmp / "plots")
+        with _writing(tmp / "plots"):
+            _, points = write_plots(run, tmp / "plots")
         advance()
         model = SegmentationModel.from_run(run)
-        model.save(tmp / MODEL_NAME)
+        with _writing(tmp / MODEL_NAME):
+            model.save(tmp / MODEL_NAME)
         advance()
         summary = run_summary(run, scatter=points.describe())
         for method, agreement in model.agreement.items():
             summary["methods"][method]["scoring_agreement"] = agreement
         write_json(summary, tmp / "run.json")
-        (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+        with _writing(tmp / "run.log"):
+            (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
         advance()
-        write_report(tmp)
+        with _writing(tmp / REPORT_NAME):
+            write_report(tmp)
         advance()
     return out_dir
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name ``path`` in an operating-system error that names no file (a failed write).
+
+    A full disk fails a ``write`` call, whose error carries no file name (or only the
+    folder, when a temporary file could not be created in it); the message the user
+    sees should still say what was being written.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None or Path(os.fsdecode(error.filename)) == path.parent:
+            error.filename = str(path)
+        raise

@@ -80,7 +80,7 @@ def load_previous(folder: str | Path) -> PreviousRun:
         )
     try:
         profiles = read_output_csv(folder / "segment_profiles.csv")
-        segments = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False)
+        segments = read_output_csv(folder / "segments.csv", text=True)
         json.loads((folder / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise DataError(f"cannot read --previous {folder}: {error}") from None
