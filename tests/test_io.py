@@ -517,10 +517,17 @@ def test_atomic_dir_success_creates_parents(tmp_path: Path) -> None:
     assert sorted(p.name for p in final.parent.iterdir()) == ["out"]
 
 
-def test_atomic_dir_replaces_existing_folder(tmp_path: Path) -> None:
+def _earlier_output(tmp_path: Path) -> Path:
+    """A folder an earlier run wrote (it holds run.json), which a new run may replace."""
     final = tmp_path / "out"
     final.mkdir()
     (final / "old.txt").write_text("old", encoding="utf-8")
+    (final / "run.json").write_text("{}", encoding="utf-8")
+    return final
+
+
+def test_atomic_dir_replaces_existing_folder(tmp_path: Path) -> None:
+    final = _earlier_output(tmp_path)
     with atomic_output_dir(final) as tmp:
         (tmp / "new.txt").write_text("new", encoding="utf-8")
         # The old output stays complete while the new one is being written.
@@ -529,14 +536,31 @@ def test_atomic_dir_replaces_existing_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_atomic_dir_failure_keeps_old_folder(tmp_path: Path) -> None:
-    final = tmp_path / "out"
+def test_atomic_dir_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    # Not an earlier output: replacing it would delete the user's files.
+    final = tmp_path / "mine"
     final.mkdir()
-    (final / "old.txt").write_text("old", encoding="utf-8")
+    (final / "customers.csv").write_text("id\n1\n", encoding="utf-8")
+    with (
+        pytest.raises(DataError, match="holds other files and no earlier output"),
+        atomic_output_dir(final),
+    ):
+        pass
+    assert sorted(p.name for p in final.iterdir()) == ["customers.csv"]
+    # An empty folder is fine.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic_output_dir(empty) as tmp:
+        (tmp / "new.txt").write_text("new", encoding="utf-8")
+    assert sorted(p.name for p in empty.iterdir()) == ["new.txt"]
+
+
+def test_atomic_dir_failure_keeps_old_folder(tmp_path: Path) -> None:
+    final = _earlier_output(tmp_path)
     with pytest.raises(RuntimeError, match="boom"), atomic_output_dir(final) as tmp:
         (tmp / "half.txt").write_text("partial", encoding="utf-8")
         raise RuntimeError("boom")
-    assert sorted(p.name for p in final.iterdir()) == ["old.txt"]
+    assert sorted(p.name for p in final.iterdir()) == ["old.txt", "run.json"]
     assert (final / "old.txt").read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

@@ -277,7 +277,7 @@ def test_whole_run_gives_outputs_or_a_segmentkit_error(data: tuple[bytes, dict[s
 # xfails until they are fixed where they live (an xfail that starts passing fails). The
 # whole-run property passes over exactly these failures, recognised by exception type,
 # message and the function that raised, so it keeps finding new ones.
-KNOWN_BUGS = [(ValueError, "points lacks columns ['y']", "scatter_3d")]
+KNOWN_BUGS: list[tuple[type[Exception], str, str]] = []
 
 
 def _known_bug(error: Exception) -> bool:
@@ -351,12 +351,7 @@ def test_reproducer_no_criterion_scores() -> None:
     _run(pd.DataFrame({"x": x, "y": NOISE}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="plots: with one model feature the projection has one axis, and "
-    "static.scatter_3d needs x and y ('points lacks columns [y]')",
-)
 def test_reproducer_one_feature() -> None:
+    # Fixed: with one feature the scatter plots draw a strip (a flat second axis).
     x = np.random.default_rng(1).normal(size=17)
     _run(pd.DataFrame({"x": x}))

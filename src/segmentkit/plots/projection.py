@@ -119,6 +119,11 @@ def scatter_points(run: SegmentationRun, *, max_points: int, seed: int) -> Scatt
             for i, share in enumerate(pca.explained_variance_ratio_)
         )
         source = "pca"
+    if coordinates.shape[1] == 1:
+        # One feature: a strip along it. The figures need two axes; a flat second one
+        # shows the segments as intervals instead of failing.
+        coordinates = np.column_stack([coordinates, np.zeros(len(coordinates))])
+        labels = (*labels, "(no second feature)")
     table = pd.DataFrame({"id": prepared.ids.to_numpy()[rows]})
     for axis, column in zip(AXES, coordinates.T, strict=False):
         table[axis] = column
