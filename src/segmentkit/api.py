@@ -19,12 +19,14 @@ from segmentkit.output import atomic_file, check_output_dir, clean_leftovers, wr
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 
-__all__ = ["rfm_file", "score_file", "segment_file", "transaction_config"]
+__all__ = ["LogSource", "rfm_file", "score_file", "segment_file", "transaction_config"]
 
 logger = logging.getLogger(__name__)
 
 
-class _LogSource(Protocol):
+class LogSource(Protocol):
+    """Where a run's log comes from (the CLI's buffering handler): ``text()`` is ``run.log``."""
+
     def text(self) -> str: ...
 
 
@@ -33,7 +35,7 @@ def segment_file(
     config: Config | None = None,
     out_dir: str | Path = "segmentation-output",
     *,
-    log_handler: _LogSource | None = None,
+    log_handler: LogSource | None = None,
     previous: str | Path | None = None,
     transactions: bool = False,
     progress_bar: bool = False,

@@ -31,10 +31,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
+from segmentkit.api import LogSource
 from segmentkit.config import Config
 from segmentkit.distributed_assign import (
     clean_partitions,
@@ -67,10 +68,6 @@ SEGMENTS_DIR = "segments"
 #: Files of the sample run that the partitioned output replaces.
 _SAMPLE_ONLY = ("segments.csv", "dropped_rows.csv")
 _INSTALL = "pip install 'segmentkit[dask]'"
-
-
-class _LogSource(Protocol):
-    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -196,7 +193,7 @@ def segment_with_dask(
     *,
     scheduler: str | None = None,
     sample_size: int | None = None,
-    log_handler: _LogSource | None = None,
+    log_handler: LogSource | None = None,
     connect_timeout: float = 5.0,
     progress_bar: bool = False,
 ) -> DaskRun:
