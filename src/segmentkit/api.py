@@ -25,9 +25,11 @@ logger = logging.getLogger(__name__)
 
 
 class LogSource(Protocol):
-    """Where a run's log comes from (the CLI's buffering handler): ``text()`` is ``run.log``."""
+    """Where a run's log comes from (the CLI's buffering handler)."""
 
-    def text(self) -> str: ...
+    def text(self) -> str:
+        """Return the whole log so far, written as ``run.log``."""
+        ...
 
 
 def segment_file(
