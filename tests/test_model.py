@@ -321,14 +321,15 @@ def test_infinite_values_are_missing_with_a_warning(
     infinite = trained.frame.head(12).copy()
     infinite.loc[[0, 4], "annual_income"] = np.inf
     infinite.loc[5, "annual_income"] = -np.inf
+    infinite.loc[7, "annual_income"] = 1e300  # beyond float32: as unusable as infinity
     missing = trained.frame.head(12).copy()
-    missing.loc[[0, 4, 5], "annual_income"] = np.nan
+    missing.loc[[0, 4, 5, 7], "annual_income"] = np.nan
     caplog.set_level(logging.WARNING, logger=MODEL_LOGGER)
     out = model.score(infinite)
     warnings = model_warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "'annual_income'" in warnings[0]
-    assert "3 infinite value(s)" in warnings[0]
+    assert "4 infinite or impossibly large value(s)" in warnings[0]
     pd.testing.assert_frame_equal(out, model.score(missing))
     assert not out.loc[[0, 4, 5], "is_outlier"].any()
 

@@ -20,21 +20,21 @@ import json
 import math
 import os
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, reject, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from segmentkit.api import segment_file
 from segmentkit.config import Config
-from segmentkit.errors import SegmentkitError
+from segmentkit.errors import DataError, SegmentkitError
 from segmentkit.io import read_table
+from segmentkit.output import read_output_csv
 
 SCALE = float(os.environ.get("SEGMENTKIT_PROPERTY_EXAMPLES", "1"))
 SEARCH = os.environ.get("SEGMENTKIT_PROPERTY_RANDOM") == "1"
@@ -263,30 +263,13 @@ def test_whole_run_gives_outputs_or_a_segmentkit_error(data: tuple[bytes, dict[s
             # Nothing half-written is left behind a failed run.
             assert {p.name for p in Path(folder).iterdir()} == {"customers.csv"}
             return
-        except Exception as error:
-            if _known_bug(error):
-                reject()  # pinned by an xfail reproducer below; look for other bugs
-            raise
         event("outputs written")
         _check_outputs(out)
 
 
 # --------------------------------------------------------------------------- reproducers
 
-# Bugs the search found outside the files this hardening may change, pinned as strict
-# xfails until they are fixed where they live (an xfail that starts passing fails). The
-# whole-run property passes over exactly these failures, recognised by exception type,
-# message and the function that raised, so it keeps finding new ones.
-KNOWN_BUGS: list[tuple[type[Exception], str, str]] = []
-
-
-def _known_bug(error: Exception) -> bool:
-    frames = {frame.name for frame in traceback.extract_tb(error.__traceback__)}
-    return any(
-        isinstance(error, kind) and text in str(error) and function in frames
-        for kind, text, function in KNOWN_BUGS
-    )
-
+# Failures the search found, each fixed where it lived and kept here as a plain test.
 
 QUICK = {
     "clustering.methods": ["kmeans"],
@@ -299,59 +282,51 @@ HUGE = [0.0, 0.0, 5e-145, 0.0, 0.0, 0.0, 3.4e38, 1.5e162, 0.0, 0.0]
 NOISE = np.random.default_rng(2).normal(size=15).round(3)
 
 
-def _run(frame: pd.DataFrame) -> None:
+def _run(frame: pd.DataFrame) -> SegmentkitError | pd.DataFrame:
+    """Run on ``frame``; return the clean failure, or the segments written."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "customers.csv"
         frame.to_csv(path, index=False)
         try:
             segment_file(path, Config().with_overrides(QUICK), Path(folder) / "out")
-        except SegmentkitError:
-            return
+        except SegmentkitError as error:
+            assert {p.name for p in Path(folder).iterdir()} == {"customers.csv"}
+            return error
+        return read_output_csv(Path(folder) / "out" / "segments.csv")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="methods/base.py SegmentAssigner.relabel: K-Means predicts a cluster that no "
-    "fitted customer has (here after numbers overflow), which has no entry in the mapping",
+@pytest.mark.parametrize(
+    ("frame", "count"),
+    [
+        # Once crashed K-Means' relabelling (a cluster left empty after overflow).
+        (pd.DataFrame({"n": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10], "x": HUGE}), 1),
+        # Once crashed the forest, which computes in float32.
+        (pd.DataFrame({"b": [True] + [False] * 8 + [True], "x": HUGE}), 1),
+        # Once overflowed to NaN while scaling.
+        (pd.DataFrame({"x": [1e200, -1e200, 3e199, *range(7)], "y": NOISE[:10]}), 3),
+        # Once left no criterion able to score a candidate (a bare ValueError).
+        (pd.DataFrame({"x": [1e160, 2e160, 3e160, *range(12)], "y": NOISE}), 3),
+    ],
 )
-def test_reproducer_kmeans_label_without_a_segment() -> None:
-    _run(pd.DataFrame({"n": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10], "x": HUGE}))
+def test_impossibly_large_numbers_are_a_data_error(frame: pd.DataFrame, count: int) -> None:
+    outcome = _run(frame)
+    assert isinstance(outcome, DataError)
+    assert outcome.message == (
+        f"column 'x' has {count} infinite or impossibly large value(s) (beyond ±3.4e38)"
+    )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="prepare.py lets numbers beyond float32 through; explain.py's forest casts X "
-    "to float32 and fails with 'Input X contains infinity'",
-)
-def test_reproducer_numbers_beyond_float32() -> None:
-    _run(pd.DataFrame({"b": [True] + [False] * 8 + [True], "x": HUGE}))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="prepare.py: scaling numbers near 1e200 overflows to NaN, which K-Means refuses "
-    "('Input X contains NaN')",
-)
-def test_reproducer_numbers_whose_squares_overflow() -> None:
-    x = [1e200, -1e200, 3e199, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
-    _run(pd.DataFrame({"x": x, "y": NOISE[:10]}))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="selection.py raises a bare ValueError('no criterion could score any candidate') "
-    "instead of a DataError (here: three numbers near 1e160)",
-)
-def test_reproducer_no_criterion_scores() -> None:
-    x = [1e160, 2e160, 3e160, *range(12)]
-    _run(pd.DataFrame({"x": x, "y": NOISE}))
+def test_large_numbers_within_float32_are_segmented() -> None:
+    frame = pd.DataFrame({"x": [3.4e38, 2e38, 1e37, *range(12)], "y": NOISE})
+    outcome = _run(frame)
+    assert isinstance(outcome, pd.DataFrame)
+    assert len(outcome) == 15
+    assert set(outcome["segment"]) <= {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 
 
 def test_reproducer_one_feature() -> None:
     # Fixed: with one feature the scatter plots draw a strip (a flat second axis).
     x = np.random.default_rng(1).normal(size=17)
-    _run(pd.DataFrame({"x": x}))
+    outcome = _run(pd.DataFrame({"x": x}))
+    assert isinstance(outcome, pd.DataFrame)
+    assert len(outcome) == 17

@@ -9,6 +9,7 @@ import pytest
 from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
 from segmentkit.methods import candidate_ks, size_order
+from segmentkit.methods.base import SegmentAssigner
 from segmentkit.selection import choose_candidate, elbow_knee
 
 # --------------------------------------------------------------------------- elbow_knee
@@ -142,7 +143,8 @@ def test_choose_candidate_other_label() -> None:
 def test_choose_candidate_empty_or_unscored() -> None:
     with pytest.raises(ValueError, match="no candidates"):
         choose_candidate(pd.DataFrame({"k": []}))
-    with pytest.raises(ValueError, match="no criterion"):
+    # Data that no criterion can score is the user's to fix: a clean DataError.
+    with pytest.raises(DataError, match="no criterion could score any candidate"):
         choose_candidate(pd.DataFrame({"k": [2, 3], "silhouette": [np.nan, np.nan]}))
 
 
@@ -163,7 +165,7 @@ def test_choose_candidate_input_not_modified() -> None:
         ([2, 2, 0, 1, 1, 1, 1], [2, 0, 1]),  # sizes 1, 4, 2
         ([1, 1, 0, 0], [1, 0]),  # tie: label 1 appears first, so it becomes segment 0
         ([-1, -1, -1, 1, 1, 0], [1, 0]),  # noise is not a segment, however large
-        ([0, 2, 2], [1, 2, 0]),  # an unused raw label goes last
+        ([0, 2, 2], [1, -1, 0]),  # an unused raw label stands for no segment
         ([-1, -1], []),
     ],
 )
@@ -177,6 +179,23 @@ def test_size_order_renumbers_largest_first() -> None:
     segments = size_order(raw)[raw]
     counts = np.bincount(segments)
     assert np.all(np.diff(counts) <= 0)
+
+
+class _FixedPredictions:
+    def __init__(self, labels: list[int]) -> None:
+        self.labels = np.array(labels)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.labels
+
+
+def test_segment_assigner_maps_labels_without_a_segment_to_minus_one() -> None:
+    # Fitted on raw labels 0 and 2 only: a prediction of 1 (a cluster left empty) or 3
+    # (beyond the fitted ones) has no segment, and used to raise IndexError.
+    assigner = SegmentAssigner(
+        _FixedPredictions([0, 1, 2, 3, -1, 2]), size_order(np.array([0, 2, 2]))
+    )
+    assert assigner.predict(np.zeros((6, 1))).tolist() == [1, -1, 0, -1, -1, 0]
 
 
 # --------------------------------------------------------------------------- candidate_ks

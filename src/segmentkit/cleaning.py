@@ -15,15 +15,34 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "LARGEST_VALUE",
     "CleaningStep",
     "convert_numeric_text",
     "dates_to_days",
     "normalise_categories",
+    "out_of_range",
     "parse_dates",
     "parse_number",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The largest magnitude a feature value may have. The forests of the explain step compute
+#: in float32, and squares of larger float64 values overflow while scaling; no customer
+#: attribute comes near it, so a larger value is corrupt data (like an infinite one).
+LARGEST_VALUE = float(np.finfo(np.float32).max)
+
+
+def out_of_range(values: np.ndarray) -> np.ndarray:
+    """Return a mask of the infinite values and those beyond :data:`LARGEST_VALUE`.
+
+    Examples
+    --------
+    >>> out_of_range(np.array([1.0, -np.inf, 1e39, np.nan])).tolist()
+    [False, True, True, False]
+    """
+    with np.errstate(invalid="ignore"):
+        return np.abs(np.asarray(values, dtype=float)) > LARGEST_VALUE
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import pandas as pd
 import skops.io as sio
 from sklearn.metrics import euclidean_distances
 
-from segmentkit.cleaning import normalise_categories, parse_dates, parse_number
+from segmentkit.cleaning import normalise_categories, out_of_range, parse_dates, parse_number
 from segmentkit.errors import DataError
 from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner, seeded_rows
@@ -312,10 +312,10 @@ class SegmentationModel:
                     column,
                     unreadable,
                 )
-            infinite = np.isinf(numbers.to_numpy())
+            infinite = out_of_range(numbers.to_numpy())
             if infinite.any():
                 logger.warning(
-                    "Column %r: %d infinite value(s) treated as missing",
+                    "Column %r: %d infinite or impossibly large value(s) treated as missing",
                     column,
                     int(infinite.sum()),
                 )

@@ -25,6 +25,7 @@ from segmentkit.cleaning import (
     convert_numeric_text,
     dates_to_days,
     normalise_categories,
+    out_of_range,
     parse_dates,
 )
 from segmentkit.config import Config
@@ -413,10 +414,17 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     numeric = [c for c, r in roles.items() if r.role in {"numeric", "date"}]
     for name in numeric:
         data[name] = pd.to_numeric(data[name], errors="coerce").astype(float)
-        infinite = int(np.isinf(data[name].to_numpy()).sum())
-        if infinite:
+        values = data[name].to_numpy()
+        unusable = int(out_of_range(values).sum())
+        if unusable:
+            infinite = int(np.isinf(values).sum())
+            what = (
+                f"{infinite} infinite value(s)"
+                if infinite == unusable
+                else f"{unusable} infinite or impossibly large value(s) (beyond ±3.4e38)"
+            )
             raise DataError(
-                f"column {name!r} has {infinite} infinite value(s)",
+                f"column {name!r} has {what}",
                 hint="replace them with real numbers or empty cells, or exclude the column",
             )
 

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from kneed import KneeLocator
 
+from segmentkit.errors import DataError
+
 __all__ = ["Choice", "choose_candidate", "elbow_knee"]
 
 logger = logging.getLogger(__name__)
@@ -137,7 +139,11 @@ def choose_candidate(
                 ranks["elbow"] = (table["k"].astype(int) - knee).abs().rank()
             favourites["elbow"] = str(knee)
     if not ranks:
-        raise ValueError("no criterion could score any candidate")
+        raise DataError(
+            "no criterion could score any candidate segmentation",
+            hint="the features barely vary or are dominated by a few extreme values; "
+            "check them, or fix k in the config",
+        )
     rank_frame = pd.DataFrame(ranks)
     mean_rank = rank_frame.mean(axis=1).to_numpy()
     silhouette = (

@@ -63,12 +63,14 @@ def size_order(labels: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``mapping[raw] = new`` for raw labels ``0..m-1``.
+        ``mapping[raw] = new`` for raw labels ``0..m-1``; ``-1`` for a label no row has.
 
     Examples
     --------
     >>> size_order(np.array([0, 1, 1, 2, 2, 2])).tolist()
     [2, 1, 0]
+    >>> size_order(np.array([0, 2, 2])).tolist()
+    [1, -1, 0]
     """
     raw = labels[labels >= 0]
     n_labels = int(raw.max()) + 1 if raw.size else 0
@@ -79,6 +81,8 @@ def size_order(labels: np.ndarray) -> np.ndarray:
     order = np.lexsort((first_seen, -counts))
     mapping = np.empty(n_labels, dtype=int)
     mapping[order] = np.arange(n_labels)
+    # A label between the used ones that no row has stands for no segment.
+    mapping[counts == 0] = -1
     return mapping
 
 
@@ -98,10 +102,15 @@ class SegmentAssigner:
     mapping: np.ndarray
 
     def relabel(self, raw: np.ndarray) -> np.ndarray:
-        """Map the estimator's own labels to segments (``-1`` noise stays ``-1``)."""
+        """Map the estimator's own labels to segments (``-1`` noise stays ``-1``).
+
+        A label no fitted customer had (a cluster the estimator left empty) has no
+        segment to stand for, so it maps to ``-1`` too rather than to a segment number
+        without a profile.
+        """
         raw = np.asarray(raw, dtype=int)
         out = np.full(raw.shape, -1, dtype=int)
-        known = raw >= 0
+        known = (raw >= 0) & (raw < len(self.mapping))
         out[known] = self.mapping[raw[known]]
         return out
 
