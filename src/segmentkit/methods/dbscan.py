@@ -10,7 +10,7 @@ noise); then the nearest non-degenerate candidate is used, and the log says why.
 
 Above ``dbscan.max_rows`` rows DBSCAN is fitted on a seeded sample, and every other
 customer joins the segment of its nearest core point within ``eps`` (else noise) — the
-same rule that scores new customers.
+same rule that scores new customers, searched exactly but pruned (``core_index``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from segmentkit.errors import DataError
 from segmentkit.methods.base import Search, SearchContext, criteria_row, seeded_rows
+from segmentkit.methods.core_index import CoreIndex, build_core_index, nearest_core
 from segmentkit.progress import add_steps, advance
 
 __all__ = ["CorePointAssigner", "fit_dbscan", "k_distances", "search_dbscan"]
@@ -56,30 +57,27 @@ class CorePointAssigner:
         self.eps = float(eps)
 
     def __getstate__(self) -> dict[str, Any]:
-        # The neighbour index is rebuilt when needed, so saved models hold plain arrays.
+        # The search index is rebuilt when needed, so saved models hold plain arrays.
         return {k: v for k, v in self.__dict__.items() if k != "index_"}
 
-    def _index(self) -> NearestNeighbors:
+    def _index(self) -> CoreIndex:
         index = self.__dict__.get("index_")
         if index is None:
-            index = NearestNeighbors(n_neighbors=1).fit(self.core_points)
+            index = build_core_index(self.core_points, self.core_labels)
             self.index_ = index
         return index
 
     def distance(self, X: np.ndarray) -> np.ndarray:
-        """Return each row's distance to its nearest core point (``inf`` without any)."""
+        """Return each row's distance to its nearest core point within ``eps`` (else ``inf``)."""
         if not len(self.core_points):
             return np.full(len(X), np.inf)
-        distance, _ = self._index().kneighbors(X, n_neighbors=1)
-        return np.asarray(distance[:, 0])
+        return nearest_core(self._index(), X, self.eps, exact_distance=True)[1]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Return the segment of each row, ``-1`` when no core point is within ``eps``."""
         if not len(self.core_points):
             return np.full(len(X), -1, dtype=int)
-        distance, nearest = self._index().kneighbors(X, n_neighbors=1)
-        labels = self.core_labels[nearest[:, 0]]
-        return np.where(distance[:, 0] <= self.eps, labels, -1).astype(int)
+        return nearest_core(self._index(), X, self.eps)[0]
 
 
 def _min_samples(X: np.ndarray, context: SearchContext) -> int:
