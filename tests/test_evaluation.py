@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from segmentkit.evaluation import cluster_metrics, stratified_sample
+from segmentkit import evaluation
+from segmentkit.evaluation import cluster_metrics, silhouette, stratified_sample
 
 # --------------------------------------------------------------------------- stratified_sample
 
@@ -182,3 +183,23 @@ def test_cluster_metrics_input_not_modified() -> None:
     cluster_metrics(X, labels, sample_size=100, seed=0)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(labels, labels_before)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_silhouette_equals_scikit_learn(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(5, 400)), int(rng.integers(2, 7))
+    labels = rng.integers(0, k, n) * 3 - 1  # any label values, not 0..k-1
+    X = rng.normal(size=(n, int(rng.integers(1, 9)))) + labels[:, None] * rng.uniform(0, 1)
+    X[: n // 10] = X[0]  # duplicated rows
+    labels[-1] = 99  # a singleton segment
+    if len(np.unique(labels)) >= n:
+        labels[0] = labels[1]
+    monkeypatch.setattr(evaluation, "_BLOCK_CELLS", int(rng.integers(1, 5000)))  # many blocks
+    assert silhouette(X, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-12)
+
+
+def test_silhouette_of_identical_rows_is_zero_like_scikit_learn() -> None:
+    X = np.zeros((6, 2))
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert silhouette(X, labels) == silhouette_score(X, labels) == 0.0

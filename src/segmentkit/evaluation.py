@@ -3,6 +3,11 @@
 Silhouette costs O(n²); above ``sample_size`` rows it is computed on a seeded sample
 stratified by segment (measured within 0.002 of the full value at 10,000 rows), and the
 sample size is returned with the number so it can be shown wherever the number is.
+
+:func:`silhouette` gives scikit-learn's ``silhouette_score`` (equal to rounding) about
+three times faster: the distances to each segment are summed by one matrix product per
+block of rows instead of a per-row reduction. A run scores about sixty candidates, so at
+a million customers this was a fifth of the run.
 """
 
 from __future__ import annotations
@@ -11,9 +16,14 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics.pairwise import euclidean_distances
 
-__all__ = ["ClusterMetrics", "cluster_metrics", "stratified_sample"]
+__all__ = ["ClusterMetrics", "cluster_metrics", "silhouette", "stratified_sample"]
+
+#: Distances held at once while computing a silhouette (4M doubles: 32 MiB; measured
+#: fastest of 4M-100M at 10,000 rows).
+_BLOCK_CELLS = 4_000_000
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +94,47 @@ def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+def silhouette(X: np.ndarray, labels: np.ndarray) -> float:
+    """Return the mean silhouette coefficient, as :func:`sklearn.metrics.silhouette_score`.
+
+    A row alone in its segment scores 0, as in scikit-learn.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n, d)
+    labels : numpy.ndarray of shape (n,)
+        At least two segments, fewer than ``n``.
+
+    Examples
+    --------
+    >>> round(silhouette(np.array([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 0, 1, 1])), 4)
+    0.98
+    """
+    X = np.asarray(X, dtype=float)
+    _, codes = np.unique(labels, return_inverse=True)
+    members = np.zeros((len(X), int(codes.max()) + 1))
+    members[np.arange(len(X)), codes] = 1.0
+    sizes = members.sum(axis=0)
+    # sums[i, s]: total distance from row i to the rows of segment s.
+    sums = np.empty_like(members)
+    block = max(1, _BLOCK_CELLS // len(X))
+    for start in range(0, len(X), block):
+        rows = np.arange(start, min(start + block, len(X)))
+        distances = euclidean_distances(X[rows], X)
+        distances[np.arange(len(rows)), rows] = 0.0  # exactly, not rounding noise
+        sums[rows] = distances @ members
+    own_size = sizes[codes]
+    within = sums[np.arange(len(X)), codes] / np.maximum(own_size - 1, 1)
+    means = sums / sizes
+    means[np.arange(len(X)), codes] = np.inf
+    nearest_other = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = (nearest_other - within) / np.maximum(within, nearest_other)
+    # Singletons score 0, and so do rows whose distances are all 0 (0/0).
+    scores = np.where(own_size > 1, np.nan_to_num(scores), 0.0)
+    return float(scores.mean())
+
+
 def cluster_metrics(
     X: np.ndarray, labels: np.ndarray, *, sample_size: int = 10_000, seed: int = 0
 ) -> ClusterMetrics:
@@ -125,9 +176,8 @@ def cluster_metrics(
             None, None, None, 0, n_segments, noise_share, "every row is its own segment"
         )
     sample = stratified_sample(labels_c, sample_size, seed)
-    silhouette = float(silhouette_score(X_c[sample], labels_c[sample]))
     return ClusterMetrics(
-        silhouette=silhouette,
+        silhouette=silhouette(X_c[sample], labels_c[sample]),
         calinski_harabasz=float(calinski_harabasz_score(X_c, labels_c)),
         davies_bouldin=float(davies_bouldin_score(X_c, labels_c)),
         silhouette_sample=len(sample),
