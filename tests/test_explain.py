@@ -11,6 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from conftest import shared_dataset
+from segmentkit import explain
 from segmentkit.config import Config, ExplainConfig
 from segmentkit.datasets import make_customers
 from segmentkit.explain import Importance, explain_segments, grouped_permutation_importance
@@ -144,12 +145,15 @@ class RecordingModel:
         self.block = block
         self.seen: list[np.ndarray] = []
 
-    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         one_hot = X[:, self.block]
         np.testing.assert_array_equal(one_hot.sum(axis=1), np.ones(len(X)))
         assert set(np.unique(one_hot)) <= {0.0, 1.0}
         self.seen.append(X.copy())
-        return float(np.mean(one_hot.argmax(axis=1) == y))
+        return np.asarray(one_hot.argmax(axis=1))
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        return float(np.mean(self.predict(X) == y))
 
 
 def test_group_shuffled_with_one_permutation() -> None:
@@ -159,14 +163,15 @@ def test_group_shuffled_with_one_permutation() -> None:
     model = RecordingModel(groups["region"])
     result = grouped_permutation_importance(model, X, region, groups, n_repeats=4, seed=11)
     np.testing.assert_array_equal(X, original)
-    # Baseline, then n_repeats per group in dict order.
-    assert len(model.seen) == 1 + 2 * 4
+    # Baseline, then n_repeats per group in dict order (scored in stacks of copies).
     np.testing.assert_array_equal(model.seen[0], X)
+    copies = np.concatenate(model.seen[1:])
+    assert len(copies) == 2 * 4 * len(X)
 
     # Replay the shuffles: every shuffled row is one original row across the whole group.
     rng = np.random.default_rng(11)
     expected_drops: dict[str, list[float]] = {"a": [], "region": []}
-    calls = iter(model.seen[1:])
+    calls = iter(np.split(copies, 2 * 4))
     for name, columns in groups.items():
         others = np.setdiff1d(np.arange(X.shape[1]), columns)
         for _ in range(4):
@@ -337,3 +342,39 @@ def test_small_held_out_set_falls_back_to_a_plain_split() -> None:
     )
     assert (importance.n_train, importance.n_test) == (7, 3)
     assert importance.surrogate_accuracy is not None
+
+
+def _one_shuffle_at_a_time(
+    model: RandomForestClassifier, X: np.ndarray, y: np.ndarray, groups: dict, seed: int
+) -> dict[str, tuple[float, float]]:
+    """The textbook loop: shuffle a group, score, repeat."""
+    rng = np.random.default_rng(seed)
+    baseline = model.score(X, y)
+    result = {}
+    for name, columns in groups.items():
+        drops = []
+        for _ in range(3):
+            order = rng.permutation(len(X))
+            shuffled = X.copy()
+            shuffled[:, columns] = X[order][:, columns]
+            drops.append(baseline - model.score(shuffled, y))
+        result[name] = (float(np.mean(drops)), float(np.std(drops)))
+    return result
+
+
+@pytest.mark.parametrize("stack_cells", [1, 700, 8_000_000])
+def test_stacked_permutation_importance_equals_one_shuffle_at_a_time(
+    stack_cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 3] + X[:, 4] > 1)
+    model = RandomForestClassifier(20, random_state=0).fit(X[:200], y[:200])
+    groups = {"a": np.array([0]), "b": np.array([1, 2]), "c": np.array([3, 4])}
+    monkeypatch.setattr(explain, "_STACK_CELLS", stack_cells)
+    stacked = explain.grouped_permutation_importance(
+        model, X[200:], y[200:], groups, n_repeats=3, seed=5
+    )
+    assert stacked == _one_shuffle_at_a_time(model, X[200:], y[200:], groups, seed=5)
+    assert stacked["a"][0] > 0.2  # the feature that decides most labels matters
+    assert abs(stacked["b"][0]) < stacked["a"][0] / 5  # pure noise columns barely do

@@ -62,6 +62,10 @@ class Importance:
         return [str(f) for f in self.table["feature"].head(n)]
 
 
+#: Cells of shuffled copies scored in one prediction (64 MiB of float64).
+_STACK_CELLS = 8_000_000
+
+
 def _feature_groups(
     feature_names: list[str], feature_origin: dict[str, str]
 ) -> dict[str, np.ndarray]:
@@ -103,17 +107,28 @@ def grouped_permutation_importance(
     """
     rng = np.random.default_rng(seed)
     baseline = float(model.score(X, y))
-    result = {}
-    for name, columns in groups.items():
-        drops = []
-        for _ in range(n_repeats):
-            order = rng.permutation(len(X))
-            shuffled = X.copy()
+    # Every shuffle first (the same draws, in the same order, as one at a time), then
+    # scored in stacks of copies: one forest prediction per stack instead of per shuffle
+    # halves the time, as the trees are walked in parallel over many more rows.
+    shuffles = [
+        (name, columns, rng.permutation(len(X)))
+        for name, columns in groups.items()
+        for _ in range(n_repeats)
+    ]
+    per_stack = max(1, _STACK_CELLS // max(1, X.size))
+    drops: dict[str, list[float]] = {name: [] for name in groups}
+    for start in range(0, len(shuffles), per_stack):
+        stack = shuffles[start : start + per_stack]
+        copies = np.tile(X, (len(stack), 1))
+        for position, (_, columns, order) in enumerate(stack):
             # One permutation for every column of the group keeps a one-hot row valid.
-            shuffled[:, columns] = X[order][:, columns]
-            drops.append(baseline - float(model.score(shuffled, y)))
-        result[name] = (float(np.mean(drops)), float(np.std(drops)))
-    return result
+            copies[position * len(X) : (position + 1) * len(X), columns] = X[order][:, columns]
+        correct = model.predict(copies) == np.tile(y, len(stack))
+        for (name, _, _), accuracy in zip(
+            stack, correct.reshape(len(stack), len(X)).mean(axis=1), strict=True
+        ):
+            drops[name].append(baseline - float(accuracy))
+    return {name: (float(np.mean(d)), float(np.std(d))) for name, d in drops.items()}
 
 
 def _empty(method: str, note: str) -> Importance:
