@@ -392,9 +392,35 @@ def _success_cases() -> list[Case]:
             "duplicate_ids_named",
             "dup_ids_named.csv",
             csv_text(_duplicated(base, 20)),
-            # 20 repeats in 170 rows: too many for the id to be inferred, so it is named.
+            # 20 repeats in 170 rows, with the id named on the command line.
             Success(N_ROWS + 20, N_ROWS, {"duplicate_id": 20}),
             args=(*FAST, "--id-column", "customer_id"),
+        ),
+        _ok(
+            "duplicate_ids_many_inferred",
+            "dup_ids_many.csv",
+            csv_text(_duplicated(base, 20)),
+            # 150 distinct of 170 (88%): a customer-id name is still the id, not a feature.
+            Success(
+                N_ROWS + 20,
+                N_ROWS,
+                {"duplicate_id": 20},
+                warnings=(r"Dropped 20 row\(s\): duplicate_id",),
+                cleaning=(r"duplicate_ids customer_id: 20 repeated id\(s\), policy keep_first",),
+            ),
+        ),
+        _ok(
+            "repeated_header_rows",
+            "repeated_header.csv",
+            _repeated_header(plain, after=(49, 99)),
+            # Concatenated CRM exports: the header line again after customers 49 and 99
+            # (rows 50 and 101 as read); dropped by the reader, so no fake customer.
+            Success(
+                N_ROWS,
+                N_ROWS,
+                n_model_features=N_MODEL_FEATURES,
+                warnings=(r"Dropped 2 repeated header row\(s\) \(rows 50, 101,",),
+            ),
         ),
         _ok(
             "missing_ids",
@@ -668,6 +694,14 @@ def _duplicated(frame: pd.DataFrame, count: int) -> pd.DataFrame:
     repeats = frame.iloc[:count].copy()
     repeats["age"] = repeats["age"] + 1
     return pd.concat([frame, repeats], ignore_index=True)
+
+
+def _repeated_header(text: str, after: tuple[int, ...]) -> str:
+    """``text`` with its header line repeated after each data row numbered in ``after``."""
+    header, *rows = text.splitlines(keepends=True)
+    for position in sorted(after, reverse=True):
+        rows.insert(position, header)
+    return header + "".join(rows)
 
 
 def _numeric_ids(frame: pd.DataFrame) -> pd.DataFrame:

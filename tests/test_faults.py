@@ -38,15 +38,16 @@ import pandas as pd
 import pytest
 
 import segmentkit.api
+import segmentkit.atomic
 import segmentkit.model
-import segmentkit.output
 import segmentkit.report
+from segmentkit.atomic import atomic_output_dir, clean_leftovers
 from segmentkit.cli import main
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers, sample_data_path
 from segmentkit.errors import OutputError
 from segmentkit.model import SegmentationModel
-from segmentkit.output import atomic_output_dir, clean_leftovers, write_csv, write_json
+from segmentkit.output import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun
 
 N_ROWS = 150
@@ -292,27 +293,27 @@ KILL_POINTS = {
         [{"target": "segmentkit.export:write_report", "when": "before"}], "previous"
     ),
     "before the swap": KillPoint(
-        [{"target": "segmentkit.output:_swap_into_place", "when": "before"}], "previous"
+        [{"target": "segmentkit.atomic:_swap_into_place", "when": "before"}], "previous"
     ),
     "right after the swap": KillPoint(
-        [{"target": "segmentkit.output:_exchange", "when": "after"}], "new"
+        [{"target": "segmentkit.atomic:_exchange", "when": "after"}], "new"
     ),
     "while removing the previous output": KillPoint(
-        [{"target": "segmentkit.output:_discard", "when": "midway"}], "new", rerun=True
+        [{"target": "segmentkit.atomic:_discard", "when": "midway"}], "new", rerun=True
     ),
     # File systems without an atomic exchange (NFS, old kernels): two renames.
     "between the two renames": KillPoint(
         [
-            {"target": "segmentkit.output:_exchange", "when": "return", "value": False},
-            {"target": "segmentkit.output:_rename", "when": "after", "nth": 1},
+            {"target": "segmentkit.atomic:_exchange", "when": "return", "value": False},
+            {"target": "segmentkit.atomic:_rename", "when": "after", "nth": 1},
         ],
         "moved aside",
         rerun=True,
     ),
     "after the two renames": KillPoint(
         [
-            {"target": "segmentkit.output:_exchange", "when": "return", "value": False},
-            {"target": "segmentkit.output:_rename", "when": "after", "nth": 2},
+            {"target": "segmentkit.atomic:_exchange", "when": "return", "value": False},
+            {"target": "segmentkit.atomic:_rename", "when": "after", "nth": 2},
         ],
         "new",
         rerun=True,
@@ -377,13 +378,13 @@ def test_rerun_removes_only_stale_leftovers_of_its_own(
         else:
             (work / name).mkdir()
             (work / name / "x").write_text("x", encoding="utf-8")
-    fd = segmentkit.output._lock(work / ".out.tmp-1badc0de")
+    fd = segmentkit.atomic.lock_file(work / ".out.tmp-1badc0de")
     try:
         code, _, err = cli(
             capsys, "run", setup.new_input, "-c", setup.config, "-o", work / "out", "-q"
         )
     finally:
-        segmentkit.output._unlock(fd)
+        segmentkit.atomic.unlock_file(fd)
     assert code == 0, err
     assert beside(work) == set(keep)
     assert snapshot(setup.previous) == setup.files  # the link was not followed
@@ -399,6 +400,46 @@ def test_an_interrupted_swap_is_put_back(
     clean_leftovers(work / "out")
     assert snapshot(work / "out") == setup.files
     assert beside(work) == set()
+
+
+def reports_beside(out: Path) -> set[str]:
+    """Temporary report files in ``out`` (``.report-XXXXXXXX.html``)."""
+    return {p.name for p in out.iterdir() if p.name.startswith(".report")}
+
+
+def test_a_report_killed_mid_write_is_tidied_by_the_next_one(
+    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = work / "out"
+    # Killed once its temporary file exists: the old report stays, the temporary file too.
+    hook = [{"target": "segmentkit.report:tempfile.mkstemp", "when": "after"}]
+    command = [sys.executable, "-c", KILL_HOOK, json.dumps(hook), "report", str(out)]
+    killed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert killed.returncode == KILLED, killed.stderr
+    (stale,) = reports_beside(out)
+    assert re.fullmatch(r"\.report-[a-z0-9_]{8}\.html", stale)
+    assert {k: v for k, v in snapshot(out).items() if k != stale} == setup.files
+    # One a live writer holds (locked) and names that are not segmentkit's stay.
+    keep = {".report-live0001.html", ".report-mine.html", "report-abcd1234.html"}
+    for name in keep:
+        (out / name).write_text("<html>", encoding="utf-8")
+    fd = segmentkit.atomic.lock_file(out / ".report-live0001.html")
+    try:
+        code, _, err = cli(capsys, "report", out)
+    finally:
+        segmentkit.atomic.unlock_file(fd)
+    assert code == 0, err
+    assert reports_beside(out) == keep - {"report-abcd1234.html"}  # the stale one is gone
+    assert (out / "report-abcd1234.html").is_file()
+    assert (out / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+
+def test_a_run_replaces_a_folder_with_a_stale_report_file(
+    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "out" / ".report-dead0001.html").write_text("<html><bo", encoding="utf-8")
+    rerun(setup, work, capsys)
+    assert reports_beside(work / "out") == set()
 
 
 # --------------------------------------------------------------------------- full or read-only disk
@@ -521,7 +562,7 @@ def _fail_swap(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     def exchange(first: Path, second: Path) -> bool:
         raise _oserror(code, str(first))
 
-    monkeypatch.setattr(segmentkit.output, "_exchange", exchange)
+    monkeypatch.setattr(segmentkit.atomic, "_exchange", exchange)
 
 
 ENOSPC_HINT = "no space left on device"
@@ -658,14 +699,14 @@ def test_full_disk_while_scoring_keeps_the_previous_scored_file(
 def test_read_only_location_for_rfm_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = segmentkit.output.tempfile.mkstemp
+    original = segmentkit.atomic.tempfile.mkstemp
 
     def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
         if str(kwargs.get("prefix", "")).startswith(".customers.csv.tmp-"):
             raise _oserror(errno.EROFS, str(kwargs.get("dir")))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(segmentkit.output.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(segmentkit.atomic.tempfile, "mkstemp", mkstemp)
     out = tmp_path / "customers.csv"
     logs = sample_data_path("online_retail_sample.csv.gz")
     code, _, err = cli(capsys, "rfm", logs, "-o", out, "-q")

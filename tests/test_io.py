@@ -278,6 +278,71 @@ def test_single_column_csv(tmp_path: Path) -> None:
     assert result.frame["id"].tolist() == [1, 2]
 
 
+def test_repeated_header_rows_are_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Concatenated CRM exports: the header line again mid-file, once with stray spaces.
+    text = "id,name,spend\n1,Ann,10.5\n2,Bob,3\nid,name,spend\n3,Cy,4\n id , name ,spend\n4,Di,5\n"
+    path = make(tmp_path, "r.csv", text)
+    with caplog.at_level(logging.WARNING, logger="segmentkit.io"):
+        result = read_table(path)
+    frame = result.frame
+    assert frame.to_dict("list") == {
+        "id": [1, 2, 3, 4],
+        "name": ["Ann", "Bob", "Cy", "Di"],
+        "spend": [10.5, 3.0, 4.0, 5.0],
+    }
+    # The header text no longer turns the numbers into text.
+    assert (frame["id"].dtype, frame["spend"].dtype) == (np.int64, np.float64)
+    assert list(frame.index) == [0, 1, 2, 3]
+    message = f"Dropped 2 repeated header row(s) (rows 3, 5, counting data rows from 1) in {path}"
+    assert result.warnings == (message,)
+    assert [r.getMessage() for r in caplog.records] == [message]
+
+
+def test_repeated_header_with_decimal_comma_and_trailing_rows(tmp_path: Path) -> None:
+    text = "id;spend;since\n1;1.234,50;01.02.2023\nid;spend;since\n2;12,00;03.04.2022\n;;\n;;\n"
+    result = read_table(make(tmp_path, "eu.csv", text))
+    # The re-read without the empty rows keeps every customer (the header row is not one).
+    assert result.frame.to_dict("list") == {
+        "id": [1, 2],
+        "spend": [1234.5, 12.0],
+        "since": ["01.02.2023", "03.04.2022"],
+    }
+    assert result.frame["id"].dtype == np.int64
+    assert sum("repeated header" in w for w in result.warnings) == 1
+    assert any("dropped 2 empty trailing rows" in w for w in result.warnings)
+
+
+def test_repeated_header_with_duplicate_and_empty_header_cells(tmp_path: Path) -> None:
+    # Cells are compared with the header as written ("a", "a", ""), not the unique names.
+    result = read_table(make(tmp_path, "d.csv", "a,a,\n1,2,x\na,a,\n3,4,y\n"))
+    assert result.frame.to_dict("list") == {"a": [1, 3], "a.1": [2, 4], "Unnamed: 2": ["x", "y"]}
+    assert any("Dropped 1 repeated header row(s) (rows 2," in w for w in result.warnings)
+
+
+def test_a_file_of_repeated_headers_has_no_data_rows(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="has a header row but no data rows"):
+        read_table(make(tmp_path, "h.csv", "id,name\nid,name\n"))
+
+
+def test_row_equal_to_the_header_in_some_cells_only_is_kept(tmp_path: Path) -> None:
+    result = read_table(make(tmp_path, "n.csv", "id,name\n1,Ann\n2,name\nid,Bob\n"))
+    assert result.frame.to_dict("list") == {"id": ["1", "2", "id"], "name": ["Ann", "name", "Bob"]}
+    assert not any("repeated header" in w for w in result.warnings)
+
+
+def test_repeated_header_rows_in_a_workbook(tmp_path: Path) -> None:
+    clean = pd.DataFrame({"id": [1, 2, 3], "name": ["Ann", "Bob", "Cy"], "spend": [1.5, None, 2]})
+    header = pd.DataFrame([list(clean.columns)], columns=clean.columns)
+    pasted = pd.concat([clean.iloc[:2].astype(object), header, clean.iloc[2:].astype(object)])
+    path = tmp_path / "r.xlsx"
+    pasted.to_excel(path, index=False, engine="openpyxl")
+    result = read_table(path)
+    pd.testing.assert_frame_equal(result.frame, clean)
+    assert result.warnings == (
+        f"Dropped 1 repeated header row(s) (rows 3, counting data rows from 1) in {path}",
+    )
+
+
 def test_gzip_csv(tmp_path: Path) -> None:
     path = make(tmp_path, "c.csv.gz", gzip.compress(b"a;b\n1;2,5\n"))
     result = read_table(path)

@@ -22,6 +22,7 @@ CASES = {
     "crlf_trailing_debris.csv": ("id,age,\r\n1,30,\r\n2,41,\r\n,,\r\n,,\r\n", "utf-8"),
     "cp1252.csv": ("id,name\n1,Müller\n2,Señor €\n", "cp1252"),
     "tabs.tsv": ("id\tage\n1\t30\n2\t41\n", "utf-8"),
+    "repeated_header.csv": ("id,age\n1,30\nid,age\n2,41\n,\n", "utf-8"),
 }
 
 
@@ -87,3 +88,21 @@ def test_a_broken_quote_in_a_large_file_names_the_line(
     path.write_text("id,age,city\n1,30,Köln\n2,41,Paris,extra,fields\n3,22,Rome\n")
     with pytest.raises(DataError, match="near line 3"):
         read_table(path)
+
+
+def test_a_header_repeated_after_the_first_mib_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Detection sees only the first MiB; the repeated header comes later, in the stream.
+    rows = [f"{i},{i % 97}\n" for i in range(200_000)]
+    path = tmp_path / "concatenated.csv"
+    path.write_text("id,score\n" + "".join(rows[:150_000]) + "id,score\n" + "".join(rows[150_000:]))
+    assert path.stat().st_size > 2**20
+    monkeypatch.setattr(segmentkit_io, "STREAM_BYTES", 0)
+    table = read_table(path)
+    assert len(table.frame) == 200_000
+    assert table.frame["id"].tolist() == list(range(200_000))
+    assert (table.frame["id"].dtype, table.frame["score"].dtype) == ("int64", "int64")
+    assert table.warnings == (
+        f"Dropped 1 repeated header row(s) (rows 150001, counting data rows from 1) in {path}",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
@@ -17,7 +20,7 @@ from matplotlib.text import Text
 from PIL import Image
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from segmentkit.plots import static
+from segmentkit.plots import _style, static
 from segmentkit.plots.colours import NOISE_COLOUR, OUTLIER_COLOUR
 from segmentkit.plots.static import mpl_text
 from segmentkit.text import format_number
@@ -107,6 +110,86 @@ def profile_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_mpl_text_escapes_every_dollar() -> None:
     assert mpl_text(HOSTILE) == r"Spend (\$) \$x\$ <script>"
     assert mpl_text("no dollars_here 50% <b>") == "no dollars_here 50% <b>"
+
+
+def test_mpl_text_drops_control_characters() -> None:
+    # Whitespace controls read as a space, the others have no glyph in any font.
+    assert mpl_text("a\x13b\tc\x7f\x85d\ne$") == "ab c d\ne\\$"
+
+
+def drawn_with_warnings(make: Callable[[], Figure], path: Path) -> tuple[Figure, list[str]]:
+    """Build and save a figure; return it and every warning message raised meanwhile."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = make()
+        static.save_figure(fig, path)
+    return fig, [str(w.message) for w in caught]
+
+
+def test_control_characters_in_names_draw_no_missing_glyph(tmp_path: Path) -> None:
+    # Regression: "\x13" in a column or segment name warned "Glyph 19 missing".
+    z, means = profile_frames()
+    z.columns = means.columns = ["spend\x13", "income\x7f", "recency\x85days"]
+    names = {0: "Big\x13 spenders", 1: "Thrifty\x01", 2: "Others"}
+    fig, caught = drawn_with_warnings(
+        lambda: static.profile_heatmap(z, means, names=names), tmp_path / "h.png"
+    )
+    assert [w for w in caught if "missing from font" in w] == []
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["spend", "income", "recency days"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Big spenders", "Thrifty", "Others"]
+
+
+def test_font_fallbacks_only_name_installed_regular_fonts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def entry(name: str, weight: int) -> font_manager.FontEntry:
+        return font_manager.FontEntry(fname=f"/fonts/{name}.ttf", name=name, weight=weight)
+
+    fonts = [
+        entry("DejaVu Sans", 400),
+        entry("Droid Sans Fallback", 400),
+        entry("WenQuanYi Zen Hei", 500),  # no regular weight: findfont would warn
+        entry("Noto Sans CJK JP", 700),
+        entry("Liberation Sans", 400),  # installed, not a fallback
+    ]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fonts)
+    _style._font_families.cache_clear()
+    try:
+        assert _style._font_families() == ("DejaVu Sans", "Droid Sans Fallback")
+    finally:
+        monkeypatch.undo()
+        _style._font_families.cache_clear()
+    # On this machine: DejaVu Sans (shipped with matplotlib) first, then only fonts it has.
+    families = _style._font_families()
+    assert families[0] == "DejaVu Sans"
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    assert set(families) <= installed
+    assert list(families) == [f for f in _style.FONT_FALLBACKS if f in families]
+
+
+def test_cjk_names_are_drawn_with_a_fallback_font(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not set(_style._font_families()) - {"DejaVu Sans", "Noto Sans"}:
+        pytest.skip(
+            "no CJK font that matplotlib finds (e.g. apt-get install fonts-wqy-microhei, "
+            "then delete matplotlib's fontlist-*.json cache)"
+        )
+    z, means = profile_frames()
+    z.columns = means.columns = ["顧客期間", "支出", "recency_days"]
+    names = {0: "大口顧客", 1: "お得意様", 2: "Épargnants"}
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        fig, caught = drawn_with_warnings(
+            lambda: static.profile_heatmap(z, means, names=names), tmp_path / "cjk.png"
+        )
+    assert [w for w in caught if "missing from font" in w] == []
+    assert [r.getMessage() for r in caplog.records] == []  # no "findfont: ..."
+    label = fig.axes[0].get_yticklabels()[0]
+    assert label.get_text() == "大口顧客"
+    assert label.get_fontfamily() == list(_style._font_families())
+    # Outside the figure functions matplotlib's defaults are untouched.
+    assert matplotlib.rcParams["font.family"] == ["sans-serif"]
 
 
 @pytest.mark.parametrize("three_d", [True, False])

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import shared_dataset
 from segmentkit.config import Config
+from segmentkit.prepare import prepare
 from segmentkit.roles import ColumnRole, infer_roles, looks_like_id_name
 
 N_ROWS = 30
@@ -85,14 +86,76 @@ def test_only_one_id() -> None:
 @pytest.mark.parametrize(
     ("values", "role"),
     [
-        ([*range(1, 30), 7], "id"),  # 29 distinct of 30 >= 95%: a duplicate, still the id
+        ([*range(1, 30), 7], "id"),  # 29 distinct of 30: a duplicate, still the id
         ([*range(1, 30), np.nan], "id"),  # a missing id
-        ([*range(1, 29), 7, 8], "numeric"),  # 28 distinct of 30 < 95%
+        ([*range(1, 29), 7, 8], "id"),  # 28 distinct of 30
+        ([*range(1, 27), 7, 8, 9, 10], "id"),  # 26 distinct of 30 (87%) >= 85%
+        ([*range(1, 26), 7, 8, 9, 10, 11], "numeric"),  # 25 distinct of 30 (83%)
     ],
 )
 def test_mostly_unique_integer_id(values: list[float], role: str) -> None:
     frame = pd.DataFrame({"CustomerID": values, "spend": np.linspace(0, 1, N_ROWS)})
     assert roles_of(frame)["CustomerID"] == role
+
+
+@pytest.mark.parametrize(
+    ("values", "role"),
+    [
+        ([*range(1, 30), 7], "id"),  # 29 distinct of 30 >= 95%
+        ([*range(1, 29), 7, 8], "numeric"),  # 28 distinct of 30 < 95%
+    ],
+)
+def test_other_id_like_names_allow_fewer_repeats(values: list[float], role: str) -> None:
+    # "order_no" or "postal_code" can be nearly unique in a small table without naming
+    # the customer: only a customer-id name is trusted with more repeats.
+    frame = pd.DataFrame({"order_no": values, "spend": np.linspace(0, 1, N_ROWS)})
+    assert roles_of(frame)["order_no"] == role
+
+
+def concatenated_export(name: str, text: bool, repeats: int = 20) -> pd.DataFrame:
+    """150 customers, the first ``repeats`` of them exported twice (170 rows by default)."""
+    ids = [*range(5001, 5151), *range(5001, 5001 + repeats)]
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            name: [f"C{i}" for i in ids] if text else ids,
+            "spend": rng.gamma(2.0, 50.0, len(ids)).round(2),
+            "visits": rng.integers(1, 30, len(ids)),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["customer_id", "CustomerID", "id", "client_no", "Member No"])
+@pytest.mark.parametrize("text", [False, True])
+def test_id_with_duplicates_is_still_the_id(name: str, text: bool) -> None:
+    # Regression: 150 distinct of 170 (88%) made the id a numeric feature (or dropped text).
+    frame = concatenated_export(name, text)
+    assert frame[name].nunique() == 150
+    assert roles_of(frame) == {name: "id", "spend": "numeric", "visits": "numeric"}
+
+
+def test_id_with_duplicates_end_to_end() -> None:
+    # The duplicate-id policy (keep_first) then drops the 20 repeats, each with its reason.
+    prepared = prepare(concatenated_export("customer_id", text=False), Config())
+    assert prepared.id_column == "customer_id"
+    assert prepared.features == ["spend", "visits"]
+    assert prepared.roles["customer_id"].reason == (
+        "mostly unique (150 distinct in 170 rows) integer key with an id-like name"
+    )
+    assert prepared.row_counts["read"] == 170
+    assert prepared.row_counts["kept"] == 150
+    assert prepared.row_counts["dropped"] == {"duplicate_id": 20}
+    assert prepared.dropped["row"].tolist() == list(range(151, 171))
+    assert prepared.dropped["customer_id"].tolist() == list(range(5001, 5021))
+    assert prepared.ids.tolist() == list(range(5001, 5151))
+    step = next(s for s in prepared.steps if s.rule == "duplicate_ids")
+    assert (step.detail, step.rows) == ("20 repeated id(s), policy keep_first", 20)
+
+
+def test_id_with_too_many_repeats_is_not_the_id() -> None:
+    # 150 distinct of 180 (83%): more like a code than an identifier, whatever its name.
+    frame = concatenated_export("customer_id", text=False, repeats=30)
+    assert roles_of(frame)["customer_id"] == "numeric"
 
 
 def test_unique_text_key_is_id() -> None:

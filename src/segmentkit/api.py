@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from segmentkit.atomic import atomic_file, check_output_dir, clean_leftovers
 from segmentkit.config import Config
 from segmentkit.errors import DataError
 from segmentkit.export import save_run
@@ -15,7 +16,7 @@ from segmentkit.features.rfm import RFM_FEATURES, CustomerTable, customers_from_
 from segmentkit.identity import load_previous
 from segmentkit.io import read_table
 from segmentkit.model import SegmentationModel
-from segmentkit.output import atomic_file, check_output_dir, clean_leftovers, write_csv
+from segmentkit.output import write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 

@@ -417,7 +417,7 @@ def score(
 @click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
 def report(out_dir: Path) -> None:
     """Re-render OUT_DIR/report.html from the files of a finished run (nothing is refitted)."""
-    from segmentkit.output import output_error
+    from segmentkit.atomic import output_error
     from segmentkit.report import REPORT_NAME, write_report
 
     try:
@@ -438,7 +438,7 @@ def config_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def config_init(path: Path, force: bool) -> None:
     """Write a complete default configuration file to PATH (default segmentkit.json)."""
-    from segmentkit.output import output_error
+    from segmentkit.atomic import output_error
 
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="pass --force to overwrite it")

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from segmentkit.api import LogSource
+from segmentkit.atomic import atomic_output_dir, check_output_dir
 from segmentkit.config import Config
 from segmentkit.distributed_assign import (
     clean_partitions,
@@ -54,7 +55,7 @@ from segmentkit.distributed_input import (
 from segmentkit.errors import ConfigError, SegmentkitError
 from segmentkit.export import save_run
 from segmentkit.model import SegmentationModel
-from segmentkit.output import atomic_output_dir, check_output_dir, write_json
+from segmentkit.output import write_json
 from segmentkit.pipeline import SegmentationRun, effective_jobs, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 from segmentkit.report import write_report

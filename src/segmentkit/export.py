@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from segmentkit import __version__
+from segmentkit.atomic import atomic_output_dir
 from segmentkit.model import MODEL_NAME, SegmentationModel
-from segmentkit.output import atomic_output_dir, write_csv, write_json
+from segmentkit.output import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
 from segmentkit.progress import add_steps, advance

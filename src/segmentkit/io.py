@@ -29,8 +29,9 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from segmentkit.atomic import atomic_output_dir
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.output import atomic_output_dir, write_csv, write_json
+from segmentkit.output import write_csv, write_json
 
 __all__ = [
     "TableRead",
@@ -154,8 +155,9 @@ def read_table(
     delimiter is not ``,``. Values are otherwise left as pandas infers them: text such
     as ``"$1,200"`` stays text. For every format, header names are stripped of
     surrounding whitespace and made unique (``name``, ``name.1``), and spreadsheet
-    debris (fully empty trailing rows, fully empty unnamed columns) is dropped; each of
-    these changes is recorded in :attr:`TableRead.warnings`.
+    debris (fully empty trailing rows, fully empty unnamed columns) is dropped, as are
+    rows that repeat the header (concatenated exports) in CSV, TSV and Excel files; each
+    of these changes is recorded in :attr:`TableRead.warnings`.
 
     Parameters
     ----------
@@ -432,10 +434,21 @@ def _read_text(
             notes.add(logging.INFO, "%s: detected delimiter %r", path, delimiter)
     decimal = _detect_decimal(text, delimiter, path, notes)
     raw_header = _parse_csv(path, text, delimiter, decimal, header_only=True)
-    names = _unique_names(path, list(raw_header.iloc[0]) if len(raw_header) else [], notes)
+    header = list(raw_header.iloc[0]) if len(raw_header) else []
+    names = _unique_names(path, header, notes)
+    repeated = 0  # header rows found mid-file by the full read
 
     def parse(nrows: int | None) -> pd.DataFrame:
-        frame = _parse_csv(path, source or text, delimiter, decimal, names=names, nrows=nrows)
+        nonlocal repeated
+        # Repeated headers come before the trailing empty rows a re-read leaves out.
+        limit = None if nrows is None else nrows + repeated
+        frame = _parse_csv(path, source or text, delimiter, decimal, names=names, nrows=limit)
+        frame, rows = _drop_repeated_headers(
+            frame, header, lambda f: _retype_text(f, delimiter, decimal)
+        )
+        if nrows is None:
+            repeated = len(rows)
+            _note_repeated_headers(path, rows, notes)
         if decimal != ",":
             return frame
         frame, converted = _convert_thousands(frame)
@@ -581,6 +594,75 @@ def _convert_thousands(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         out.isetitem(i, pd.to_numeric(plain).to_numpy())
         converted.append(str(name))
     return out, converted
+
+
+def _drop_repeated_headers(
+    frame: pd.DataFrame, header: list[object], retype: Callable[[pd.DataFrame], pd.DataFrame]
+) -> tuple[pd.DataFrame, list[int]]:
+    """Drop rows whose every cell is its column's header, as in concatenated CRM exports.
+
+    Such a row would otherwise become one fake customer and turn every numeric column
+    into text. ``header`` holds the header cells as read (before stripping and
+    de-duplicating); ``retype`` re-infers the dtypes of the columns the rows made text.
+    Returns the frame (unchanged when there is no such row) and the 1-based positions of
+    the dropped rows among the data rows.
+    """
+    cells = [_header_text(value) for value in header]
+    if len(cells) != frame.shape[1] or not any(cells) or frame.empty:
+        return frame, []
+    numeric = [
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        for dtype in frame.dtypes
+    ]
+    match = pd.Series(True, index=frame.index)
+    # Numeric columns first: in a clean file the first one usually settles it, cheaply.
+    for i in sorted(range(len(cells)), key=lambda i: not numeric[i]):
+        column = frame.iloc[:, i]
+        wanted = (cells[i] or "").strip()
+        if numeric[i]:
+            # Only a numeric header (say "2023") can repeat in a column that stayed numbers.
+            number = pd.to_numeric(pd.Series([wanted or None]), errors="coerce").iloc[0]
+            match &= column.isna() if not wanted else column.eq(number)
+        else:
+            match &= (
+                column.astype(object).where(column.notna(), "").astype(str).str.strip() == wanted
+            )
+        if not match.any():
+            return frame, []
+    rows = [int(pos) + 1 for pos in match.to_numpy().nonzero()[0]]
+    return retype(frame.loc[~match].reset_index(drop=True)), rows
+
+
+def _retype_text(frame: pd.DataFrame, delimiter: str, decimal: str) -> pd.DataFrame:
+    """Re-infer the dtype of each text column with the CSV parser that read it.
+
+    One column at a time through CSV text, so a numeric column that was text only
+    because of a repeated header gets exactly the dtype a clean file would have given.
+    """
+    out = frame.copy(deep=False)
+    for i in range(frame.shape[1] if len(frame) else 0):  # no rows: nothing to infer from
+        column = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        text = column.to_csv(sep=delimiter, index=False, header=False, lineterminator="\n")
+        reread = pd.read_csv(
+            io.StringIO(text), sep=delimiter, quotechar='"', header=None, index_col=False,
+            decimal=decimal, skip_blank_lines=False, low_memory=False, engine="c",
+        ).iloc[:, 0]  # fmt: skip
+        out.isetitem(i, reread.array)
+    return out
+
+
+def _note_repeated_headers(path: Path, rows: list[int], notes: _Notes) -> None:
+    if rows:
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        notes.add(
+            logging.WARNING,
+            "Dropped %d repeated header row(s) (rows %s, counting data rows from 1) in %s",
+            len(rows),
+            shown,
+            path,
+        )
 
 
 def _header_text(value: object) -> str | None:
@@ -736,11 +818,18 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes)
             hint="check the workbook, or set input.sheet in the config to read another sheet",
         )
     names_row = _unique_names(path, list(raw.iloc[0]), notes)
+    repeated = 0  # header rows found mid-sheet by the full read
 
     def parse_data(nrows: int | None) -> pd.DataFrame:
-        frame = parse(0, nrows)
+        nonlocal repeated
+        frame = parse(0, None if nrows is None else nrows + repeated)
         if frame.shape[1] == len(names_row):
             frame.columns = pd.Index(names_row)
+        # Cells keep their types in a workbook: numbers only need unwrapping from object.
+        frame, rows = _drop_repeated_headers(frame, list(raw.iloc[0]), pd.DataFrame.infer_objects)
+        if nrows is None:
+            repeated = len(rows)
+            _note_repeated_headers(path, rows, notes)
         return frame
 
     return _tidy(path, parse_data(None), notes, parse_data)

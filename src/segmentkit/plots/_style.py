@@ -1,28 +1,35 @@
 """Shared look of the static figures: sizes, colours, labels, and a byte-stable save.
 
 Text taken from the data (column and segment names) goes through :func:`mpl_text`,
-because matplotlib reads ``$...$`` as mathematics and can fail on it.
+because matplotlib reads ``$...$`` as mathematics and can fail on it, and control
+characters have no glyph in any font. Figures are built and saved with the installed
+fonts of :data:`FONT_FALLBACKS`, so Chinese, Japanese or Korean names are not empty boxes.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from os import PathLike
-from typing import Any
+from typing import Any, ParamSpec
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
+from matplotlib import font_manager, patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from segmentkit.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
 
-__all__ = ["mpl_text", "save_figure"]
+__all__ = ["FONT_FALLBACKS", "mpl_text", "save_figure"]
 
 logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
 
 
 #: Resolution of saved PNGs: a 9 in figure is ~1,000 px, sharp on a laptop and in print.
@@ -35,6 +42,20 @@ LABEL_LIMIT = 40
 UNUSUAL_NAMES = {-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME}
 #: Colour of the chosen candidate, the cut and the average in every figure.
 CHOSEN_COLOUR = "#c0392b"
+#: Fonts a character is looked up in, in order, among those installed. DejaVu Sans (shipped
+#: with matplotlib) has Latin, Greek, Cyrillic, Arabic and Hebrew but no Chinese, Japanese,
+#: Korean, Thai or Indic scripts; the others are common Linux fonts that have them.
+FONT_FALLBACKS = (
+    "DejaVu Sans",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "Noto Sans",
+)
+# C0 and C1 control characters and DEL ("\x13" in an export): no font has a glyph for them.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # Sorted curves and silhouette bands longer than this are drawn from evenly spaced ranks:
 # the shape is kept while the PNG stays small and quick to draw.
 _MAX_CURVE_POINTS = 4000
@@ -51,6 +72,10 @@ _HALO["path_effects"] = [patheffects.withStroke(linewidth=3, foreground="#222222
 def mpl_text(text: str) -> str:
     r"""Escape ``$`` so matplotlib shows text as written rather than as mathematics.
 
+    Control characters other than the newline are dropped (tabs and other whitespace
+    controls become a space): matplotlib would draw an empty box and warn "Glyph 19
+    missing from font(s)".
+
     Parameters
     ----------
     text : str
@@ -65,8 +90,11 @@ def mpl_text(text: str) -> str:
     --------
     >>> mpl_text("Spend ($) $x$")
     'Spend (\\$) \\$x\\$'
+    >>> mpl_text("net\x13\tspend")
+    'net spend'
     """
-    return str(text).replace("$", r"\$")
+    visible = _CONTROL.sub(lambda m: " " if m.group().isspace() else "", str(text))
+    return visible.replace("$", r"\$")
 
 
 def _label(text: object, limit: int = LABEL_LIMIT) -> str:
@@ -144,8 +172,54 @@ def _percent(share: float) -> str:
     return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
 
 
+def _regular(entry: font_manager.FontEntry) -> bool:
+    """Whether ``entry`` is an upright face of normal weight (400), as labels are drawn."""
+    weight = entry.weight
+    weight = font_manager.weight_dict.get(weight, weight) if isinstance(weight, str) else weight
+    return weight == 400 and entry.style == "normal"
+
+
+@functools.cache
+def _font_families() -> tuple[str, ...]:
+    """Return the names in :data:`FONT_FALLBACKS` that matplotlib has a regular face of.
+
+    Asking matplotlib for a font it does not have logs a "findfont" warning per text, and
+    so does a font without a regular weight (WenQuanYi Zen Hei is "medium"): only the
+    others are used. Cached: matplotlib itself lists the installed fonts once.
+    """
+    installed = {entry.name for entry in font_manager.fontManager.ttflist if _regular(entry)}
+    return tuple(name for name in FONT_FALLBACKS if name in installed)
+
+
+def _fonts() -> AbstractContextManager[None]:
+    """Context in which new texts look each character up in the installed fallbacks.
+
+    matplotlib (>= 3.6) falls back glyph by glyph along a text's family list, which the
+    text takes from ``font.family`` when it is made (tick labels: when first drawn), so
+    figures are built and saved inside this context. Nothing changes with DejaVu alone.
+    """
+    families = _font_families()
+    if len(families) < 2:
+        return nullcontext()
+    return mpl.rc_context({"font.family": list(families)})
+
+
+def _with_fonts(build: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Build the figure inside :func:`_fonts` (a decorator for the public figure functions)."""
+
+    @functools.wraps(build)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        with _fonts():
+            return build(*args, **kwargs)
+
+    return wrapper
+
+
 def save_figure(fig: Figure, path: str | PathLike[str]) -> None:
     """Write ``fig`` as a PNG at 110 dpi; the same figure always gives the same bytes.
+
+    Tick labels first drawn here get the installed fonts of :data:`FONT_FALLBACKS`, like
+    every text of the figures this package builds.
 
     Parameters
     ----------
@@ -156,10 +230,11 @@ def save_figure(fig: Figure, path: str | PathLike[str]) -> None:
     """
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    # Constrained layout can move things on its second pass (colour-bar ticks change with
-    # the width), so one pass first makes a first save equal to any later one.
-    fig.draw_without_rendering()
-    # Agg draws the same pixels with or without a display; without "Software" the PNG does
-    # not record the matplotlib version, so equal figures give equal bytes.
-    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, facecolor="white")
+    with _fonts():  # tick labels are made while drawing
+        # Constrained layout can move things on its second pass (colour-bar ticks change
+        # with the width), so one pass first makes a first save equal to any later one.
+        fig.draw_without_rendering()
+        # Agg draws the same pixels with or without a display; without "Software" the PNG
+        # does not record the matplotlib version, so equal figures give equal bytes.
+        fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, facecolor="white")
     logger.debug("figure written to %s", path)

@@ -33,6 +33,7 @@ from segmentkit.plots._style import (
     _ordinal,
     _tag,
     _titles,
+    _with_fonts,
 )
 from segmentkit.plots.colours import NOISE_COLOUR, segment_colours
 from segmentkit.text import format_number
@@ -140,6 +141,7 @@ def _dbscan_curves(criteria: pd.DataFrame, chosen: np.ndarray) -> Figure:
     return fig
 
 
+@_with_fonts
 def criteria_curves(criteria: pd.DataFrame, *, method: str) -> Figure:
     """Plot the selection criteria of one method against its candidates, choice marked.
 
@@ -178,6 +180,7 @@ def criteria_curves(criteria: pd.DataFrame, *, method: str) -> Figure:
     return fig
 
 
+@_with_fonts
 def k_distance_curve(distances: Sequence[float], *, eps: float, min_samples: int) -> Figure:
     """Plot each customer's sorted distance to its ``min_samples``-th neighbour, with eps.
 
@@ -213,6 +216,7 @@ def k_distance_curve(distances: Sequence[float], *, eps: float, min_samples: int
     return fig
 
 
+@_with_fonts
 def dendrogram(
     linkage: np.ndarray, *, k: int, max_leaves: int = 30, linkage_method: str = "ward"
 ) -> Figure:
@@ -260,6 +264,7 @@ def dendrogram(
     return fig
 
 
+@_with_fonts
 def silhouette_plot(
     values: np.ndarray,
     labels: np.ndarray,

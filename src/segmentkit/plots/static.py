@@ -37,6 +37,7 @@ from segmentkit.plots._style import (
     _numeric,
     _percent,
     _titles,
+    _with_fonts,
     mpl_text,
     save_figure,
 )
@@ -67,6 +68,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+@_with_fonts
 def scatter_3d(
     points: pd.DataFrame,
     *,
@@ -140,6 +142,7 @@ def scatter_3d(
     return fig
 
 
+@_with_fonts
 def importance_bars(
     importance: pd.DataFrame, *, method: str, accuracy: float | None, top: int = 15
 ) -> Figure:
@@ -187,6 +190,7 @@ def importance_bars(
     return fig
 
 
+@_with_fonts
 def profile_heatmap(z: pd.DataFrame, means: pd.DataFrame, *, names: Mapping[int, str]) -> Figure:
     """Draw segments by features: colour the standardised difference, write the real mean.
 
@@ -247,6 +251,7 @@ def _order_statistics(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray
     return np.concatenate(kept), np.concatenate(groups)
 
 
+@_with_fonts
 def driver_distributions(
     values: pd.DataFrame,
     groups: np.ndarray,
@@ -325,6 +330,7 @@ def driver_distributions(
     return fig
 
 
+@_with_fonts
 def segment_sizes(profiles: pd.DataFrame, *, method: str) -> Figure:
     """Plot the share of customers, and of value when known, in each segment.
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import jinja2
 from plotly.offline import get_plotlyjs
 
+from segmentkit.atomic import clean_leftovers, lock_file, unlock_file
 from segmentkit.report.model import ReportModel, load_report_model
 
 __all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
@@ -23,6 +25,8 @@ __all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
 logger = logging.getLogger(__name__)
 
 REPORT_NAME = "report.html"
+# The temporary file a report is written to (mkstemp: 8 random characters).
+_TEMPORARY_REPORT = re.compile(r"\.report-[a-z0-9_]{8}\.html")
 
 
 def _environment() -> jinja2.Environment:
@@ -79,14 +83,20 @@ def write_report(folder: str | Path) -> Path:
     folder = Path(folder)
     html = render_report(folder)
     target = folder / REPORT_NAME
+    # A writer killed mid-write leaves its temporary file; the live ones hold a lock.
+    clean_leftovers(target, pattern=_TEMPORARY_REPORT)
     handle, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=folder)
+    lock = None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            lock = lock_file(Path(tmp_name))  # held until renamed: others' cleaning skips it
             stream.write(html)
         Path(tmp_name).chmod(0o644)  # mkstemp makes it private; a report is shared
         Path(tmp_name).replace(target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    finally:
+        unlock_file(lock)
     logger.info("Report written to %s", target)
     return target
