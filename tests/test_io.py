@@ -381,6 +381,27 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
     assert result.sha256 == file_sha256(path)
 
 
+def test_parquet_is_read_from_disk_not_as_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame = pd.DataFrame({"id": [f"c{i}" for i in range(50)], "spend": np.arange(50.0)})
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, row_group_size=7)  # several row groups
+
+    def no_bytes(path: Path) -> bytes:
+        raise AssertionError("a Parquet file must not be read into memory as bytes")
+
+    monkeypatch.setattr(skio, "_read_bytes", no_bytes)
+    with caplog.at_level(logging.WARNING, logger="segmentkit.io"):
+        result = read_table(path, encoding="latin-1", sheet="Sheet1")
+    pd.testing.assert_frame_equal(result.frame, frame)
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"encoding='latin-1' ignored: {path} is a parquet file",
+        f"sheet='Sheet1' ignored: {path} is not an Excel file",
+    ]
+
+
 def test_parquet_named_index_becomes_column(tmp_path: Path) -> None:
     path = tmp_path / "p.pq"
     pd.DataFrame({"id": ["a", "b"], "x": [1, 2]}).set_index("id").to_parquet(path)
