@@ -6,6 +6,7 @@ the module; every test reads that output folder or a copy of its ``model.skops``
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import logging
@@ -748,6 +749,18 @@ def test_save_load_round_trip_keeps_the_model(tmp_path: Path, model: Segmentatio
     assert again.names == model.names
     assert again.agreement == model.agreement
     assert again.recommended == model.recommended
+
+
+def test_saving_gives_the_same_bytes_every_time(
+    tmp_path: Path, model: SegmentationModel, trained: Trained
+) -> None:
+    # A deep copy holds equal values in other objects (other id()s, which skops writes
+    # into the file), saved at another moment (skops stamps the time).
+    first = model.save(tmp_path / "first.skops").read_bytes()
+    second = copy.deepcopy(model).save(tmp_path / "second.skops").read_bytes()
+    assert first == second
+    again = SegmentationModel.load(tmp_path / "second.skops")
+    pd.testing.assert_frame_equal(again.score(trained.frame), model.score(trained.frame))
 
 
 def test_model_carries_the_profiles(model: SegmentationModel, trained: Trained) -> None:

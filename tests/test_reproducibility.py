@@ -53,6 +53,7 @@ REPRODUCIBLE = (
     "k_selection.csv",
     "feature_importance.csv",
     "plots/scatter_points.csv",
+    "model.skops",
 )
 
 
@@ -137,7 +138,7 @@ def test_same_input_config_and_seed_give_identical_files(pair: Pair) -> None:
 
 
 def test_what_is_not_byte_identical(pair: Pair) -> None:
-    # run.json differs in its timings only (README: so do model.skops' internal names).
+    # run.json differs in its timings only.
     a, b = pair.a.run_json(), pair.b.run_json()
     assert a.pop("timings_seconds").keys() == b.pop("timings_seconds").keys()
     assert a == b

@@ -30,6 +30,7 @@ from segmentkit.errors import DataError
 from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner, seeded_rows
 from segmentkit.methods.dbscan import CorePointAssigner
+from segmentkit.skops_file import dumps_reproducible
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -391,12 +392,12 @@ class SegmentationModel:
     # ------------------------------------------------------------------ files
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model to ``path`` atomically (skops format)."""
+        """Write the model to ``path`` atomically (skops format, the same bytes every time)."""
         path = Path(path)
         handle, tmp = tempfile.mkstemp(prefix=".model-", suffix=".skops", dir=path.parent)
         os.close(handle)
         try:
-            sio.dump(self, tmp)
+            Path(tmp).write_bytes(dumps_reproducible(self))
             Path(tmp).chmod(0o644)
             Path(tmp).replace(path)
         except BaseException:
