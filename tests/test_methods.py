@@ -235,6 +235,24 @@ def test_kmeans_large_data_path_matches_the_exact_one() -> None:
     assert not exact.notes
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    ("method", "limit"),
+    [("dbscan", "clustering.dbscan.max_rows"), ("gmm", "clustering.gmm.max_rows")],
+)
+def test_sampled_dbscan_and_gmm_match_the_exact_fit(method: str, limit: str, seed: int) -> None:
+    # 6,000 rows, fitted on a seeded sample of 1,000 and applied to all (issue 8: same
+    # segments, ARI >= 0.95 against fitting on every row).
+    X, _ = make_blobs(n_samples=6_000, centers=4, n_features=5, random_state=seed)
+    overrides = {"clustering.stability.n_resamples": 0}
+    exact = run_method(METHODS[method], X, X, _context(**overrides))
+    sampled = run_method(METHODS[method], X, X, _context(**overrides, **{limit: 1_000}))
+    assert sampled.metrics.n_segments == exact.metrics.n_segments
+    assert adjusted_rand_score(exact.labels, sampled.labels) >= 0.95
+    assert any("seeded sample of 1,000" in note for note in sampled.notes)
+    assert not any("seeded sample of 1,000" in note for note in exact.notes)
+
+
 def test_agglomerative_tree_shrinks_to_the_memory_available(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
