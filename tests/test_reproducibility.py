@@ -161,7 +161,11 @@ def test_thread_count_does_not_change_the_results(
 
     assert pair.a.run_json()["config"]["n_jobs"] == 1
     assert two.run_json()["config"]["n_jobs"] == 2
-    assert_identical(pair.a.out, two.out, pair.a.files())
+    # model.skops keeps scikit-learn's own K-Means estimator, which records its thread
+    # count and sums its centres in a thread-dependent order (last-bit differences that
+    # place no customer differently): the same bytes for the same n_jobs only (README).
+    assert_identical(pair.a.out, two.out, [f for f in pair.a.files() if f != "model.skops"])
+    assert (pair.a.out / "model.skops").read_bytes() != (two.out / "model.skops").read_bytes()
     # The report shows the configuration: it differs in n_jobs only.
     report_a, report_c = (pair.a.out / "report.html"), (two.out / "report.html")
     assert report_a.read_bytes() != report_c.read_bytes()

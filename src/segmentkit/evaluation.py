@@ -4,10 +4,10 @@ Silhouette costs O(n²); above ``sample_size`` rows it is computed on a seeded s
 stratified by segment (measured within 0.002 of the full value at 10,000 rows), and the
 sample size is returned with the number so it can be shown wherever the number is.
 
-:func:`silhouette` gives scikit-learn's ``silhouette_score`` (equal to rounding) about
-three times faster: the distances to each segment are summed by one matrix product per
-block of rows instead of a per-row reduction. A run scores about sixty candidates, so at
-a million customers this was a fifth of the run.
+:func:`silhouette` gives scikit-learn's ``silhouette_score`` (equal to rounding) two to
+four times faster: with the rows sorted by segment, each block of rows sums its distances
+to every segment with one ``np.add.reduceat`` instead of a per-row reduction. A run scores
+about sixty candidates, so at a million customers this was a fifth of the run.
 """
 
 from __future__ import annotations
@@ -112,17 +112,21 @@ def silhouette(X: np.ndarray, labels: np.ndarray) -> float:
     """
     X = np.asarray(X, dtype=float)
     _, codes = np.unique(labels, return_inverse=True)
-    members = np.zeros((len(X), int(codes.max()) + 1))
-    members[np.arange(len(X)), codes] = 1.0
-    sizes = members.sum(axis=0)
+    # Rows sorted by segment, so each segment's distances are one run of columns, summed
+    # by numpy in a fixed order: a matrix product would round differently with the
+    # number of BLAS threads, and the outputs must not depend on it.
+    order = np.argsort(codes, kind="stable")
+    X, codes = X[order], codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(X)]).astype(float)
     # sums[i, s]: total distance from row i to the rows of segment s.
-    sums = np.empty_like(members)
+    sums = np.empty((len(X), len(starts)))
     block = max(1, _BLOCK_CELLS // len(X))
     for start in range(0, len(X), block):
         rows = np.arange(start, min(start + block, len(X)))
         distances = euclidean_distances(X[rows], X)
         distances[np.arange(len(rows)), rows] = 0.0  # exactly, not rounding noise
-        sums[rows] = distances @ members
+        sums[rows] = np.add.reduceat(distances, starts, axis=1)
     own_size = sizes[codes]
     within = sums[np.arange(len(X)), codes] / np.maximum(own_size - 1, 1)
     means = sums / sizes
