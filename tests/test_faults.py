@@ -491,11 +491,16 @@ def _fail_png(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
 
 
 def _fail_model(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
-    def dump(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
-        Path(file).write_bytes(b"PK half")
-        raise _oserror(code)
+    # The model file is written in one write_bytes call: half of it lands, then the disk fails.
+    original = Path.write_bytes
 
-    monkeypatch.setattr(segmentkit.model.sio, "dump", dump)
+    def write_bytes(self: Path, data: Any) -> int:
+        if self.suffix == ".skops":
+            original(self, bytes(data)[: len(data) // 2])
+            raise _oserror(code)
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
 
 
 class _FullStream:
