@@ -83,6 +83,25 @@ def test_only_one_id() -> None:
     assert roles_of(frame) == {"customer_id": "id", "account_no": "numeric"}
 
 
+def test_a_customer_id_wins_over_an_earlier_key_like_column() -> None:
+    # A unique postal_code (or order_no) first in the file must not take the id from
+    # customer_id, whose repeats would then go unnoticed.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "postal_code": rng.permutation(N_ROWS) + 10_000,
+            "spend": rng.normal(size=N_ROWS),
+            "customer_id": [f"C{i % (N_ROWS - 2)}" for i in range(N_ROWS)],  # two repeats
+        }
+    )
+    roles = roles_of(frame)
+    assert roles["customer_id"] == "id"
+    assert roles["postal_code"] == "numeric"
+    # Named in the config, the config decides.
+    assert roles_of(frame, {"input": {"id_column": "postal_code"}})["postal_code"] == "id"
+    assert roles_of(frame, {"input": {"roles": {"customer_id": "ignore"}}})["postal_code"] == "id"
+
+
 @pytest.mark.parametrize(
     ("values", "role"),
     [

@@ -167,6 +167,19 @@ def _infer_one(
     )
 
 
+def _customer_id(
+    frame: pd.DataFrame, input_config: InputConfig, cleaning: CleaningConfig
+) -> ColumnRole | None:
+    """Return the first column named for the customer that qualifies as the id, if any."""
+    for name in frame.columns:
+        usable = name not in input_config.roles and name not in input_config.exclude
+        if usable and _CUSTOMER_ID_NAME.search(str(name).strip()):
+            guess = _infer_one(frame[name], name, len(frame), cleaning, False)
+            if guess.role == "id":
+                return guess
+    return None
+
+
 def infer_roles(
     frame: pd.DataFrame, input_config: InputConfig, cleaning: CleaningConfig
 ) -> dict[str, ColumnRole]:
@@ -191,11 +204,16 @@ def infer_roles(
     for name, wanted in input_config.roles.items():
         if wanted == "id" and id_column is None:
             id_column = name
-    id_taken = id_column is not None
+    # A column named for the customer (customer_id) is the id even when another key-like
+    # column (postal_code, order_no) comes first and is nearly unique too.
+    preferred = None if id_column is not None else _customer_id(frame, input_config, cleaning)
+    id_taken = id_column is not None or preferred is not None
     for name in frame.columns:
         override: str | None = input_config.roles.get(name)
         if name == id_column:
             roles[name] = ColumnRole(name, "id", "chosen as the id column in the config")
+        elif preferred is not None and name == preferred.column:
+            roles[name] = preferred
         elif override is not None:
             role = "ignore" if override == "id" else override
             roles[name] = ColumnRole(name, role, "set in the config")
