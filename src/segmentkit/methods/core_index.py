@@ -47,6 +47,8 @@ class CoreIndex:
         Each group's centre, and its largest distance to one of its points.
     group_segment : numpy.ndarray of int
         The segment every point of a group carries, or ``MIXED``.
+    point_squares, centre_squares : numpy.ndarray
+        Squared norms of the points and of the centres, for the distances.
     """
 
     points: np.ndarray
@@ -55,6 +57,8 @@ class CoreIndex:
     centres: np.ndarray
     radii: np.ndarray
     group_segment: np.ndarray
+    point_squares: np.ndarray
+    centre_squares: np.ndarray
 
 
 def build_core_index(points: np.ndarray, segments: np.ndarray) -> CoreIndex:
@@ -74,9 +78,21 @@ def build_core_index(points: np.ndarray, segments: np.ndarray) -> CoreIndex:
         radii.append(float(np.sqrt(((points[positions] - centre) ** 2).sum(axis=1)).max()))
         kinds = np.unique(segments[positions])
         group_segment.append(int(kinds[0]) if len(kinds) == 1 else MIXED)
+    centres_array = np.array(centres)
     return CoreIndex(
-        points, segments, members, np.array(centres), np.array(radii), np.array(group_segment)
+        points,
+        segments,
+        members,
+        centres_array,
+        np.array(radii),
+        np.array(group_segment),
+        _squares(points),
+        _squares(centres_array),
     )
+
+
+def _squares(rows: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", rows, rows)
 
 
 def nearest_core(
@@ -117,8 +133,7 @@ class _Search:
     def __init__(self, index: CoreIndex, X: np.ndarray) -> None:
         self.index = index
         self.X = X
-        self.squares = np.einsum("ij,ij->i", X, X)
-        self.point_squares = np.einsum("ij,ij->i", index.points, index.points)
+        self.squares = _squares(X)
         self.distance = np.full(len(X), np.inf)
         self.point = np.full(len(X), len(index.points))  # past the end: none yet
 
@@ -130,7 +145,7 @@ class _Search:
         squared = (
             self.squares[rows, None]
             - 2.0 * self.X[rows] @ self.index.points[members].T
-            + self.point_squares[members]
+            + self.index.point_squares[members]
         )
         nearest = np.argmin(squared, axis=1)  # first of equals: members are ascending
         found = np.sqrt(np.maximum(squared[np.arange(len(rows)), nearest], 0.0))
@@ -141,10 +156,11 @@ class _Search:
         self.distance[rows[better]] = found[better]
         self.point[rows[better]] = point[better]
 
-    def segment(self) -> np.ndarray:
-        has = self.point < len(self.index.points)
+    def settled(self, eps: float) -> np.ndarray:
+        """Return each row's segment so far if its point is within ``eps``, else ``-1``."""
+        within = self.distance <= eps  # never true for a row without a point yet
         out = np.full(len(self.X), -1, dtype=int)
-        out[has] = self.index.segments[self.point[has]]
+        out[within] = self.index.segments[self.point[within]]
         return out
 
 
@@ -154,9 +170,7 @@ def _nearest_chunk(
     search = _Search(index, X)
     centre_distance = np.sqrt(
         np.maximum(
-            search.squares[:, None]
-            - 2.0 * X @ index.centres.T
-            + np.einsum("ij,ij->i", index.centres, index.centres),
+            search.squares[:, None] - 2.0 * X @ index.centres.T + index.centre_squares,
             0.0,
         )
     )
@@ -169,7 +183,7 @@ def _nearest_chunk(
         search.visit(int(group), rows[lower[group, rows] <= eps])
     lower[home, np.arange(len(X))] = np.inf  # visited
     # The segment already settled by the nearest group (-1, matching no group: none yet).
-    home_segment = np.where(search.distance <= eps, search.segment(), -1)
+    home_segment = search.settled(eps)
 
     def remaining(skip_home_segment: bool) -> None:
         for group in range(len(index.members)):
@@ -186,9 +200,7 @@ def _nearest_chunk(
     if not exact_distance:
         # ... and, where another segment's point came nearer, the skipped ones too:
         # one of them may hold a point nearer still.
-        changed = np.where(search.distance <= eps, search.segment(), -1) != home_segment
+        changed = search.settled(eps) != home_segment
         lower[:, ~changed] = np.inf
         remaining(skip_home_segment=False)
-    within = search.distance <= eps
-    segment = np.where(within, search.segment(), -1)
-    return segment, np.where(within, search.distance, np.inf)
+    return search.settled(eps), np.where(search.distance <= eps, search.distance, np.inf)
