@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo test check lint format bench clean
+.PHONY: demo test check lint format bench bench-quality clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ BENCH_JOBS ?= $(shell nproc)
 bench: $(VENV)/.installed
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \
 		$(BIN)/python bench/bench_scale.py $(BENCH_SIZES)
+
+## bench-quality: does the default run choose the right segmentation? Labelled benchmark
+## sets from ../shared (skipped when absent), planted data with distractors, real files
+bench-quality: $(VENV)/.installed
+	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_quality.py --jobs $(BENCH_JOBS)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench

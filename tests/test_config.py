@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from segmentkit.cli import main
-from segmentkit.config import METHOD_NAMES, Config, config_schema, load_config, parse_config
+from segmentkit.config import (
+    DEFAULT_METHODS,
+    METHOD_NAMES,
+    Config,
+    config_schema,
+    load_config,
+    parse_config,
+)
 from segmentkit.errors import ConfigError, SegmentkitError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -44,15 +51,20 @@ def test_defaults() -> None:
     assert config.cleaning.missing.numeric == "median"
     assert config.cleaning.missing.categorical == "most_frequent"
     assert config.cleaning.missing.max_missing_share == 0.5
-    assert config.cleaning.outliers.factor == 1.5
+    assert config.cleaning.outliers.method == "neighbours"
+    assert config.cleaning.outliers.factor is None
+    assert config.cleaning.outliers.fence_factor == 2.0
+    assert config.cleaning.outliers.n_neighbours == 15
+    assert config.cleaning.outliers.max_rows == 20_000
     assert config.cleaning.outliers.policy == "flag"
     assert config.cleaning.outliers.max_share == 0.1
+    assert config.cleaning.categorical_weight == "sqrt_levels"
     assert config.cleaning.log_transform.mode == "auto"
     assert config.cleaning.log_transform.skew_threshold == 2.0
     assert config.cleaning.max_categories == 20
     assert config.cleaning.max_integer_categories == 5
     assert config.cleaning.numeric_text_share == 0.9
-    assert config.clustering.methods == list(METHOD_NAMES)
+    assert config.clustering.methods == list(DEFAULT_METHODS)
     assert config.clustering.k is None
     assert (config.clustering.k_min, config.clustering.k_max) == (2, 10)
     assert config.clustering.silhouette_sample_size == 10_000
@@ -139,6 +151,52 @@ def test_wrong_types_name_the_field(data: dict[str, Any], field: str) -> None:
     problems = problems_of(data)
     assert len(problems) == 1
     assert problems[0].startswith(f"{field}: "), problems
+
+
+@pytest.mark.parametrize(
+    ("outliers", "factor"),
+    [
+        ({}, 2.0),
+        ({"method": "iqr"}, 1.5),
+        ({"factor": 3}, 3.0),
+        ({"method": "iqr", "factor": 2.5}, 2.5),
+    ],
+)
+def test_outlier_factor_defaults_by_method(outliers: dict[str, Any], factor: float) -> None:
+    config = parse_config({"cleaning": {"outliers": outliers}})
+    assert config.cleaning.outliers.fence_factor == factor
+
+
+@pytest.mark.parametrize(
+    ("outliers", "problem"),
+    [
+        ({"method": "lof"}, "cleaning.outliers.method: Input should be 'neighbours' or 'iqr'"),
+        ({"factor": 0}, "cleaning.outliers.factor: Input should be greater than 0"),
+        ({"n_neighbours": 0}, "cleaning.outliers.n_neighbours: Input should be greater than or"),
+        ({"n_neighbours": 500}, "cleaning.outliers.n_neighbours: Input should be less than or"),
+        ({"max_rows": 10}, "cleaning.outliers.max_rows: Input should be greater than or equal"),
+        ({"neighbors": 10}, f"cleaning.outliers.neighbors: {UNKNOWN_KEY}"),
+    ],
+)
+def test_outlier_keys_validated(outliers: dict[str, Any], problem: str) -> None:
+    (found,) = problems_of({"cleaning": {"outliers": outliers}})
+    assert found.startswith(problem), found
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"), [("sqrt_levels", "sqrt_levels"), ("unit", "unit"), (0.5, 0.5), (2, 2.0)]
+)
+def test_categorical_weight_accepted(value: Any, parsed: Any) -> None:
+    config = parse_config({"cleaning": {"categorical_weight": value}})
+    assert config.cleaning.categorical_weight == parsed
+
+
+@pytest.mark.parametrize("value", ["half", "0.5", 0, -1, float("inf"), True, None, [1]])
+def test_categorical_weight_rejected_with_one_message(value: Any) -> None:
+    assert problems_of({"cleaning": {"categorical_weight": value}}) == [
+        "cleaning.categorical_weight: must be sqrt_levels, unit or a finite number > 0, "
+        f"got {value!r}"
+    ]
 
 
 def test_k_min_greater_than_k_max() -> None:

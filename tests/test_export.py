@@ -109,7 +109,11 @@ def test_segments_columns(contract: Contract) -> None:
     n = len(contract.inputs.columns)
     assert columns[:n] == list(contract.inputs.columns)
     assert columns[n : n + 2] == ["segment", "segment_name"]
-    method_columns = [c for c in columns if c.startswith("segment_") and c != "segment_name"]
+    method_columns = [
+        c
+        for c in columns
+        if c.startswith("segment_") and c not in ("segment_name", "segment_alternative")
+    ]
     assert method_columns == [f"segment_{m}" for m in methods_of(contract)]
     assert "is_outlier" in columns
 
@@ -227,15 +231,18 @@ def test_k_selection_candidates_and_choice(contract: Contract) -> None:
     for method, rows in k_selection.groupby("method", sort=False):
         assert int(rows["chosen"].sum()) == 1, method
         if rows["k"].notna().all():  # methods that search the number of segments
-            assert sorted(set(rows["k"].astype(int))) == list(range(2, 11)), method
+            # k_min..k_max; Genie's separation drop also tries k_max + 1 to judge k_max.
+            top = 11 if method == "genie" else 10
+            assert sorted(set(rows["k"].astype(int))) == list(range(2, top + 1)), method
     kmeans = k_selection[k_selection["method"] == "kmeans"]
     assert kmeans["k"].tolist() == list(range(2, 11))  # one row per k
     for column in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin"):
         assert kmeans[column].notna().all(), column
     assert kmeans["silhouette"].between(-1, 1).all()
     assert (kmeans["davies_bouldin"] >= 0).all()
-    # The chosen candidate is the method's chosen parameter set.
-    for _, row in comparison.iterrows():
+    # The chosen candidate is the method's chosen parameter set (the finer alternative,
+    # when there is one, is not a candidate of the search).
+    for _, row in comparison[~comparison["alternative"].astype(bool)].iterrows():
         chosen = k_selection[(k_selection["method"] == row["method"]) & k_selection["chosen"]]
         assert len(chosen) == 1
         for column in comparison.columns:
@@ -244,7 +251,8 @@ def test_k_selection_candidates_and_choice(contract: Contract) -> None:
 
 
 def test_method_comparison(contract: Contract) -> None:
-    comparison = contract.comparison.set_index("method")
+    comparison = contract.comparison
+    comparison = comparison[~comparison["alternative"].astype(bool)].set_index("method")
     assert list(comparison.index) == methods_of(contract)
     assert int(comparison["recommended"].sum()) == 1
     kmeans = comparison.loc["kmeans"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -53,7 +55,7 @@ def test_recovers_planted_blobs(method: str, k: int, seed: int) -> None:
     context = _context(
         **({"clustering.gmm.covariance_types": ["full", "spherical"]} if method == "gmm" else {})
     )
-    result = run_method(METHODS[method], X, X, context)
+    result = run_method(METHODS[method], X, context)
     assert result.params["k"] == k
     assert adjusted_rand_score(y, result.labels) >= 0.9
 
@@ -61,7 +63,7 @@ def test_recovers_planted_blobs(method: str, k: int, seed: int) -> None:
 @pytest.mark.parametrize(("k", "seed"), [(3, 1), (4, 2), (5, 3)])
 def test_dbscan_recovers_planted_blobs(k: int, seed: int) -> None:
     X, y = _blobs(k, seed)
-    result = run_method(METHODS["dbscan"], X, X, _context())
+    result = run_method(METHODS["dbscan"], X, _context())
     assert result.n_segments == k
     clustered = result.labels >= 0
     assert result.metrics.noise_share < 0.1
@@ -87,7 +89,7 @@ def test_make_customers_planted_segments_recovered(seed: int) -> None:
 
 def test_k_selection_table_has_every_criterion() -> None:
     X, _ = _blobs(4, 2)
-    result = run_method(METHODS["kmeans"], X, X, _context())
+    result = run_method(METHODS["kmeans"], X, _context())
     table = result.criteria
     assert table["k"].tolist() == list(range(2, 11))
     assert {"inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "chosen"} <= set(table)
@@ -98,7 +100,7 @@ def test_k_selection_table_has_every_criterion() -> None:
 
 def test_gmm_records_bic_aic_and_chooses_lowest_bic() -> None:
     X, _ = _blobs(3, 1, n=300)
-    result = run_method(METHODS["gmm"], X, X, _context())
+    result = run_method(METHODS["gmm"], X, _context())
     table = result.criteria
     assert {"bic", "aic", "covariance_type", "silhouette"} <= set(table)
     assert len(table) == 9 * 4
@@ -108,7 +110,7 @@ def test_gmm_records_bic_aic_and_chooses_lowest_bic() -> None:
 
 def test_gmm_confidence_is_a_probability(tmp_path) -> None:
     X, _ = _blobs(3, 1, n=300)
-    result = run_method(METHODS["gmm"], X, X, _context())
+    result = run_method(METHODS["gmm"], X, _context())
     probabilities = result.assigner.estimator.predict_proba(X).max(axis=1)
     assert np.all((probabilities > 0.3) & (probabilities <= 1.0))
     assert np.median(probabilities) > 0.95
@@ -127,7 +129,7 @@ def test_dbscan_eps_from_knee_and_curve_recorded() -> None:
 def test_dbscan_degenerate_knee_moves_to_next_candidate() -> None:
     # A fixed eps far too small leaves everyone as noise: stated, never reported as 0.
     X, _ = _blobs(3, 1)
-    result = run_method(METHODS["dbscan"], X, X, _context(**{"clustering.dbscan.eps": 1e-4}))
+    result = run_method(METHODS["dbscan"], X, _context(**{"clustering.dbscan.eps": 1e-4}))
     assert result.metrics.silhouette is None
     assert result.metrics.reason == "all rows are noise"
     assert "degenerate" in result.choice_summary or not result.criteria_agree
@@ -153,12 +155,12 @@ def test_metrics_missing_not_zero() -> None:
 
 def test_stability_flags_a_segment_that_does_not_survive() -> None:
     X, _ = _blobs(3, 1)
-    stable = run_method(METHODS["kmeans"], X, X, _context(**{"clustering.k": 3}))
+    stable = run_method(METHODS["kmeans"], X, _context(**{"clustering.k": 3}))
     assert stable.stability.mean_ari > 0.95
     assert stable.stability.unstable_segments == ()
     rng = np.random.default_rng(0)
     noise = rng.uniform(-1, 1, size=(400, 2))
-    shaky = run_method(METHODS["kmeans"], noise, noise, _context(**{"clustering.k": 7}))
+    shaky = run_method(METHODS["kmeans"], noise, _context(**{"clustering.k": 7}))
     assert shaky.stability.mean_ari < stable.stability.mean_ari
     assert min(shaky.stability.segment_jaccard.values()) < 0.9
 
@@ -166,18 +168,108 @@ def test_stability_flags_a_segment_that_does_not_survive() -> None:
 def test_recommendation_prefers_the_better_method() -> None:
     X, _ = _blobs(4, 2)
     context = _context()
-    results = {name: run_method(METHODS[name], X, X, context) for name in ("kmeans", "dbscan")}
-    bad = run_method(METHODS["kmeans"], X, X, _context(**{"clustering.k": 9}))
-    method, reason = recommend_method({"kmeans": results["kmeans"], "other": bad})
-    assert method == "kmeans"
-    assert "mean rank" in reason
+    results = {name: run_method(METHODS[name], X, context) for name in ("kmeans", "dbscan")}
+    bad = run_method(METHODS["kmeans"], X, _context(**{"clustering.k": 9}))
+    recommendation = recommend_method({"kmeans": results["kmeans"], "other": bad})
+    assert recommendation.method == "kmeans" and recommendation.stable
+    assert "near-neighbour separation" in recommendation.reason
+    assert results["kmeans"].metrics.nn_separation > bad.metrics.nn_separation
+
+
+def test_stability_is_a_gate_not_a_tiebreak() -> None:
+    X, _ = _blobs(4, 2)
+    good = run_method(METHODS["kmeans"], X, _context())
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(400, 2))
+    shaky = run_method(METHODS["kmeans"], noise, _context(**{"clustering.k": 7}))
+    # Make the unstable one the better separated: the gate must still keep it out.
+    flattering = dataclasses.replace(
+        shaky, metrics=dataclasses.replace(shaky.metrics, nn_separation=math.inf)
+    )
+    gate = (good.stability.mean_ari + shaky.stability.mean_ari) / 2
+    assert good.stability.mean_ari > gate > shaky.stability.mean_ari
+    recommendation = recommend_method({"shaky": flattering, "good": good}, min_stability=gate)
+    assert recommendation.method == "good"
+    assert "not recommended: shaky" in recommendation.reason
+    # When nothing is stable the run says so and shows the most stable one.
+    alone = recommend_method({"shaky": flattering, "also": shaky}, min_stability=gate)
+    assert not alone.stable
+    assert alone.reason.startswith("no stable segmentation was found")
+
+
+def test_outliers_never_form_or_shape_a_segment() -> None:
+    X, _ = _blobs(3, 1)
+    far = np.array([[60.0, 60.0, 60.0], [61.0, 60.0, 60.0], [60.0, 61.0, 61.0]])
+    X_all = np.vstack([X, far])
+    fit_mask = np.r_[np.ones(len(X), dtype=bool), np.zeros(3, dtype=bool)]
+    for name in ("kmeans", "agglomerative", "genie"):
+        result = run_method(METHODS[name], X_all, _context(), fit_mask=fit_mask)
+        inside = run_method(METHODS[name], X, _context())
+        # Chosen and fitted on the same rows, with or without the far customers present.
+        assert result.params == inside.params
+        assert adjusted_rand_score(result.labels[: len(X)], inside.labels) == 1.0
+        # The far customers join existing segments instead of making their own.
+        assert set(result.labels[len(X) :]) <= set(inside.labels)
+        assert result.metrics.n_segments == inside.metrics.n_segments == 3
+
+
+@pytest.mark.parametrize(("k", "seed"), [(3, 1), (5, 3), (7, 2)])
+def test_genie_recovers_planted_blobs_for_any_seed(k: int, seed: int) -> None:
+    X, y = _blobs(k, seed)
+    chosen = set()
+    for run_seed in (0, 1, 2):
+        context = SearchContext(
+            seed=run_seed,
+            n_jobs=None,
+            clustering=Config().with_overrides({"clustering.stability.n_resamples": 2}).clustering,
+        )
+        result = run_method(METHODS["genie"], X, context)
+        chosen.add(result.params["k"])
+        assert adjusted_rand_score(y, result.labels) > 0.99
+    assert chosen == {k}
+
+
+def test_genie_finds_shapes_kmeans_cuts_across() -> None:
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(600, noise=0.05, random_state=0)
+    genie = run_method(METHODS["genie"], X, _context())
+    kmeans = run_method(METHODS["kmeans"], X, _context(**{"clustering.k": 2}))
+    assert genie.params["k"] == 2
+    assert adjusted_rand_score(y, genie.labels) > 0.99
+    assert adjusted_rand_score(y, kmeans.labels) < 0.6
+    recommendation = recommend_method({"kmeans": kmeans, "genie": genie})
+    assert recommendation.method == "genie"
+
+
+def test_genie_micro_clusters_above_max_rows() -> None:
+    X, _ = _blobs(4, 2, n=3_000)
+    exact = run_method(METHODS["genie"], X, _context(**{"clustering.stability.n_resamples": 0}))
+    micro = run_method(
+        METHODS["genie"],
+        X,
+        _context(**{"clustering.stability.n_resamples": 0, "clustering.genie.max_rows": 1_000}),
+    )
+    assert any("micro-clusters" in note for note in micro.notes)
+    assert exact.params["k"] == micro.params["k"] == 4
+    assert adjusted_rand_score(exact.labels, micro.labels) > 0.99
+    # New customers go where the fitted ones are.
+    assert (micro.assigner.predict(X[:500]) == micro.labels[:500]).mean() > 0.99
+
+
+def test_search_widens_past_k_max_when_the_best_k_is_at_the_edge() -> None:
+    X, y = _blobs(8, 4, n=2_000)
+    context = _context(**{"clustering.k_max": 5, "clustering.stability.n_resamples": 0})
+    result = run_method(METHODS["genie"], X, context)
+    assert result.params["k"] == 8
+    assert any("widened" in note for note in result.notes)
+    assert adjusted_rand_score(y, result.labels) > 0.99
 
 
 def test_all_methods_in_pipeline_and_labels_aligned() -> None:
     data = make_customers(400, n_segments=3, seed=2)
     config = Config().with_overrides({"clustering.stability.n_resamples": 2, "clustering.k_max": 6})
     run = run_segmentation(data.frame, config)
-    assert list(run.results) == ["kmeans", "agglomerative", "gmm", "dbscan"]
+    assert list(run.results) == ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
     for result in run.results.values():
         assert len(result.labels) == len(data.frame)
     assert run.recommended in run.results
@@ -226,8 +318,8 @@ def test_kmeans_large_data_path_matches_the_exact_one() -> None:
     # 6,000 rows with kmeans.max_rows = 1,000: k is chosen on a seeded sample and the
     # final fit starts from the sample's centres; it must find the same segmentation.
     X, truth = make_blobs(n_samples=6_000, centers=5, n_features=6, cluster_std=1.5, random_state=3)
-    exact = run_method(METHODS["kmeans"], X, X, _context())
-    sampled = run_method(METHODS["kmeans"], X, X, _context(**{"clustering.kmeans.max_rows": 1_000}))
+    exact = run_method(METHODS["kmeans"], X, _context())
+    sampled = run_method(METHODS["kmeans"], X, _context(**{"clustering.kmeans.max_rows": 1_000}))
     assert sampled.params["k"] == exact.params["k"] == 5
     assert adjusted_rand_score(exact.labels, sampled.labels) >= 0.95
     assert adjusted_rand_score(truth, sampled.labels) >= 0.95
@@ -245,8 +337,8 @@ def test_sampled_dbscan_and_gmm_match_the_exact_fit(method: str, limit: str, see
     # segments, ARI >= 0.95 against fitting on every row).
     X, _ = make_blobs(n_samples=6_000, centers=4, n_features=5, random_state=seed)
     overrides = {"clustering.stability.n_resamples": 0}
-    exact = run_method(METHODS[method], X, X, _context(**overrides))
-    sampled = run_method(METHODS[method], X, X, _context(**overrides, **{limit: 1_000}))
+    exact = run_method(METHODS[method], X, _context(**overrides))
+    sampled = run_method(METHODS[method], X, _context(**overrides, **{limit: 1_000}))
     assert sampled.metrics.n_segments == exact.metrics.n_segments
     assert adjusted_rand_score(exact.labels, sampled.labels) >= 0.95
     assert any("seeded sample of 1,000" in note for note in sampled.notes)
@@ -264,7 +356,7 @@ def test_agglomerative_tree_shrinks_to_the_memory_available(
     monkeypatch.setattr(agglomerative, "available_memory", lambda: 64 * 2**20)
     X, _ = _blobs(3, seed=1, n=4_000)
     with caplog.at_level(logging.WARNING, logger="segmentkit.methods.agglomerative"):
-        result = run_method(METHODS["agglomerative"], X, X, _context())
+        result = run_method(METHODS["agglomerative"], X, _context())
     assert agglomerative.tree_row_limit(20_000, 64 * 2**20) == 2_048
     assert any("an exact tree fits 2048 rows" in r.getMessage() for r in caplog.records)
     assert any("micro-clusters" in note for note in result.notes)
@@ -282,9 +374,9 @@ def test_agglomerative_micro_clusters_match_the_exact_tree() -> None:
     def run(**overrides: Any) -> MethodResult:
         return run_method(
             METHODS["agglomerative"],
-            prepared.X_fit,
             X,
             _context(**{"clustering.stability.n_resamples": 0, **overrides}),
+            fit_mask=prepared.fit_mask,
         )
 
     exact = run()
@@ -306,3 +398,32 @@ def test_agglomerative_micro_clusters_match_the_exact_tree() -> None:
     assert any("k chosen on a seeded sample of 1,000 of" in note for note in sampled.notes)
     assert sampled.params["k"] == 4
     assert adjusted_rand_score(micro.labels, sampled.labels) == pytest.approx(1.0)
+
+
+def test_a_stable_finer_segmentation_inside_the_best_separated_one_is_preferred() -> None:
+    # Two groups of three segments each: the coarse split is the best separated, the six
+    # segments are the structure seen closer.
+    centres = [[0, 0], [0, 4], [4, 0], [40, 40], [40, 44], [44, 40]]
+    X, y = make_blobs(900, centers=centres, cluster_std=0.5, random_state=0)
+    coarse = run_method(METHODS["kmeans"], X, _context(**{"clustering.k": 2}))
+    fine = run_method(METHODS["agglomerative"], X, _context(**{"clustering.k": 6}))
+    assert adjusted_rand_score(y, fine.labels) == 1.0
+
+    def separated(result: MethodResult, value: float) -> MethodResult:
+        return dataclasses.replace(
+            result, metrics=dataclasses.replace(result.metrics, nn_separation=value)
+        )
+
+    recommendation = recommend_method(
+        {"kmeans": separated(coarse, 1.0), "agglomerative": separated(fine, 0.3)}
+    )
+    assert recommendation.method == "agglomerative"
+    assert "lie inside kmeans's 2" in recommendation.reason
+    # Not when the finer one keeps too little of the separation ...
+    weak = {"kmeans": separated(coarse, 1.0), "agglomerative": separated(fine, 0.1)}
+    assert recommend_method(weak).method == "kmeans"
+    # ... nor when it cuts across the coarse segments.
+    across = dataclasses.replace(separated(fine, 0.3), labels=np.roll(fine.labels, 450))
+    assert recommend_method({"kmeans": separated(coarse, 1.0), "agglomerative": across}).method == (
+        "kmeans"
+    )

@@ -34,7 +34,7 @@ from segmentkit.export import save_run
 from segmentkit.model import FORMAT_VERSION, MODEL_NAME, TRUSTED_TYPES, SegmentationModel
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 
-METHODS = ["kmeans", "agglomerative", "gmm", "dbscan"]
+METHODS = ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
 MODEL_LOGGER = "segmentkit.model"
 
 

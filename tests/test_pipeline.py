@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from conftest import shared_dataset
 from segmentkit.cli import main
-from segmentkit.config import METHOD_NAMES, Config
+from segmentkit.config import DEFAULT_METHODS, Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 
@@ -83,7 +83,7 @@ def test_planted_segments_recovered_by_run_segmentation(
     planted: tuple[pd.DataFrame, np.ndarray, pd.DataFrame, SegmentationRun],
 ) -> None:
     _, labels, _, run = planted
-    assert list(run.results) == list(METHOD_NAMES)
+    assert list(run.results) == list(DEFAULT_METHODS)
     assert run.results["kmeans"].params == {"k": 4}
     assert adjusted_rand_score(labels, run.results["kmeans"].labels) >= 0.9
     assert adjusted_rand_score(labels, run.labels) >= 0.9

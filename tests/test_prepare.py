@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 
 from segmentkit.config import Config
 from segmentkit.errors import DataError
+from segmentkit.model import TRUSTED_TYPES
 from segmentkit.prepare import iqr_outliers, prepare
 
 
@@ -380,8 +382,9 @@ def test_outlier_policy_flag() -> None:
     assert prepared.fit_mask.tolist() == [i != 5 for i in range(20)]
     assert prepared.row_counts["outliers"] == 1
     assert prepared.row_counts["fit"] == 19
-    # Sorted spend: 10..14, 16..29, 500 -> Q1 = 15.5, Q3 = 25.25, IQR = 9.75.
-    assert prepared.outlier_bounds["spend"] == pytest.approx((15.5 - 14.625, 25.25 + 14.625))
+    # The default neighbour rule has no per-feature fences.
+    assert prepared.outlier_bounds == {}
+    assert prepared.outlier_rule is not None
     # Scaling is learned from the 19 fit rows only.
     spend = prepared.X[:, prepared.model_feature_names.index("spend")]
     assert spend[prepared.fit_mask].mean() == pytest.approx(0.0, abs=1e-12)
@@ -389,6 +392,21 @@ def test_outlier_policy_flag() -> None:
     fit_values = np.delete(np.arange(10.0, 30.0), 5)
     assert spend[5] == pytest.approx((500 - fit_values.mean()) / fit_values.std())
     assert prepared.X_fit.shape == (19, prepared.X.shape[1])
+
+
+def test_outlier_policy_flag_iqr_fences() -> None:
+    config = cfg(
+        {
+            "cleaning.outliers.method": "iqr",
+            "cleaning.outliers.policy": "flag",
+            "cleaning.log_transform.mode": "never",
+        }
+    )
+    prepared = prepare(with_outlier(), config)
+    assert prepared.is_outlier.tolist() == [i == 5 for i in range(20)]
+    assert prepared.outlier_rule is None
+    # Sorted spend: 10..14, 16..29, 500 -> Q1 = 15.5, Q3 = 25.25, IQR = 9.75.
+    assert prepared.outlier_bounds["spend"] == pytest.approx((15.5 - 14.625, 25.25 + 14.625))
 
 
 def test_outlier_policy_drop() -> None:
@@ -445,7 +463,7 @@ def test_log_transform_auto() -> None:
 
 def test_log_transform_bounds_in_original_units() -> None:
     frame = skewed_frame()
-    prepared = prepare(frame, cfg())
+    prepared = prepare(frame, cfg({"cleaning.outliers.method": "iqr"}))
     logged = np.log1p(frame["money"])
     q1, q3 = logged.quantile(0.25), logged.quantile(0.75)
     low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
@@ -500,7 +518,8 @@ def test_one_hot_names_and_origin() -> None:
             "tier": [1, 2, 3] * 4,
         }
     )
-    prepared = prepare(frame, cfg())
+    # Plain 0/1 columns, so the counts below read as counts.
+    prepared = prepare(frame, cfg({"cleaning.categorical_weight": "unit"}))
     assert prepared.categorical_features == ["region", "tier"]
     assert prepared.model_feature_names == [
         "spend",
@@ -527,6 +546,79 @@ def test_one_hot_names_and_origin() -> None:
     assert region[:, 0].sum() == 4
     assert region[:, 1].sum() == 5
     assert region[:, 2].sum() == 3
+
+
+# --------------------------------------------------------------------------- category weights
+
+
+def two_categories() -> pd.DataFrame:
+    """A numeric column, a 4-level region and a 2-level plan (no outliers)."""
+    return pd.DataFrame(
+        {
+            "spend": np.arange(10.0, 30.0),
+            "region": ["north", "south", "east", "west"] * 5,
+            "plan": ["basic", "plus"] * 10,
+        }
+    )
+
+
+def category_block(prepared: Any, column: str) -> np.ndarray:
+    rows = [i for i, n in enumerate(prepared.model_feature_names) if n.startswith(column + "_")]
+    return prepared.X[:, rows]
+
+
+def test_categorical_weight_sqrt_levels_is_the_default() -> None:
+    prepared = prepare(two_categories(), cfg())
+    region, plan = category_block(prepared, "region"), category_block(prepared, "plan")
+    # Each level column is 0 or 1/sqrt(levels): 1/2 for 4 regions, 1/sqrt(2) for 2 plans.
+    assert sorted(set(region.ravel().tolist())) == [0.0, 0.5]
+    assert sorted(set(plan.ravel().tolist())) == pytest.approx([0.0, 2**-0.5])
+    # Two customers in different regions are sqrt(2/4) = 0.71 apart, in different plans
+    # sqrt(2/2) = 1: never more than one standard deviation of a numeric feature.
+    assert np.linalg.norm(region[0] - region[1]) == pytest.approx(np.sqrt(0.5))
+    assert np.linalg.norm(plan[0] - plan[1]) == pytest.approx(1.0)
+    # The numeric column is untouched: standardised.
+    spend = prepared.X[:, prepared.model_feature_names.index("spend")]
+    assert spend.std() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("setting", "value"), [("unit", 1.0), (0.25, 0.25), (3, 3.0)])
+def test_categorical_weight_unit_and_number(setting: Any, value: float) -> None:
+    prepared = prepare(two_categories(), cfg({"cleaning.categorical_weight": setting}))
+    for column in ("region", "plan"):
+        block = category_block(prepared, column)
+        assert sorted(set(block.ravel().tolist())) == [0.0, value]
+        np.testing.assert_allclose(block.sum(axis=1), value)
+
+
+def test_categorical_weight_counts_levels_of_the_fit_rows() -> None:
+    # "vip" appears only in the flagged outlier's row: the encoder learns 2 levels from
+    # the rows that shape the segments, so the weight is 1/sqrt(2), and the outlier's
+    # unseen level is all zeros.
+    frame = pd.DataFrame(
+        {
+            "spend": [*np.arange(10.0, 29.0), 5000.0],
+            "plan": ["basic", "plus"] * 9 + ["basic", "vip"],
+        }
+    )
+    prepared = prepare(frame, cfg({"cleaning.log_transform.mode": "never"}))
+    assert prepared.is_outlier.tolist() == [False] * 19 + [True]
+    plan = category_block(prepared, "plan")
+    assert plan.shape[1] == 2
+    assert sorted(set(plan[:19].ravel().tolist())) == pytest.approx([0.0, 2**-0.5])
+    assert plan[19].tolist() == [0.0, 0.0]
+
+
+def test_categorical_weight_saved_with_the_model() -> None:
+    prepared = prepare(two_categories(), cfg())
+    data = sio.dumps(prepared.preprocessor)
+    assert set(sio.get_untrusted_types(data=data)) <= set(TRUSTED_TYPES)
+    loaded = sio.loads(data, trusted=list(TRUSTED_TYPES))
+    new = pd.DataFrame({"spend": [15.0], "region": ["east"], "plan": ["plus"]})
+    np.testing.assert_allclose(
+        loaded.transform(new), prepared.preprocessor.transform(new), rtol=0, atol=0
+    )
+    assert loaded.transform(new)[0, 1:].tolist() == pytest.approx([0.5, 0, 0, 0, 0, 2**-0.5])
 
 
 def test_one_hot_name_clash_with_a_column() -> None:

@@ -177,6 +177,11 @@ def overrides(draw: st.DrawFn, columns: list[str]) -> dict[str, Any]:
         "cleaning.missing.max_missing_share": st.floats(0, 1),
         "cleaning.outliers.policy": st.sampled_from(["flag", "drop", "keep"]),
         "cleaning.outliers.factor": st.floats(0, 3),
+        "cleaning.outliers.method": st.sampled_from(["neighbours", "iqr"]),
+        "cleaning.outliers.n_neighbours": st.integers(0, 30),
+        "cleaning.categorical_weight": st.one_of(
+            st.sampled_from(["sqrt_levels", "unit"]), st.floats(-1, 5)
+        ),
         "cleaning.outliers.max_share": st.floats(0, 1),
         "cleaning.log_transform.mode": st.sampled_from(["auto", "always", "never"]),
         "cleaning.log_transform.columns": st.lists(column, max_size=2),

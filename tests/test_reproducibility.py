@@ -45,7 +45,7 @@ LIGHT = {
     },
     "explain": {"n_estimators": 50, "n_repeats": 2},
 }
-METHODS = ["kmeans", "agglomerative", "gmm", "dbscan"]
+METHODS = ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
 REPRODUCIBLE = (
     "segments.csv",
     "segment_profiles.csv",

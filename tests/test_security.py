@@ -274,8 +274,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     frame["customer_id"] = [f"{XSS['id']}{i}" for i in range(len(frame))]
     regions = sorted(frame["region"].dropna().astype(str).unique())
     frame["region"] = frame["region"].astype(object).replace({regions[0]: XSS["category"]})
+    # The hostile numeric column is the top driver of a segment, so {driver} below is
+    # filled from it: order value here (under the IQR outlier rule it was income, but
+    # which column tops a segment depends on which customers are outliers).
     frame = frame.rename(
-        columns={"annual_income": XSS["numeric column"], "region": XSS["categorical column"]}
+        columns={"avg_order_value": XSS["numeric column"], "region": XSS["categorical column"]}
     )
     customers = folder / "customers.csv"
     frame.to_csv(customers, index=False)

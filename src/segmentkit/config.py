@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from segmentkit.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_METHODS",
     "METHOD_NAMES",
     "AgglomerativeConfig",
     "CleaningConfig",
@@ -27,6 +28,7 @@ __all__ = [
     "DBSCANConfig",
     "ExplainConfig",
     "GMMConfig",
+    "GenieConfig",
     "IdentityConfig",
     "InputConfig",
     "KMeansConfig",
@@ -47,7 +49,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Clustering methods the registry knows, in the order they run and are reported.
-METHOD_NAMES: tuple[str, ...] = ("kmeans", "agglomerative", "gmm", "dbscan")
+METHOD_NAMES: tuple[str, ...] = ("kmeans", "agglomerative", "gmm", "dbscan", "genie")
+#: Methods a run uses unless told otherwise: all of them.
+DEFAULT_METHODS: tuple[str, ...] = METHOD_NAMES
 
 Role = Literal["id", "numeric", "categorical", "date", "ignore"]
 MissingStrategy = Literal["median", "mean", "most_frequent", "constant", "drop"]
@@ -110,9 +114,48 @@ class MissingConfig(_Section):
 
 
 class OutlierConfig(_Section):
-    """Outliers by the IQR rule: outside [Q1 - factor*IQR, Q3 + factor*IQR] in any feature."""
+    """Unusual customers: far from the customers near them, or beyond one feature's fences."""
 
-    factor: float = Field(1.5, gt=0, description="IQR multiplier of the fences.")
+    method: Literal["neighbours", "iqr"] = Field(
+        "neighbours",
+        description=(
+            "neighbours: on the scale the clustering sees, a customer is an outlier when "
+            "its distance to its n_neighbours-th nearest customer lies beyond "
+            "Q3 + factor*IQR of everyone's distances (log scale), so a dense group at the "
+            "edge of a feature is never flagged but an isolated customer is. iqr: a "
+            "customer is an outlier when any one feature lies outside "
+            "[Q1 - factor*IQR, Q3 + factor*IQR] of that feature; it flags whole groups "
+            "that sit at the edge of a feature."
+        ),
+    )
+    factor: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Tukey's IQR multiplier: of the log neighbour distances (neighbours, default "
+            "2) or of each feature's values (iqr, default 1.5)."
+        ),
+    )
+    n_neighbours: int = Field(
+        15,
+        ge=1,
+        le=200,
+        description=(
+            "neighbours: the neighbour whose distance is judged (at most 5% of the "
+            "customers, so a group larger than that is never flagged as a whole); far "
+            "clumps of up to this many customers are still flagged."
+        ),
+    )
+    max_rows: int = Field(
+        20_000,
+        ge=1_000,
+        description=(
+            "neighbours: above this many customers distances are measured to a seeded "
+            "sample of this size (n_neighbours then counts customers of the sample), and "
+            "every customer is first ranked against 2,000 of them so that only the 10% "
+            "most isolated are measured exactly (about 8 s per million customers)."
+        ),
+    )
     policy: Literal["flag", "drop", "keep"] = Field(
         "flag",
         description=(
@@ -127,11 +170,18 @@ class OutlierConfig(_Section):
         gt=0,
         le=1,
         description=(
-            "If more rows than this share fall outside the fences, the fences are widened "
-            "until they do not, so that a long-tailed column cannot exclude a large part of "
-            "the customers from shaping the segments."
+            "If more rows than this share would be flagged, the factor is widened until "
+            "they are not, so that long-tailed data cannot exclude a large part of the "
+            "customers from shaping the segments."
         ),
     )
+
+    @property
+    def fence_factor(self) -> float:
+        """``factor``, or the method's default when it is not set."""
+        if self.factor is not None:
+            return self.factor
+        return 2.0 if self.method == "neighbours" else 1.5
 
 
 class LogTransformConfig(_Section):
@@ -175,6 +225,32 @@ class CleaningConfig(_Section):
         le=1,
         description="Text columns are converted to numbers when this share of values parses.",
     )
+    categorical_weight: Literal["sqrt_levels", "unit"] | float = Field(
+        "sqrt_levels",
+        description=(
+            "How much a categorical column weighs next to the standardised numeric ones. "
+            "sqrt_levels: each of its one-hot columns is multiplied by 1/sqrt(levels), so two "
+            "customers in different categories are sqrt(2/levels) apart (0.82 for 3 levels) "
+            "and a category unrelated to the real groups does not split them; unit: plain "
+            "0/1 columns (sqrt(2) = 1.41 apart, as far as a strong numeric difference); a "
+            "positive number: every one-hot column is multiplied by it."
+        ),
+    )
+
+    @field_validator("categorical_weight", mode="before")
+    @classmethod
+    def _weight_name_or_positive(cls, value: Any) -> Any:
+        # Checked before the union is tried, so a typo gets one message instead of one per
+        # member of the union.
+        if isinstance(value, str) and value in {"sqrt_levels", "unit"}:
+            return value
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and 0 < value < float("inf")
+        ):
+            return value
+        raise ValueError(f"must be sqrt_levels, unit or a finite number > 0, got {value!r}")
 
 
 class KMeansConfig(_Section):
@@ -275,6 +351,40 @@ class DBSCANConfig(_Section):
     )
 
 
+class GenieConfig(_Section):
+    """Genie (genieclust) settings."""
+
+    gini_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description=(
+            "While the Gini index of the segment sizes exceeds this, the smallest segment is "
+            "merged first (1 would be single linkage; the authors' default 0.3 found the "
+            "reference k less often on the tuning benchmark than 0.5)."
+        ),
+    )
+    max_rows: int = Field(
+        10_000,
+        ge=100,
+        description=(
+            "Largest tree grown on the customers themselves; above it the tree is grown from "
+            "K-Means micro-clusters and each customer takes its micro-cluster's segment."
+        ),
+    )
+    search_max_rows: int = Field(
+        100_000,
+        ge=1_000,
+        description="Above this many rows k is chosen on a seeded sample of this size.",
+    )
+    micro_clusters: int = Field(
+        1_000,
+        ge=50,
+        le=5_000,
+        description="Micro-clusters summarising the customers above max_rows.",
+    )
+
+
 class StabilityConfig(_Section):
     """Bootstrap stability of every chosen segmentation."""
 
@@ -284,6 +394,16 @@ class StabilityConfig(_Section):
     )
     jaccard_threshold: float = Field(
         0.6, gt=0, le=1, description="Segments with a lower mean Jaccard are flagged unstable."
+    )
+    min_stability: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description=(
+            "A segmentation whose stability (mean adjusted Rand index over the resamples) is "
+            "below this is not recommended while a stable one exists; when none reaches it "
+            "the run says so."
+        ),
     )
 
 
@@ -493,13 +613,38 @@ class ClusteringConfig(_Section):
     """Which methods run and how the number of segments is chosen."""
 
     methods: list[str] = Field(
-        default_factory=lambda: list(METHOD_NAMES),
+        default_factory=lambda: list(DEFAULT_METHODS),
         min_length=1,
         description=f"Methods to run, any of: {', '.join(METHOD_NAMES)}.",
     )
     k: int | None = Field(None, ge=2, description="Fix the number of segments (skips the search).")
     k_min: int = Field(2, ge=2, description="Smallest number of segments tried.")
-    k_max: int = Field(10, ge=2, le=50, description="Largest number of segments tried.")
+    k_max: int = Field(
+        10,
+        ge=2,
+        le=50,
+        description=(
+            "Largest number of segments tried at first; when the best k is at k_max the "
+            "search widens, k_max more at a time, up to k_limit."
+        ),
+    )
+    k_limit: int = Field(
+        50,
+        ge=2,
+        le=200,
+        description=(
+            "Most segments a widened search may reach (also bounded by about the square "
+            "root of half the customers)."
+        ),
+    )
+    validity_sample_size: int = Field(
+        5_000,
+        ge=100,
+        description=(
+            "Near-neighbour separation (which chooses Genie's k) is computed on a "
+            "seeded sample of this size above it."
+        ),
+    )
     silhouette_sample_size: int = Field(
         10_000,
         ge=100,
@@ -509,6 +654,7 @@ class ClusteringConfig(_Section):
     agglomerative: AgglomerativeConfig = Field(default_factory=AgglomerativeConfig)
     gmm: GMMConfig = Field(default_factory=GMMConfig)
     dbscan: DBSCANConfig = Field(default_factory=DBSCANConfig)
+    genie: GenieConfig = Field(default_factory=GenieConfig)
     stability: StabilityConfig = Field(default_factory=StabilityConfig)
 
     @field_validator("methods")

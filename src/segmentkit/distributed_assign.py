@@ -30,6 +30,7 @@ from segmentkit.model import SegmentationModel
 from segmentkit.pipeline import SegmentationRun, effective_jobs
 from segmentkit.profiles import profile_groups, profile_segments
 from segmentkit.recommend import recommend_method
+from segmentkit.validity import nn_separation
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -169,11 +170,19 @@ def refit_kmeans(
     )
     jobs = effective_jobs(config.n_jobs)
     with threadpool_limits(limits=jobs):
-        metrics = cluster_metrics(
-            prepared.X,
-            labels,
-            sample_size=config.clustering.silhouette_sample_size,
-            seed=config.seed,
+        metrics = dataclasses.replace(
+            cluster_metrics(
+                prepared.X,
+                labels,
+                sample_size=config.clustering.silhouette_sample_size,
+                seed=config.seed,
+            ),
+            nn_separation=nn_separation(
+                prepared.X,
+                labels,
+                sample_size=config.clustering.validity_sample_size,
+                seed=config.seed,
+            ),
         )
         importance = explain_segments(
             prepared.X,
@@ -190,14 +199,17 @@ def refit_kmeans(
         sample, labels=labels, assigner=assigner, metrics=metrics, notes=(*sample.notes, note)
     )
     results = {**run.results, "kmeans": result}
-    recommended, reason = recommend_method(results)
+    recommendation = recommend_method(
+        results, min_stability=config.clustering.stability.min_stability
+    )
     run = dataclasses.replace(
         run,
         results=results,
         profiles={**run.profiles, "kmeans": profile},
         importance={**run.importance, "kmeans": importance},
-        recommended=recommended,
-        recommendation_reason=reason,
+        recommended=recommendation.method,
+        recommendation_reason=recommendation.reason,
+        recommendation_stable=recommendation.stable,
     )
     return run, facts
 

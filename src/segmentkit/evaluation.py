@@ -51,6 +51,8 @@ class ClusterMetrics:
         Share of rows labelled noise (``-1``).
     reason : str or None
         Why the criteria are missing, when they are.
+    nn_separation : float or None
+        Near-neighbour separation (:mod:`segmentkit.validity`), where measured.
     """
 
     silhouette: float | None
@@ -60,6 +62,7 @@ class ClusterMetrics:
     n_segments: int
     noise_share: float
     reason: str | None = None
+    nn_separation: float | None = None
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:

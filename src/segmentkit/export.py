@@ -43,7 +43,8 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
 
     Columns: the id (or ``row``), the original columns as read, ``segment`` and
     ``segment_name`` (recommended method), ``segment_<method>`` for every method
-    (``-1`` = noise) and ``is_outlier``.
+    (``-1`` = noise), ``segment_alternative`` when a finer alternative was found, and
+    ``is_outlier``.
     """
     prepared = run.prepared
     table = prepared.raw.copy()
@@ -62,6 +63,8 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
         # Membership probability of the assigned component.
         estimator = run.results["gmm"].assigner.estimator
         table["confidence_gmm"] = estimator.predict_proba(prepared.X).max(axis=1)
+    if run.alternative is not None:
+        table["segment_alternative"] = run.alternative.result.labels
     table["is_outlier"] = prepared.is_outlier
     return table
 
@@ -86,10 +89,14 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
     A criterion that cannot be computed is empty, with the reason in ``metrics_note``.
     """
     param_names: list[str] = []
-    for result in run.results.values():
+    extra = [run.alternative.result] if run.alternative is not None else []
+    for result in [*run.results.values(), *extra]:
         param_names += [p for p in result.params if p not in param_names]
     rows = []
-    for method, result in run.results.items():
+    shown = [(method, result, False) for method, result in run.results.items()]
+    if run.alternative is not None:
+        shown.append((run.alternative.method, run.alternative.result, True))
+    for method, result, alternative in shown:
         metrics = result.metrics
         stability = result.stability
         rows.append(
@@ -102,6 +109,7 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
                 "silhouette_sample": metrics.silhouette_sample,
                 "calinski_harabasz": metrics.calinski_harabasz,
                 "davies_bouldin": metrics.davies_bouldin,
+                "nn_separation": metrics.nn_separation,
                 "stability": stability.mean_ari if stability else None,
                 "unstable_segments": " ".join(str(s) for s in stability.unstable_segments)
                 if stability
@@ -109,7 +117,8 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
                 "metrics_note": metrics.reason or "",
                 "criteria_agree": result.criteria_agree,
                 "selection": result.choice_summary,
-                "recommended": method == run.recommended,
+                "recommended": method == run.recommended and not alternative,
+                "alternative": alternative,
             }
         )
     rows += [
@@ -118,13 +127,14 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
             "n_segments": 0,
             "metrics_note": f"skipped: {reason}",
             "recommended": False,
+            "alternative": False,
         }
         for method, reason in run.skipped.items()
     ]
     table = pd.DataFrame(rows)
     # Integer parameters stay integers even where another method leaves them empty.
     for name in param_names:
-        values = [r.params[name] for r in run.results.values() if name in r.params]
+        values = [r.params[name] for r in [*run.results.values(), *extra] if name in r.params]
         if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
             table[f"param_{name}"] = table[f"param_{name}"].astype("Int64")
     return table
@@ -250,6 +260,7 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
                     "silhouette_sample": result.metrics.silhouette_sample,
                     "calinski_harabasz": result.metrics.calinski_harabasz,
                     "davies_bouldin": result.metrics.davies_bouldin,
+                    "nn_separation": result.metrics.nn_separation,
                     "noise_share": result.metrics.noise_share,
                     "note": result.metrics.reason,
                 },
@@ -274,7 +285,27 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
             else 0,
         },
         "skipped_methods": run.skipped,
-        "recommended": {"method": run.recommended, "reason": run.recommendation_reason},
+        "recommended": {
+            "method": run.recommended,
+            "reason": run.recommendation_reason,
+            "stable": run.recommendation_stable,
+        },
+        "alternative": None
+        if run.alternative is None
+        else {
+            "method": run.alternative.method,
+            "params": run.alternative.result.params,
+            "n_segments": run.alternative.result.n_segments,
+            "summary": run.alternative.summary(),
+            "stability_by_k": {str(k): v for k, v in run.alternative.tried.items()},
+            "metrics": {
+                "silhouette": run.alternative.result.metrics.silhouette,
+                "calinski_harabasz": run.alternative.result.metrics.calinski_harabasz,
+                "davies_bouldin": run.alternative.result.metrics.davies_bouldin,
+                "nn_separation": run.alternative.result.metrics.nn_separation,
+            },
+            "stability": describe_stability(run.alternative.result.stability),
+        },
         "timings_seconds": run.timings,
         "library_versions": library_versions(),
         "config": run.config.to_dict(),

@@ -1,7 +1,7 @@
 """A saved segmentation that scores new customers: ``model.skops``.
 
 The model holds what scoring needs and nothing that must be refitted: the input schema
-(columns, their kinds, category spellings, date references, outlier fences), the fitted
+(columns, their kinds, category spellings, date references, the outlier rule), the fitted
 ``ColumnTransformer``, every method's fitted assigner, the segment names and the library
 versions. It is written with skops and loaded only when every type in the file is on
 :data:`TRUSTED_TYPES`, a fixed list reviewed with the code: a file that holds anything
@@ -30,6 +30,7 @@ from segmentkit.errors import DataError
 from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner, seeded_rows
 from segmentkit.methods.dbscan import CorePointAssigner
+from segmentkit.outliers import NeighbourRule
 from segmentkit.skops_file import dumps_reproducible
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "segmentkit.methods.gmm.ColumnSubsetMixture",
     "segmentkit.model.InputSchema",
     "segmentkit.model.SegmentationModel",
+    "segmentkit.outliers.NeighbourRule",
 )
 
 
@@ -76,7 +78,10 @@ class InputSchema:
     categories : dict
         Categorical column to ``{casefolded value: training spelling}``.
     outlier_bounds : dict
-        Column to ``[low, high]`` fences in original units.
+        Column to ``[low, high]`` fences in original units (outlier method ``iqr``).
+    outlier_rule : NeighbourRule or None
+        The neighbour rule with the transformer it judges customers in (outlier method
+        ``neighbours``); ``None`` in models that use the fences.
     """
 
     id_column: str | None
@@ -86,6 +91,7 @@ class InputSchema:
     date_references: dict[str, str] = field(default_factory=dict)
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
     outlier_bounds: dict[str, list[float]] = field(default_factory=dict)
+    outlier_rule: NeighbourRule | None = None
 
 
 def _schema(run: SegmentationRun) -> InputSchema:
@@ -104,6 +110,7 @@ def _schema(run: SegmentationRun) -> InputSchema:
         outlier_bounds={
             c: [float(lo), float(hi)] for c, (lo, hi) in prepared.outlier_bounds.items()
         },
+        outlier_rule=prepared.outlier_rule,
     )
 
 
@@ -325,6 +332,8 @@ class SegmentationModel:
         return cleaned[schema.features], ids
 
     def _outliers(self, cleaned: pd.DataFrame) -> np.ndarray:
+        if self.schema.outlier_rule is not None:
+            return self.schema.outlier_rule.flag_table(cleaned[self.schema.features])
         flags = np.zeros(len(cleaned), dtype=bool)
         for column, (low, high) in self.schema.outlier_bounds.items():
             values = cleaned[column].to_numpy(dtype=float)

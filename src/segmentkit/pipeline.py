@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from segmentkit import __version__
 from segmentkit.actions import unknown_rule_features
+from segmentkit.alternative import Alternative, finer_alternative
 from segmentkit.config import Config
 from segmentkit.errors import DataError
 from segmentkit.explain import Importance, explain_segments
@@ -27,7 +28,14 @@ from segmentkit.progress import RunProgress, add_steps, advance, run_stages
 from segmentkit.recommend import recommend_method
 from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
 
-__all__ = ["SegmentationRun", "effective_jobs", "library_versions", "run_segmentation"]
+__all__ = [
+    "SegmentationRun",
+    "effective_jobs",
+    "library_versions",
+    "run_segmentation",
+    "search_context",
+    "segment_prepared",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +87,10 @@ class SegmentationRun:
         The method whose segments become ``segment`` in the outputs.
     recommendation_reason : str
         Why that method was recommended.
+    recommendation_stable : bool
+        Whether it passed the stability gate (if not, no stable segmentation was found).
+    alternative : Alternative or None
+        When the recommendation has two segments: the most stable finer segmentation.
     timings : dict
         Stage name to seconds.
     source : dict
@@ -100,6 +112,8 @@ class SegmentationRun:
     importance: dict[str, Importance]
     recommended: str
     recommendation_reason: str
+    recommendation_stable: bool = True
+    alternative: Alternative | None = None
     timings: dict[str, float] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
@@ -196,38 +210,22 @@ def _run_segmentation(
     )
     with progress.stage("prepare"):
         prepared = prepare(frame, config)
-    continuous = tuple(sorted(prepared.numeric_model_columns.values()))
-    context = SearchContext(
-        seed=config.seed, n_jobs=jobs, clustering=config.clustering, continuous=continuous
-    )
     n_rows, n_features = prepared.X.shape
-    results: dict[str, MethodResult] = {}
-    skipped: dict[str, str] = {}
-    first_error: DataError | None = None
-    for name in config.clustering.methods:
-        check_memory(
-            f"segment:{name}",
-            stage_memory(f"segment:{name}", n_rows, n_features, config),
-            hint=f"leave {name} out with --methods, or use --backend dask",
-        )
-        with progress.stage(f"segment:{name}"):
-            try:
-                results[name] = run_method(METHODS[name], prepared.X_fit, prepared.X, context)
-            except DataError as error:
-                # One method that cannot run on this data must not sink the others.
-                first_error = first_error or error
-                skipped[name] = str(error)
-                logger.warning("%s skipped: %s", name, error)
-    if not results:
-        assert first_error is not None  # noqa: S101 - at least one method was asked for
-        raise first_error
+    results, skipped = segment_prepared(prepared, config, jobs=jobs, progress=progress)
     identities: dict[str, Identity] = {}
     if previous is not None:
         results, identities = carry_identities(
             results, prepared, previous, max_distance=config.identity.max_distance
         )
-    recommended, reason = recommend_method(results)
-    logger.info("Recommended method: %s (%s)", recommended, reason)
+    recommendation = recommend_method(
+        results, min_stability=config.clustering.stability.min_stability
+    )
+    recommended, reason = recommendation.method, recommendation.reason
+    log = logger.info if recommendation.stable else logger.warning
+    log("Recommended method: %s (%s)", recommended, reason)
+    alternative = finer_alternative(
+        results[recommended], prepared.X, prepared.fit_mask, search_context(prepared, config, jobs)
+    )
     check_memory(
         "explain",
         stage_memory("explain", n_rows, n_features, config),
@@ -283,6 +281,8 @@ def _run_segmentation(
         importance=importance,
         recommended=recommended,
         recommendation_reason=reason,
+        recommendation_stable=recommendation.stable,
+        alternative=alternative,
         timings=dict(progress.timings),
         source=dict(source or {}),
         skipped=skipped,
@@ -290,3 +290,71 @@ def _run_segmentation(
         migration=migration,
         previous=str(previous.folder) if previous is not None else None,
     )
+
+
+def search_context(prepared: PreparedData, config: Config, jobs: int) -> SearchContext:
+    """Return what every method search needs besides the data."""
+    continuous = tuple(sorted(prepared.numeric_model_columns.values()))
+    return SearchContext(
+        seed=config.seed, n_jobs=jobs, clustering=config.clustering, continuous=continuous
+    )
+
+
+def segment_prepared(
+    prepared: PreparedData,
+    config: Config,
+    *,
+    jobs: int = 1,
+    progress: RunProgress | None = None,
+) -> tuple[dict[str, MethodResult], dict[str, str]]:
+    """Run every configured method on prepared data: the segmentations, before describing them.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        The output of :func:`~segmentkit.prepare.prepare`.
+    config : Config
+        The configuration.
+    jobs : int
+        Threads (the caller limits the thread pools).
+    progress : RunProgress, optional
+        Times the ``segment:<method>`` stages.
+
+    Returns
+    -------
+    results : dict
+        Method to :class:`~segmentkit.methods.MethodResult`, in registry order.
+    skipped : dict
+        Methods that could not run on this data, with the reason.
+
+    Raises
+    ------
+    DataError
+        When no method can run.
+    """
+    progress = progress or RunProgress([f"segment:{m}" for m in config.clustering.methods])
+    context = search_context(prepared, config, jobs)
+    n_rows, n_features = prepared.X.shape
+    results: dict[str, MethodResult] = {}
+    skipped: dict[str, str] = {}
+    first_error: DataError | None = None
+    for name in config.clustering.methods:
+        check_memory(
+            f"segment:{name}",
+            stage_memory(f"segment:{name}", n_rows, n_features, config),
+            hint=f"leave {name} out with --methods, or use --backend dask",
+        )
+        with progress.stage(f"segment:{name}"):
+            try:
+                results[name] = run_method(
+                    METHODS[name], prepared.X, context, fit_mask=prepared.fit_mask
+                )
+            except DataError as error:
+                # One method that cannot run on this data must not sink the others.
+                first_error = first_error or error
+                skipped[name] = str(error)
+                logger.warning("%s skipped: %s", name, error)
+    if not results:
+        assert first_error is not None  # noqa: S101 - at least one method was asked for
+        raise first_error
+    return results, skipped

@@ -2,12 +2,15 @@
 
 ``prepare`` runs every cleaning rule in a fixed order, decides which rows shape the
 segments, and fits one scikit-learn ``ColumnTransformer`` (imputation, log transform,
-scaling, one-hot encoding) whose feature names reach every later stage. The fitted
-transformer is kept so new customers can be scored with exactly the same cleaning.
+scaling, one-hot encoding weighted so a categorical column counts like one feature)
+whose feature names reach every later stage. Outliers are judged in that space by
+:mod:`segmentkit.outliers`. The fitted transformer is kept so new customers can be
+scored with exactly the same cleaning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,9 +33,10 @@ from segmentkit.cleaning import (
 )
 from segmentkit.config import Config
 from segmentkit.errors import DataError
+from segmentkit.outliers import NeighbourRule, iqr_outliers, neighbour_outliers
 from segmentkit.roles import ColumnRole, infer_roles
 
-__all__ = ["PreparedData", "iqr_outliers", "prepare"]
+__all__ = ["PreparedData", "category_weight", "iqr_outliers", "prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ class PreparedData:
     kept_rows : numpy.ndarray of int
         0-based positions of the kept rows in the input table.
     is_outlier : numpy.ndarray of bool
-        IQR outliers among the kept rows.
+        Outliers among the kept rows (``cleaning.outliers.method``).
     fit_mask : numpy.ndarray of bool
         Rows that shape the segments (all but flagged outliers under policy ``flag``).
     preprocessor : sklearn.compose.ColumnTransformer
@@ -83,9 +87,13 @@ class PreparedData:
     log_columns : list of str
         Columns that were log-transformed before scaling.
     outlier_bounds : dict
-        Column to ``(low, high)`` fences in original units.
+        Column to ``(low, high)`` fences in original units (method ``iqr``; empty for
+        ``neighbours``).
     date_references : dict
         Date column to the ISO date its days are counted back from (the latest date).
+    outlier_rule : NeighbourRule or None
+        The fitted neighbour rule (method ``neighbours``), with the transformer fitted on
+        every kept row that it judges customers in.
     """
 
     X: np.ndarray
@@ -109,6 +117,7 @@ class PreparedData:
     log_columns: list[str]
     outlier_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     date_references: dict[str, str] = field(default_factory=dict)
+    outlier_rule: NeighbourRule | None = None
 
     @property
     def X_fit(self) -> np.ndarray:
@@ -192,66 +201,6 @@ def _choose_log_columns(cleaned: pd.DataFrame, numeric: list[str], config: Confi
     return chosen
 
 
-def iqr_outliers(
-    values: pd.DataFrame, *, factor: float, max_share: float
-) -> tuple[np.ndarray, dict[str, tuple[float, float]], float]:
-    """Flag rows outside the IQR fences of any column.
-
-    A row is an outlier when some column lies more than ``factor`` interquartile ranges
-    below the first or above the third quartile. Columns with an IQR of zero are skipped
-    (any departure from the typical value would count). When more than ``max_share`` of
-    the rows would be flagged, the factor is widened until at most that share is.
-
-    Parameters
-    ----------
-    values : pandas.DataFrame
-        Numeric columns; missing values are never outliers.
-    factor : float
-        IQR multiplier (1.5 is Tukey's rule).
-    max_share : float
-        Largest share of rows that may be flagged.
-
-    Returns
-    -------
-    mask : numpy.ndarray of bool
-        Outlier rows.
-    bounds : dict
-        Column to ``(low, high)`` fences at the factor used.
-    factor_used : float
-        ``factor``, or the widened factor.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 7, 8, 100]})
-    >>> mask, bounds, used = iqr_outliers(frame, factor=1.5, max_share=0.5)
-    >>> mask.tolist()
-    [False, False, False, False, False, False, False, False, True]
-    """
-    n_rows = len(values)
-    if n_rows == 0 or values.shape[1] == 0:
-        return np.zeros(n_rows, dtype=bool), {}, factor
-    q1 = values.quantile(0.25)
-    q3 = values.quantile(0.75)
-    iqr = q3 - q1
-    usable = [c for c in values.columns if iqr[c] > 0]
-    if not usable:
-        return np.zeros(n_rows, dtype=bool), {}, factor
-    # Distance outside the quartiles in IQR units; 0 inside the box.
-    block = values[usable].to_numpy(dtype=float)
-    below = (q1[usable].to_numpy() - block) / iqr[usable].to_numpy()
-    above = (block - q3[usable].to_numpy()) / iqr[usable].to_numpy()
-    distance = np.fmax(below, above)
-    distance = np.where(np.isnan(distance), -np.inf, distance).max(axis=1)
-    used = factor
-    allowed = int(np.floor(max_share * n_rows))
-    if np.count_nonzero(distance > factor) > allowed:
-        # The (allowed + 1)-th largest distance: strictly beyond it lie at most `allowed` rows.
-        used = float(np.sort(distance)[::-1][allowed])
-    mask = distance > used
-    bounds = {c: (float(q1[c] - used * iqr[c]), float(q3[c] + used * iqr[c])) for c in usable}
-    return mask, bounds, used
-
-
 def _numeric_pipeline(strategy: str, fill_value: Any, log: bool) -> Pipeline:
     steps: list[tuple[str, Any]] = []
     if strategy == "constant":
@@ -276,27 +225,62 @@ def _categorical_pipeline(strategy: str, fill_value: Any) -> Pipeline:
     return Pipeline([("impute", imputer), ("onehot", encoder)])
 
 
+def category_weight(setting: str | float, n_levels: int) -> float:
+    """Factor every one-hot column of a categorical feature is multiplied by.
+
+    Two customers in different categories are ``sqrt(2) * weight`` apart, next to
+    standardised numeric columns; with ``"sqrt_levels"`` that is ``sqrt(2 / n_levels)``
+    (0.82 for 3 levels), less than one standard deviation of a numeric feature, so a
+    category unrelated to the real groups cannot split each of them in its levels.
+
+    Parameters
+    ----------
+    setting : {"sqrt_levels", "unit"} or float
+        ``cleaning.categorical_weight``.
+    n_levels : int
+        Categories the encoder learned for the column.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(category_weight("sqrt_levels", 4), 3), category_weight("unit", 4)
+    (0.5, 1.0)
+    """
+    if setting == "unit":
+        return 1.0
+    if setting == "sqrt_levels":
+        return 1.0 / float(np.sqrt(max(n_levels, 1)))
+    return float(setting)
+
+
 def _build_transformer(
     numeric: list[str], categorical: list[str], log_columns: list[str], config: Config
 ) -> ColumnTransformer:
+    """One ColumnTransformer, each categorical column in its own ``cat_<i>`` part.
+
+    The categorical weights become the transformer's own ``transformer_weights`` (set by
+    :func:`_fit_transformer`): plain numbers that the saved model applies to new
+    customers too, with no function to trust when loading.
+    """
     missing = config.cleaning.missing
     groups: dict[tuple[str, str, bool], list[str]] = {}
     for name in numeric:
         strategy: str = missing.per_column.get(name, missing.numeric)
         groups.setdefault(("num", strategy, name in log_columns), []).append(name)
-    for name in categorical:
+    transformers = []
+    for (_, strategy, log), columns in groups.items():
+        label = f"num_{strategy}{'_log' if log else ''}"
+        transformers.append((label, _numeric_pipeline(strategy, missing.fill_value, log), columns))
+    # One pipeline per categorical column: its weight depends on its own number of levels.
+    for position, name in enumerate(categorical):
         strategy = missing.per_column.get(name, missing.categorical)
         if strategy in {"median", "mean"}:
             strategy = "most_frequent"
-        groups.setdefault(("cat", strategy, False), []).append(name)
-    transformers = []
-    for (kind, strategy, log), columns in groups.items():
-        label = f"{kind}_{strategy}{'_log' if log else ''}"
-        if kind == "num":
-            pipeline = _numeric_pipeline(strategy, missing.fill_value, log)
-        else:
-            pipeline = _categorical_pipeline(strategy, missing.fill_value)
-        transformers.append((label, pipeline, columns))
+        pipeline = _categorical_pipeline(strategy, missing.fill_value)
+        transformers.append((f"cat_{position}", pipeline, [name]))
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -316,8 +300,27 @@ def _feature_origin(transformer: ColumnTransformer) -> dict[str, str]:
     return dict(zip(names, origins, strict=True))
 
 
-def _fit_transformer(transformer: ColumnTransformer, data: pd.DataFrame) -> ColumnTransformer:
+def _fit_transformer(
+    numeric: list[str],
+    categorical: list[str],
+    log_columns: list[str],
+    config: Config,
+    data: pd.DataFrame,
+) -> ColumnTransformer:
+    """Build and fit the transformer on ``data``, categorical columns weighted by their levels."""
+    transformer = _build_transformer(numeric, categorical, log_columns, config)
     transformer.fit(data)
+    setting = config.cleaning.categorical_weight
+    if categorical and setting != "unit":
+        # The weight may depend on the levels the encoder found in these rows. A
+        # transformer weight only multiplies the output of its fitted part, so setting it
+        # now is the same as fitting with it, without a second pass over the data.
+        weights = {
+            label: category_weight(setting, len(pipeline.named_steps["onehot"].categories_[0]))
+            for label, pipeline, _ in transformer.transformers_
+            if label.startswith("cat_")
+        }
+        transformer.set_params(transformer_weights={k: w for k, w in weights.items() if w != 1})
     try:
         transformer.get_feature_names_out()
     except ValueError:
@@ -325,6 +328,74 @@ def _fit_transformer(transformer: ColumnTransformer, data: pd.DataFrame) -> Colu
         transformer.set_params(verbose_feature_names_out=True)
         transformer.fit(data)
     return transformer
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ..., ``11th``, ``21st``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _flag_outliers(
+    data: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    log_columns: list[str],
+    features: list[str],
+    config: Config,
+) -> tuple[np.ndarray, dict[str, tuple[float, float]], NeighbourRule | None, str]:
+    """Outlier mask, IQR fences (iqr only), the neighbour rule (neighbours only), detail."""
+    settings = config.cleaning.outliers
+    if settings.method == "neighbours":
+        # Judged in the space the clustering sees, fitted on every row; the caller then
+        # refits the transformer on the rows that are not outliers.
+        space = _fit_transformer(numeric, categorical, log_columns, config, data[features])
+        mask, rule = neighbour_outliers(
+            np.asarray(space.transform(data[features]), dtype=np.float64),
+            n_neighbours=settings.n_neighbours,
+            factor=settings.fence_factor,
+            max_share=settings.max_share,
+            max_rows=settings.max_rows,
+            seed=config.seed,
+        )
+        rule = dataclasses.replace(rule, space=space)
+        if rule.factor != settings.fence_factor:
+            logger.warning(
+                "More than %.0f%% of rows were far from their neighbours at factor %.2g; "
+                "widened to %.2f",
+                100 * settings.max_share,
+                settings.fence_factor,
+                rule.factor,
+            )
+        detail = (
+            f"{int(mask.sum())} row(s) far from the customers near them (distance to the "
+            f"{_ordinal(rule.n_neighbours)} nearest above {rule.threshold:.3g}, factor "
+            f"{rule.factor:.2f}), policy {settings.policy}"
+        )
+        return mask, {}, rule, detail
+    # IQR fences on the scale the model sees (log scale for log columns).
+    judged = data[numeric].copy()
+    for name in log_columns:
+        judged[name] = np.log1p(judged[name])
+    mask, bounds, used = iqr_outliers(
+        judged, factor=settings.fence_factor, max_share=settings.max_share
+    )
+    bounds = {
+        c: ((float(np.expm1(lo)), float(np.expm1(hi))) if c in log_columns else (lo, hi))
+        for c, (lo, hi) in bounds.items()
+    }
+    if used != settings.fence_factor:
+        logger.warning(
+            "More than %.0f%% of rows were outside the IQR fences at factor %.2g; widened to %.2f",
+            100 * settings.max_share,
+            settings.fence_factor,
+            used,
+        )
+    detail = (
+        f"{int(mask.sum())} row(s) outside the IQR fences (factor {used:.2f}), "
+        f"policy {settings.policy}"
+    )
+    return mask, bounds, None, detail
 
 
 def _drop_rows(
@@ -343,8 +414,10 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     The steps, in order: trim headers; convert numbers stored as text; infer column roles;
     normalise category spellings; turn dates into days; reject infinite values; apply the
     duplicate-id policy; drop columns mostly missing and rows the missing-value strategy
-    drops; choose log-transformed columns; flag IQR outliers (policy ``flag``/``drop``/
-    ``keep``); fit the ``ColumnTransformer`` on the rows that shape the segments.
+    drops; choose log-transformed columns; flag outliers (far from their neighbours in
+    the model's space, or beyond IQR fences; policy ``flag``/``drop``/``keep``); fit the
+    ``ColumnTransformer`` (categorical columns weighted by ``cleaning.categorical_weight``)
+    on the rows that shape the segments.
 
     Parameters
     ----------
@@ -519,30 +592,11 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         )
         logger.info("Log-transformed (skewed, non-negative): %s", ", ".join(log_columns))
 
-    # Outliers are judged on the scale the model sees (log scale for log columns).
+    is_outlier, bounds, rule, detail = _flag_outliers(
+        data, numeric, categorical, log_columns, features, config
+    )
     outlier_cfg = config.cleaning.outliers
-    judged = data[numeric].copy()
-    for name in log_columns:
-        judged[name] = np.log1p(judged[name])
-    is_outlier, bounds, used = iqr_outliers(
-        judged, factor=outlier_cfg.factor, max_share=outlier_cfg.max_share
-    )
-    bounds = {
-        c: ((float(np.expm1(lo)), float(np.expm1(hi))) if c in log_columns else (lo, hi))
-        for c, (lo, hi) in bounds.items()
-    }
     n_outliers = int(is_outlier.sum())
-    if used != outlier_cfg.factor:
-        logger.warning(
-            "More than %.0f%% of rows were outside the IQR fences at factor %.2g; widened to %.2f",
-            100 * outlier_cfg.max_share,
-            outlier_cfg.factor,
-            used,
-        )
-    detail = (
-        f"{n_outliers} row(s) outside the IQR fences (factor {used:.2f}), "
-        f"policy {outlier_cfg.policy}"
-    )
     steps.append(CleaningStep("outliers", None, detail, n_outliers))
     logger.info("Outliers: %s", detail)
     if outlier_cfg.policy == "drop":
@@ -552,8 +606,14 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     if not fit_mask.any():
         fit_mask = np.ones(len(data), dtype=bool)
 
-    transformer = _build_transformer(numeric, categorical, log_columns, config)
-    transformer = _fit_transformer(transformer, data.loc[fit_mask, features])
+    if rule is not None and fit_mask.all() and not (outlier_cfg.policy == "drop" and n_outliers):
+        # Every row shapes the segments: the transformer the outliers were judged in,
+        # fitted on these same rows, is the one to keep.
+        transformer = rule.space
+    else:
+        transformer = _fit_transformer(
+            numeric, categorical, log_columns, config, data.loc[fit_mask, features]
+        )
     X = np.asarray(transformer.transform(data[features]), dtype=np.float64)
     model_names = [str(n) for n in transformer.get_feature_names_out()]
 
@@ -608,4 +668,5 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         log_columns=log_columns,
         outlier_bounds=bounds,
         date_references={c: r for c, r in date_references.items() if c in features},
+        outlier_rule=rule,
     )

@@ -46,6 +46,12 @@ class ProfileView:
         The method's rows of ``feature_importance.csv``.
     surrogate_accuracy : float or None
         Held-out accuracy of the explaining forest.
+    verdict : str
+        Why the recommended method was recommended (and whether it is stable).
+    stable : bool
+        Whether the recommendation passed the stability gate.
+    alternative : str
+        The finer alternative, when the recommendation has two segments.
     """
 
     method: str
@@ -54,6 +60,9 @@ class ProfileView:
     profiles: pd.DataFrame
     importance: pd.DataFrame
     surrogate_accuracy: float | None
+    verdict: str = ""
+    stable: bool = True
+    alternative: str = ""
 
 
 def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView:
@@ -71,6 +80,9 @@ def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView
         profiles=run.profiles[method].table,
         importance=importance.table,
         surrogate_accuracy=importance.surrogate_accuracy,
+        verdict=run.recommendation_reason,
+        stable=run.recommendation_stable,
+        alternative=run.alternative.summary() if run.alternative is not None else "",
     )
 
 
@@ -122,12 +134,20 @@ def load_profile_view(out_dir: str | Path, method: str | None = None) -> Profile
         profiles=profiles[profiles["method"] == method].reset_index(drop=True),
         importance=importance.drop(columns="method").reset_index(drop=True),
         surrogate_accuracy=accuracy,
+        verdict=str(summary["recommended"].get("reason", "")),
+        stable=bool(summary["recommended"].get("stable", True)),
+        alternative=str((summary.get("alternative") or {}).get("summary", "")),
     )
 
 
 def _headline(view: ProfileView) -> Text:
     tag = " (recommended)" if view.method == view.recommended else ""
     lines = [f"{view.n_segments} segments by {view.method}{tag}"]
+    if view.verdict:
+        warning = "" if view.stable else "Warning: "
+        lines.append(f"{warning}Why {view.recommended}: {view.verdict}")
+    if view.alternative and view.method == view.recommended:
+        lines.append(view.alternative[0].upper() + view.alternative[1:])
     if view.surrogate_accuracy is not None and len(view.importance):
         top = ", ".join(
             f"{row.feature} {row.permutation_mean:.2f}"

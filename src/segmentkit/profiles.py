@@ -354,9 +354,9 @@ def _describe(
     size, share = int(row["size"]), float(row["share"])  # type: ignore[call-overload, arg-type]
     if segment == UNUSUAL_SEGMENT:
         opening = (
-            f"{_customers(size)} ({_percent(share)}) beyond the outlier fences on at least "
-            "one feature, described apart so they do not distort the segments (each keeps "
-            "its nearest segment in segments.csv)"
+            f"{_customers(size)} ({_percent(share)}) flagged as outliers when cleaning, "
+            "described apart so they do not distort the segments (each keeps its nearest "
+            "segment in segments.csv)"
         )
     elif segment == -1:
         opening = (

@@ -32,6 +32,7 @@ STAGE_WEIGHTS: dict[str, float] = {
     "segment:agglomerative": 3.0,
     "segment:gmm": 3.0,
     "segment:dbscan": 4.0,
+    "segment:genie": 2.0,
     "explain": 2.5,
     "profile": 0.5,
     "write": 4.0,

@@ -32,6 +32,7 @@ _MATRIX_COPIES = {
     "segment:agglomerative": 2.5,
     "segment:gmm": 3.0,
     "segment:dbscan": 3.5,
+    "segment:genie": 2.5,
 }
 
 
@@ -83,6 +84,11 @@ def stage_memory(stage: str, n_rows: int, n_features: int, config: Config) -> in
         # micro-clusters by itself (see methods.agglomerative.tree_row_limit).
         micro = clustering.agglomerative.micro_clusters
         return int(_MATRIX_COPIES[stage] * matrix) + 8 * micro**2 + chunks
+    if stage == "segment:genie":
+        # The tree grows on at most max_rows points (customers or micro-cluster centres);
+        # its spanning tree and partitions are O(points), the matrix copies dominate.
+        points = min(n_rows, clustering.genie.max_rows)
+        return int(_MATRIX_COPIES[stage] * matrix) + points * 64 * 8 + chunks
     if stage == "segment:dbscan":
         sample = min(n_rows, clustering.dbscan.max_rows)
         # Neighbourhoods of the sample (bounded by scikit-learn's chunking to ~1 KiB a

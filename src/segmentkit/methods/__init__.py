@@ -7,6 +7,7 @@ an estimator whose ``predict`` places any prepared row in a segment.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -23,10 +24,12 @@ from segmentkit.methods.base import (
     size_order,
 )
 from segmentkit.methods.dbscan import fit_dbscan, search_dbscan
+from segmentkit.methods.genie import fit_genie, search_genie
 from segmentkit.methods.gmm import fit_gmm, search_gmm
 from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
 from segmentkit.progress import add_steps, advance
 from segmentkit.stability import bootstrap_stability
+from segmentkit.validity import nn_separation
 
 __all__ = [
     "METHODS",
@@ -50,48 +53,76 @@ METHODS: dict[str, MethodSpec] = {
     ),
     "gmm": MethodSpec("gmm", "Gaussian Mixture", search_gmm, fit_gmm),
     "dbscan": MethodSpec("dbscan", "DBSCAN", search_dbscan, fit_dbscan),
+    "genie": MethodSpec("genie", "Genie", search_genie, fit_genie),
 }
 
 
 def run_method(
-    spec: MethodSpec, X_search: np.ndarray, X_all: np.ndarray, context: SearchContext
+    spec: MethodSpec,
+    X: np.ndarray,
+    context: SearchContext,
+    *,
+    fit_mask: np.ndarray | None = None,
 ) -> MethodResult:
-    """Search a method's parameters on ``X_search``, then fit the chosen ones on ``X_all``.
+    """Search a method's parameters and fit the chosen ones on the rows that shape segments.
 
-    Segments are renumbered by size (``0`` the largest), the criteria of the final
-    segmentation are computed on ``X_all``, and its bootstrap stability is measured on
-    ``X_search`` with the chosen parameters.
+    One population chooses and fits: the rows of ``fit_mask`` (every row when omitted;
+    flagged outliers are left out) choose the parameters, fit the final model, and are
+    the rows its criteria and stability are measured on. The other rows never form or
+    define a segment: each joins the segment the fitted model places it in, as a new
+    customer would. Segments are renumbered by size (``0`` the largest).
 
     Parameters
     ----------
     spec : MethodSpec
         The registry entry.
-    X_search : numpy.ndarray
-        Rows that decide the parameters (flagged outliers left out).
-    X_all : numpy.ndarray
+    X : numpy.ndarray of shape (n, d)
         Every row to segment.
     context : SearchContext
         Seed and settings.
+    fit_mask : numpy.ndarray of bool, optional
+        Rows that shape the segments.
 
     Returns
     -------
     MethodResult
     """
-    search = spec.search(X_search, context)
+    fit_rows = np.ones(len(X), dtype=bool) if fit_mask is None else np.asarray(fit_mask, bool)
+    X_fit = X[fit_rows]
+    search = spec.search(X_fit, context)
     logger.info("%s: %s", spec.name, search.summary)
     settings = context.clustering.stability
     add_steps(1 + settings.n_resamples)
-    raw, estimator = spec.fit(X_all, search.params, context)
+    fitted, estimator = spec.fit(X_fit, search.params, context)
+    raw = np.empty(len(X), dtype=int)
+    raw[fit_rows] = fitted
+    if not fit_rows.all():
+        raw[~fit_rows] = np.asarray(estimator.predict(X[~fit_rows]), dtype=int)
     advance()
-    assigner = SegmentAssigner(estimator, size_order(raw))
+    # Numbered by the sizes among the rows that shaped the segments.
+    assigner = SegmentAssigner(estimator, size_order(np.asarray(fitted, dtype=int)))
     labels = assigner.relabel(raw)
     metrics = cluster_metrics(
-        X_all, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
+        X_fit,
+        labels[fit_rows],
+        sample_size=context.clustering.silhouette_sample_size,
+        seed=context.seed,
     )
+    # The criteria judge the rows that shaped the segments; the noise share counts every
+    # customer, outliers the fitted model left as noise included.
+    metrics = dataclasses.replace(metrics, noise_share=float(np.mean(labels < 0)))
+    if metrics.n_segments >= 2:
+        separation = nn_separation(
+            X_fit,
+            labels[fit_rows],
+            sample_size=context.clustering.validity_sample_size,
+            seed=context.seed,
+        )
+        metrics = dataclasses.replace(metrics, nn_separation=separation)
     stability = None
     if settings.n_resamples > 0 and metrics.n_segments >= 2:
         stability = bootstrap_stability(
-            X_search,
+            X_fit,
             assigner.predict,
             lambda X: spec.fit(X, search.params, context)[0],
             n_resamples=settings.n_resamples,

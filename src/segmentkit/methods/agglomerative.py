@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
@@ -30,18 +29,15 @@ from sklearn.neighbors import NearestCentroid
 from segmentkit.methods.base import (
     Search,
     SearchContext,
-    candidate_ks,
-    choose,
-    criteria_row,
     n_distinct,
+    search_k,
     seeded_rows,
     within_cluster_ss,
 )
 from segmentkit.methods.weighted_linkage import weighted_linkage
-from segmentkit.progress import add_steps, advance
 from segmentkit.resources import available_memory
 
-__all__ = ["MicroClusterAssigner", "fit_agglomerative", "search_agglomerative"]
+__all__ = ["MicroClusterAssigner", "fit_agglomerative", "micro_clusters", "search_agglomerative"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +122,15 @@ def _exact_row_limit(n_rows: int, context: SearchContext) -> int:
     return limit
 
 
-def _micro_clusters(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray, np.ndarray]:
-    """Summarise ``X`` by K-Means micro-clusters; return the centres and each row's."""
-    n_micro = min(context.clustering.agglomerative.micro_clusters, max(2, len(X) // 10))
+def micro_clusters(
+    X: np.ndarray, n_clusters: int, context: SearchContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """Summarise ``X`` by at most ``n_clusters`` K-Means micro-clusters.
+
+    Returns the centres and each row's micro-cluster. The K-Means is fitted on a seeded
+    sample of 20 rows per micro-cluster and applied to every row.
+    """
+    n_micro = min(n_clusters, max(2, len(X) // 10))
     rows = seeded_rows(len(X), _FIT_ROWS_PER_MICRO_CLUSTER * n_micro, context.seed)
     micro = KMeans(
         n_clusters=n_micro, n_init=1, max_iter=_MICRO_MAX_ITER, random_state=context.seed
@@ -143,7 +145,7 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
     method = context.clustering.agglomerative.linkage
     if len(X) <= _exact_row_limit(len(X), context):
         return _Tree(linkage(X, method=method, metric="euclidean"))
-    centres, members = _micro_clusters(X, context)
+    centres, members = micro_clusters(X, context.clustering.agglomerative.micro_clusters, context)
     weights = np.bincount(members, minlength=len(centres))
     note = (
         f"agglomerative: the tree was grown from {len(centres):,} K-Means micro-clusters "
@@ -156,7 +158,7 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
 
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
-    """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus)."""
+    """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus rank)."""
     settings = context.clustering.agglomerative
     rows_used = seeded_rows(len(X), settings.search_max_rows, context.seed)
     sample_note = None
@@ -169,24 +171,19 @@ def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
         X = X[rows_used]
     tree = _grow(X, context)
     n_points = len(X) if tree.centres is None else len(tree.centres)
-    distinct = n_distinct(X if tree.centres is None else tree.centres)
-    rows = []
-    ks = candidate_ks(n_points, distinct, context.clustering)
-    add_steps(len(ks))
-    for k in ks:
-        labels = tree.labels(k)
-        rows.append(
-            {
-                "k": k,
-                "n_segments_found": len(np.unique(labels)),
-                "inertia": within_cluster_ss(X, labels),
-                **criteria_row(X, labels, context),
-            }
-        )
-        advance()
     notes = tuple(note for note in (sample_note, tree.note) if note)
     curves = {"linkage": tree.linkage.tolist()} if n_points <= 5_000 else {}
-    return choose(pd.DataFrame(rows), "k", elbow_column="inertia", notes=notes, curves=curves)
+    return search_k(
+        X,
+        context,
+        tree.labels,
+        n_points=n_points,
+        n_unique=n_distinct(X if tree.centres is None else tree.centres),
+        extra=lambda _k, labels: {"inertia": within_cluster_ss(X, labels)},
+        rule="consensus",
+        notes=notes,
+        curves=curves,
+    )
 
 
 def fit_agglomerative(

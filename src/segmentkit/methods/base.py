@@ -19,7 +19,9 @@ import pandas as pd
 from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
 from segmentkit.evaluation import ClusterMetrics, cluster_metrics
-from segmentkit.selection import choose_candidate
+from segmentkit.progress import add_steps, advance
+from segmentkit.selection import choose_candidate, separation_drop_choice
+from segmentkit.validity import nn_separation
 
 __all__ = [
     "MethodResult",
@@ -30,7 +32,9 @@ __all__ = [
     "candidate_ks",
     "choose",
     "criteria_row",
+    "k_bound",
     "n_distinct",
+    "search_k",
     "seeded_rows",
     "size_order",
     "within_cluster_ss",
@@ -269,11 +273,14 @@ def n_distinct(X: np.ndarray) -> int:
 
 
 def criteria_row(X: np.ndarray, labels: np.ndarray, context: SearchContext) -> dict[str, Any]:
-    """Return silhouette, Calinski–Harabasz, Davies–Bouldin (and the sample size) as a dict."""
+    """Return the near-neighbour separation, silhouette, Calinski–Harabasz, Davies–Bouldin."""
     metrics = cluster_metrics(
         X, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
     )
     return {
+        "nn_separation": nn_separation(
+            X, labels, sample_size=context.clustering.validity_sample_size, seed=context.seed
+        ),
         "silhouette": metrics.silhouette,
         "calinski_harabasz": metrics.calinski_harabasz,
         "davies_bouldin": metrics.davies_bouldin,
@@ -341,3 +348,145 @@ def within_cluster_ss(X: np.ndarray, labels: np.ndarray) -> float:
         members = X[labels == value]
         total += float(((members - members.mean(axis=0)) ** 2).sum())
     return total
+
+
+def k_bound(n_rows: int, clustering: ClusteringConfig) -> int:
+    """Largest k the search may widen to when the best k sits at ``k_max``.
+
+    Grows with the data (about the square root of half the customers: 10 segments need
+    200 customers, 50 need 5,000) and never exceeds ``clustering.k_limit``.
+
+    Examples
+    --------
+    >>> from segmentkit.config import ClusteringConfig
+    >>> k_bound(200, ClusteringConfig()), k_bound(5_000, ClusteringConfig())
+    (10, 50)
+    """
+    grown = int(np.sqrt(n_rows / 2))
+    return max(clustering.k_max, min(clustering.k_limit, grown))
+
+
+def search_k(
+    X: np.ndarray,
+    context: SearchContext,
+    partition: Callable[[int], np.ndarray],
+    *,
+    n_points: int | None = None,
+    n_unique: int | None = None,
+    extra: Callable[[int, np.ndarray], dict[str, Any]] | None = None,
+    rule: str = "separation",
+    notes: tuple[str, ...] = (),
+    curves: dict[str, Any] | None = None,
+) -> Search:
+    """Try every candidate k of a method and choose one.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The rows the candidates are judged on.
+    context : SearchContext
+        Seed and settings.
+    partition : callable
+        ``partition(k) -> labels`` of the rows of ``X``.
+    n_points, n_unique : int, optional
+        Points the method actually clusters and how many are distinct (micro-cluster
+        centres, say); default the rows of ``X``.
+    extra : callable, optional
+        ``extra(k, labels) -> dict`` of method-specific columns (``inertia``, ...).
+    rule : {"separation", "consensus"}
+        ``separation``: the separation drop (shape-following methods such as Genie);
+        ``consensus``: the consensus rank of silhouette, Calinski–Harabasz,
+        Davies–Bouldin and the inertia elbow (centroid methods, whose own model is the
+        compact round segment those criteria reward).
+    notes, curves
+        Copied into the :class:`Search`.
+
+    Returns
+    -------
+    Search
+        The candidates (k_min up to one beyond the last that could be chosen) with every
+        criterion and ``chosen``.
+
+    Notes
+    -----
+    The drop at k needs the candidate k + 1, so under ``separation`` one candidate
+    beyond ``k_max`` is tried (when the data can hold it). When the best k is the
+    largest that could be chosen, the range is widened, ``k_max`` more candidates at a
+    time, up to :func:`k_bound`; the notes say so. If no candidate's drop can be
+    computed (segments too small for the separation to be measured), the consensus
+    rank of the other criteria decides.
+    """
+    clustering = context.clustering
+    n_points = len(X) if n_points is None else n_points
+    n_unique = n_distinct(X) if n_unique is None else n_unique
+    ks = candidate_ks(n_points, n_unique, clustering)
+    ceiling = min(n_points - 1, n_unique - 1)
+    rows: list[dict[str, Any]] = []
+
+    def evaluate(candidates: list[int]) -> None:
+        add_steps(len(candidates))
+        for k in candidates:
+            labels = partition(k)
+            rows.append(
+                {
+                    "k": k,
+                    "n_segments_found": len(np.unique(labels[labels >= 0])),
+                    **(extra(k, labels) if extra is not None else {}),
+                    **criteria_row(X, labels, context),
+                }
+            )
+            advance()
+
+    if clustering.k is not None:
+        evaluate(ks)
+        return choose(pd.DataFrame(rows), "k", notes=notes, curves=curves)
+    lookahead = 1 if rule == "separation" else 0
+    bound = min(k_bound(n_points, clustering), ceiling)
+    last = min(ks[-1] + lookahead, ceiling)
+    evaluate(list(range(ks[0], last + 1)))
+    widened = []
+    while True:
+        table = pd.DataFrame(rows)
+        if rule == "separation":
+            choice = separation_drop_choice(table)
+        else:
+            elbow = "inertia" if "inertia" in table else None
+            choice = choose_candidate(table, label="k", elbow_column=elbow)
+        choosable_top = int(table["k"].iloc[-1]) - (lookahead if len(table) > 1 else 0)
+        if choice is None or int(table["k"].iloc[choice.index]) < choosable_top:
+            break
+        if choosable_top >= bound:
+            break
+        top = min(bound + lookahead, choosable_top + clustering.k_max, ceiling)
+        if top <= int(table["k"].iloc[-1]):
+            break
+        evaluate(list(range(int(table["k"].iloc[-1]) + 1, top + 1)))
+        widened.append(top - lookahead)
+    all_notes = list(notes)
+    if widened:
+        all_notes.append(
+            f"the best k was at the top of the range k_max = {clustering.k_max}, so the search "
+            f"was widened to k = {widened[-1]} (bound {bound} for {n_points:,} customers)"
+        )
+        logger.info("%s", all_notes[-1])
+    if choice is None:
+        logger.info("near-neighbour separation undefined for every candidate; consensus rank")
+        # The lookahead candidate beyond k_max is not a choice here.
+        search = choose(
+            table.iloc[:-1] if lookahead and len(table) > 2 else table,
+            "k",
+            notes=tuple(all_notes),
+        )
+        criteria = table.assign(chosen=False)
+        criteria.loc[criteria.index[: len(search.criteria)], "chosen"] = search.criteria["chosen"]
+        return Search(
+            criteria, search.params, search.summary, search.agree, search.notes, dict(curves or {})
+        )
+    return Search(
+        table.assign(chosen=np.arange(len(table)) == choice.index),
+        {"k": int(table["k"].iloc[choice.index])},
+        choice.summary,
+        choice.agree,
+        tuple(all_notes),
+        dict(curves or {}),
+    )

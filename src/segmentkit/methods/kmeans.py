@@ -6,20 +6,9 @@ import logging
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.cluster import KMeans
 
-from segmentkit.methods.base import (
-    Search,
-    SearchContext,
-    candidate_ks,
-    choose,
-    criteria_row,
-    n_distinct,
-    seeded_rows,
-    within_cluster_ss,
-)
-from segmentkit.progress import add_steps, advance
+from segmentkit.methods.base import Search, SearchContext, search_k, seeded_rows, within_cluster_ss
 
 __all__ = ["fit_kmeans", "search_kmeans"]
 
@@ -63,15 +52,17 @@ def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
         )
         logger.info("kmeans: %s", notes[-1])
         X = X[rows]
-    rows_out = []
-    ks = candidate_ks(len(X), n_distinct(X), context.clustering)
-    add_steps(len(ks))
-    for k in ks:
-        labels, _ = fit_kmeans(X, {"k": k}, context)
-        # Recomputed from the labels: scikit-learn's inertia_ sums in thread-dependent
-        # order, and the same run must give the same bytes on any number of threads.
-        inertia = within_cluster_ss(X, labels)
-        rows_out.append({"k": k, "inertia": inertia, **criteria_row(X, labels, context)})
-        logger.debug("kmeans k=%d inertia=%.4g", k, inertia)
-        advance()
-    return choose(pd.DataFrame(rows_out), "k", elbow_column="inertia", notes=tuple(notes))
+
+    def partition(k: int) -> np.ndarray:
+        return fit_kmeans(X, {"k": k}, context)[0]
+
+    # Recomputed from the labels: scikit-learn's inertia_ sums in thread-dependent order,
+    # and the same run must give the same bytes on any number of threads.
+    return search_k(
+        X,
+        context,
+        partition,
+        extra=lambda _k, labels: {"inertia": within_cluster_ss(X, labels)},
+        rule="consensus",
+        notes=tuple(notes),
+    )

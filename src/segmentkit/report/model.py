@@ -89,6 +89,8 @@ class ReportModel:
     leaderboard_columns: list[str]
     leaderboard: list[dict[str, Any]]
     verdict: str
+    stable: bool
+    alternative: str
     skipped: list[tuple[str, str]]
     recommended: str
     overview_figures: list[Figure]
@@ -168,6 +170,7 @@ def _leaderboard(comparison: pd.DataFrame) -> tuple[list[str], list[dict[str, An
         "parameters",
         "segments",
         "noise",
+        "separation (near neighbours)",
         "silhouette",
         "Calinski–Harabasz",
         "Davies–Bouldin",
@@ -179,10 +182,12 @@ def _leaderboard(comparison: pd.DataFrame) -> tuple[list[str], list[dict[str, An
         series = pd.Series(row)
         rows.append(
             {
-                "method": str(row["method"]),
+                "method": str(row["method"])
+                + (" (finer alternative)" if str(row.get("alternative")).lower() == "true" else ""),
                 "parameters": _params(series),
                 "segments": _number(row.get("n_segments")),
                 "noise": _percent(row.get("noise_share")),
+                "separation (near neighbours)": _number(row.get("nn_separation")),
                 "silhouette": _number(row.get("silhouette")),
                 "Calinski–Harabasz": _number(row.get("calinski_harabasz")),
                 "Davies–Bouldin": _number(row.get("davies_bouldin")),
@@ -416,6 +421,8 @@ def load_report_model(folder: str | Path) -> ReportModel:
         leaderboard_columns=columns,
         leaderboard=leaderboard,
         verdict=f"{recommended}: {summary['recommended'].get('reason', '')}",
+        stable=bool(summary["recommended"].get("stable", True)),
+        alternative=str((summary.get("alternative") or {}).get("summary", "")),
         skipped=[(str(k), str(v)) for k, v in summary.get("skipped_methods", {}).items()],
         recommended=recommended,
         overview_figures=overview_figures,
