@@ -132,6 +132,8 @@ def _number(value: object) -> str:
         return str(value)
     if number != number:
         return ""
+    if number in (float("inf"), float("-inf")):
+        return "∞" if number > 0 else "-∞"
     if number.is_integer() and abs(number) < 1e15:
         # Counts and k read back from CSV as floats when a column has gaps.
         return f"{int(number):,}"
