@@ -1,4 +1,4 @@
-"""Scale benchmark: the full default run (all four methods, report) on synthetic customers.
+"""Scale benchmark: the full default run (every method, report) on synthetic customers.
 
 Prints wall time, peak memory and per-stage timings for each size, and the ratio of each
 size's time per customer to the smallest size's (run first in the same process): a ratio
@@ -190,7 +190,7 @@ def main(argv: list[str]) -> None:
             if "baseline_s" in result:
                 print(
                     f"    notebook pipeline: {result['baseline_s']:.1f} s; segmentkit takes "
-                    f"x{result['vs_baseline']:.2f} of it (for four methods, stability, "
+                    f"x{result['vs_baseline']:.2f} of it (for five methods, stability, "
                     f"importance and the report); K-Means ARI with it "
                     f"{result['ari_vs_baseline']:.3f}",
                     flush=True,
