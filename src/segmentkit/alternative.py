@@ -12,17 +12,22 @@ never in its place.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from segmentkit.evaluation import cluster_metrics
-from segmentkit.methods import METHODS, MethodResult, SearchContext, SegmentAssigner, size_order
+from segmentkit.methods import (
+    METHODS,
+    MethodResult,
+    SearchContext,
+    SegmentAssigner,
+    fit_and_place,
+    judge,
+    size_order,
+)
 from segmentkit.stability import Stability, bootstrap_stability
-from segmentkit.validity import nn_separation
 
 __all__ = ["ALTERNATIVE_KS", "Alternative", "finer_alternative"]
 
@@ -135,29 +140,9 @@ def finer_alternative(
         return None
     _, k, stability = best
     params = {**base, "k": k}
-    # Fitted like the methods: on the rows that shape segments; the others placed.
-    fitted, estimator = spec.fit(X_fit, params, context)
-    assigner = SegmentAssigner(estimator, size_order(np.asarray(fitted, dtype=int)))
-    raw = np.empty(len(X), dtype=int)
-    raw[fit_mask] = fitted
-    if not fit_mask.all():
-        raw[~fit_mask] = np.asarray(estimator.predict(X[~fit_mask]), dtype=int)
-    labels = assigner.relabel(raw)
-    metrics = cluster_metrics(
-        X_fit,
-        labels[fit_mask],
-        sample_size=context.clustering.silhouette_sample_size,
-        seed=context.seed,
-    )
-    metrics = dataclasses.replace(
-        metrics,
-        nn_separation=nn_separation(
-            X_fit,
-            labels[fit_mask],
-            sample_size=context.clustering.validity_sample_size,
-            seed=context.seed,
-        ),
-    )
+    # Fitted and judged like the methods: on the rows that shape segments.
+    labels, assigner = fit_and_place(spec, X, fit_mask, params, context)
+    metrics = judge(X, labels, fit_mask, context)
     result = MethodResult(
         method=name,
         labels=labels,

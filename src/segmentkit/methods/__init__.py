@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 import numpy as np
 
-from segmentkit.evaluation import cluster_metrics
+from segmentkit.evaluation import ClusterMetrics, cluster_metrics
 from segmentkit.methods.agglomerative import fit_agglomerative, search_agglomerative
 from segmentkit.methods.base import (
     MethodResult,
@@ -39,6 +40,8 @@ __all__ = [
     "SearchContext",
     "SegmentAssigner",
     "candidate_ks",
+    "fit_and_place",
+    "judge",
     "run_method",
     "size_order",
 ]
@@ -55,6 +58,59 @@ METHODS: dict[str, MethodSpec] = {
     "dbscan": MethodSpec("dbscan", "DBSCAN", search_dbscan, fit_dbscan),
     "genie": MethodSpec("genie", "Genie", search_genie, fit_genie),
 }
+
+
+def fit_and_place(
+    spec: MethodSpec,
+    X: np.ndarray,
+    fit_rows: np.ndarray,
+    params: dict[str, Any],
+    context: SearchContext,
+) -> tuple[np.ndarray, SegmentAssigner]:
+    """Fit ``params`` on the rows that shape segments and place the others with that model.
+
+    Segments are numbered by their sizes among the fitted rows (``0`` the largest).
+
+    Returns
+    -------
+    labels : numpy.ndarray of shape (n,)
+        Segment of every row (``-1`` noise).
+    assigner : SegmentAssigner
+        Places any prepared row, as for new customers.
+    """
+    fitted, estimator = spec.fit(X[fit_rows], params, context)
+    raw = np.empty(len(X), dtype=int)
+    raw[fit_rows] = fitted
+    if not fit_rows.all():
+        raw[~fit_rows] = np.asarray(estimator.predict(X[~fit_rows]), dtype=int)
+    assigner = SegmentAssigner(estimator, size_order(np.asarray(fitted, dtype=int)))
+    return assigner.relabel(raw), assigner
+
+
+def judge(
+    X: np.ndarray, labels: np.ndarray, fit_rows: np.ndarray, context: SearchContext
+) -> ClusterMetrics:
+    """Return the criteria of a segmentation, measured on the rows that shaped it.
+
+    The noise share counts every customer, outliers the fitted model left as noise
+    included; the near-neighbour separation is added where there are two segments.
+    """
+    metrics = cluster_metrics(
+        X[fit_rows],
+        labels[fit_rows],
+        sample_size=context.clustering.silhouette_sample_size,
+        seed=context.seed,
+    )
+    metrics = dataclasses.replace(metrics, noise_share=float(np.mean(labels < 0)))
+    if metrics.n_segments < 2:
+        return metrics
+    separation = nn_separation(
+        X[fit_rows],
+        labels[fit_rows],
+        sample_size=context.clustering.validity_sample_size,
+        seed=context.seed,
+    )
+    return dataclasses.replace(metrics, nn_separation=separation)
 
 
 def run_method(
@@ -93,32 +149,9 @@ def run_method(
     logger.info("%s: %s", spec.name, search.summary)
     settings = context.clustering.stability
     add_steps(1 + settings.n_resamples)
-    fitted, estimator = spec.fit(X_fit, search.params, context)
-    raw = np.empty(len(X), dtype=int)
-    raw[fit_rows] = fitted
-    if not fit_rows.all():
-        raw[~fit_rows] = np.asarray(estimator.predict(X[~fit_rows]), dtype=int)
+    labels, assigner = fit_and_place(spec, X, fit_rows, search.params, context)
     advance()
-    # Numbered by the sizes among the rows that shaped the segments.
-    assigner = SegmentAssigner(estimator, size_order(np.asarray(fitted, dtype=int)))
-    labels = assigner.relabel(raw)
-    metrics = cluster_metrics(
-        X_fit,
-        labels[fit_rows],
-        sample_size=context.clustering.silhouette_sample_size,
-        seed=context.seed,
-    )
-    # The criteria judge the rows that shaped the segments; the noise share counts every
-    # customer, outliers the fitted model left as noise included.
-    metrics = dataclasses.replace(metrics, noise_share=float(np.mean(labels < 0)))
-    if metrics.n_segments >= 2:
-        separation = nn_separation(
-            X_fit,
-            labels[fit_rows],
-            sample_size=context.clustering.validity_sample_size,
-            seed=context.seed,
-        )
-        metrics = dataclasses.replace(metrics, nn_separation=separation)
+    metrics = judge(X, labels, fit_rows, context)
     stability = None
     if settings.n_resamples > 0 and metrics.n_segments >= 2:
         stability = bootstrap_stability(
