@@ -5,7 +5,7 @@ little to act on and nothing to compare. The run then also fits the recommended 
 (K-Means when it has no number of segments, as DBSCAN) at every k from 3 to 8, measures
 the bootstrap stability of each (``stability.n_resamples`` resamples of a seeded sample
 of 2,000 customers), and keeps the most stable one
-(stabilities within 0.01 are a tie, which goes to the larger k: as stable, and more to
+(stabilities equal to two decimals are a tie, which goes to the larger k: as stable, and more to
 act on). It is shown next to the recommendation, clearly labelled as an alternative,
 never in its place.
 """
@@ -27,6 +27,7 @@ from segmentkit.methods import (
     judge,
     size_order,
 )
+from segmentkit.methods.base import n_distinct
 from segmentkit.stability import Stability, bootstrap_stability
 
 __all__ = ["ALTERNATIVE_KS", "Alternative", "finer_alternative"]
@@ -107,7 +108,8 @@ def finer_alternative(
     base = {p: v for p, v in recommended.params.items() if p != "k"} if same else {}
     fit_mask = np.asarray(fit_mask, dtype=bool)
     X_fit = X[fit_mask]
-    ks = [k for k in ALTERNATIVE_KS if k < len(X_fit)]
+    # K-Means only warns when asked for more segments than distinct customers.
+    ks = [k for k in ALTERNATIVE_KS if k < n_distinct(X_fit)]
     tried: dict[int, float] = {}
     best: tuple[tuple[float, float], int, Stability] | None = None
     for k in ks:
@@ -131,8 +133,8 @@ def finer_alternative(
             jaccard_threshold=context.clustering.stability.jaccard_threshold,
         )
         tried[k] = stability.mean_ari
-        # Stabilities within 0.01 are a tie, which goes to the finer candidate: as stable,
-        # and more to act on.
+        # Stabilities equal to two decimals are a tie, which goes to the finer candidate:
+        # as stable, and more to act on.
         key = (round(stability.mean_ari, 2), float(k))
         if best is None or key > best[0]:
             best = (key, k, stability)
@@ -143,6 +145,8 @@ def finer_alternative(
     # Fitted and judged like the methods: on the rows that shape segments.
     labels, assigner = fit_and_place(spec, X, fit_mask, params, context)
     metrics = judge(X, labels, fit_mask, context)
+    if metrics.n_segments <= recommended.n_segments:
+        return None  # the data did not hold a finer segmentation after all
     result = MethodResult(
         method=name,
         labels=labels,

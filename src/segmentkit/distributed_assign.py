@@ -21,16 +21,16 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, euclidean_distances
 from threadpoolctl import threadpool_limits
 
+from segmentkit.alternative import finer_alternative
 from segmentkit.distributed_input import ScannedInput
 from segmentkit.errors import DataError
-from segmentkit.evaluation import cluster_metrics
 from segmentkit.explain import explain_segments
+from segmentkit.methods import judge
 from segmentkit.methods.base import SegmentAssigner
 from segmentkit.model import SegmentationModel
-from segmentkit.pipeline import SegmentationRun, effective_jobs
+from segmentkit.pipeline import SegmentationRun, effective_jobs, search_context
 from segmentkit.profiles import profile_groups, profile_segments
 from segmentkit.recommend import recommend_method
-from segmentkit.validity import nn_separation
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -170,20 +170,9 @@ def refit_kmeans(
     )
     jobs = effective_jobs(config.n_jobs)
     with threadpool_limits(limits=jobs):
-        metrics = dataclasses.replace(
-            cluster_metrics(
-                prepared.X,
-                labels,
-                sample_size=config.clustering.silhouette_sample_size,
-                seed=config.seed,
-            ),
-            nn_separation=nn_separation(
-                prepared.X,
-                labels,
-                sample_size=config.clustering.validity_sample_size,
-                seed=config.seed,
-            ),
-        )
+        # Judged like every other method: on the sample's customers that shape segments.
+        context = search_context(prepared, config, jobs)
+        metrics = judge(prepared.X, labels, prepared.fit_mask, context)
         importance = explain_segments(
             prepared.X,
             labels,
@@ -202,6 +191,10 @@ def refit_kmeans(
     recommendation = recommend_method(
         results, min_stability=config.clustering.stability.min_stability
     )
+    with threadpool_limits(limits=jobs):
+        alternative = finer_alternative(
+            results[recommendation.method], prepared.X, prepared.fit_mask, context
+        )
     run = dataclasses.replace(
         run,
         results=results,
@@ -210,6 +203,7 @@ def refit_kmeans(
         recommended=recommendation.method,
         recommendation_reason=recommendation.reason,
         recommendation_stable=recommendation.stable,
+        alternative=alternative,
     )
     return run, facts
 

@@ -101,7 +101,8 @@ def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
         stability = result.stability
         rows.append(
             {
-                "method": method,
+                # The alternative's row is named apart, so `method` stays a unique key.
+                "method": f"{method} (finer alternative)" if alternative else method,
                 **{f"param_{p}": result.params.get(p) for p in param_names},
                 "n_segments": result.n_segments,
                 "noise_share": metrics.noise_share,

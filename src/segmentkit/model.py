@@ -127,9 +127,11 @@ def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
     if isinstance(estimator, MicroClusterAssigner):
         # Many centres per segment: the margin is between the nearest centre of the row's
         # own segment and the nearest of any other, in chunks (n × centres distances).
+        # Chunks of at most _CHUNK_CELLS distances: Genie keeps up to 10,000 points.
+        rows = max(1, min(_CHUNK_ROWS, _CHUNK_CELLS // max(1, len(estimator.centres))))
         chunks = [
-            _margin(_segment_distances(X[start : start + _CHUNK_ROWS], estimator))
-            for start in range(0, len(X), _CHUNK_ROWS)
+            _margin(_segment_distances(X[start : start + rows], estimator))
+            for start in range(0, len(X), rows)
         ]
         return np.concatenate(chunks) if chunks else np.zeros(0)
     # K-Means and NearestCentroid (Agglomerative) both have centres: the same margin for
@@ -140,8 +142,10 @@ def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
     return _margin(euclidean_distances(X, centres))
 
 
-#: Rows scored at once where every row's distance to every micro-cluster is needed.
+#: Rows scored at once where every row's distance to every micro-cluster is needed, and
+#: the distances held at once (160 MB).
 _CHUNK_ROWS = 20_000
+_CHUNK_CELLS = 20_000_000
 
 
 def _segment_distances(X: np.ndarray, assigner: MicroClusterAssigner) -> np.ndarray:

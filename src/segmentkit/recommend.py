@@ -102,18 +102,48 @@ def nested_share(fine: np.ndarray, coarse: np.ndarray) -> float:
     1.0
     >>> nested_share(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]))
     0.5
+    >>> nested_share(np.array([0, 0, 1, 1]), np.array([0, 0, -1, -1]))
+    0.5
     """
     table = pd.crosstab(np.asarray(fine), np.asarray(coarse))
-    return float(table.max(axis=1).sum() / table.to_numpy().sum())
+    total = table.to_numpy().sum()
+    # Customers in the coarse segmentation's noise lie inside no segment of it.
+    table = table.drop(columns=[-1], errors="ignore")
+    if table.empty:
+        return 0.0
+    return float(table.max(axis=1).sum() / total)
 
 
-def _score(result: MethodResult) -> float:
-    separation = result.metrics.nn_separation
-    assert separation is not None  # noqa: S101 - only called on eligible methods
-    return separation * (1 - result.metrics.noise_share)
+def _known(value: float | None, default: float) -> float:
+    """``value``, or ``default`` when it was not measured (0.0 is a measurement)."""
+    return default if value is None else value
 
 
-def _text(value: float) -> str:
+def _at_least(stability: float | None, gate: float) -> bool:
+    """Whether a stability passes ``gate``; unmeasured stability does not block."""
+    return stability is None or stability >= gate
+
+
+def _scores(results: dict[str, MethodResult], eligible: list[str]) -> dict[str, float]:
+    """Separation × share of customers in a segment, for every eligible method.
+
+    An infinite separation (no near neighbour across a boundary) counts as ten times the
+    largest finite one (at least ``10 * CLEAN_GAP``), so that the share of customers left
+    as noise still weighs: DBSCAN cannot reach infinity by calling the customers between
+    groups noise.
+    """
+    separations = {n: float(results[n].metrics.nn_separation or 0.0) for n in eligible}
+    finite = [v for v in separations.values() if math.isfinite(v)]
+    ceiling = max(10 * CLEAN_GAP, 10 * max(finite, default=0.0))
+    return {
+        n: (ceiling if math.isinf(v) else v) * (1 - results[n].metrics.noise_share)
+        for n, v in separations.items()
+    }
+
+
+def _text(value: float | None) -> str:
+    if value is None:
+        return "not measurable"
     return "∞" if math.isinf(value) else f"{value:.3g}"
 
 
@@ -130,7 +160,7 @@ def _finer(
         name
         for name in stable
         if results[name].n_segments > coarse.n_segments
-        and (stabilities[name] or 1.0) >= FINE_STABILITY
+        and _at_least(stabilities[name], FINE_STABILITY)
         and scores[name] >= FINE_SEPARATION * min(scores[best], CLEAN_GAP)
         and nested_share(results[name].labels, coarse.labels) >= NESTED_SHARE
     ]
@@ -138,7 +168,44 @@ def _finer(
         return None
     names = list(results)
     # The most reproducible view of the finer structure; then the better separated.
-    return min(finer, key=lambda n: (-(stabilities[n] or 1.0), -scores[n], names.index(n)))
+    return min(finer, key=lambda n: (-_known(stabilities[n], 1.0), -scores[n], names.index(n)))
+
+
+def _by_silhouette(
+    results: dict[str, MethodResult], excluded: list[str], min_stability: float
+) -> Recommendation:
+    """Fallback when no separation can be measured (tiny data, tiny segments)."""
+    names = list(results)
+    usable = [
+        n
+        for n in names
+        if results[n].metrics.n_segments >= 2
+        and results[n].metrics.silhouette is not None
+        and results[n].metrics.noise_share <= MAX_NOISE_SHARE
+    ]
+    if not usable:
+        return Recommendation(
+            names[0],
+            "no method produced a usable segmentation ("
+            + ", ".join(excluded)
+            + f"); showing {names[0]}",
+            stable=False,
+        )
+    stable = [n for n in usable if _at_least(_stability(results[n]), min_stability)]
+    pool = stable or usable
+
+    def coverage_silhouette(name: str) -> float:
+        metrics = results[name].metrics
+        return float(metrics.silhouette or 0.0) * (1 - metrics.noise_share)
+
+    best = max(pool, key=lambda n: (coverage_silhouette(n), -names.index(n)))
+    reason = (
+        "near-neighbour separation could not be measured (segments too small for "
+        f"their near neighbours); best silhouette {coverage_silhouette(best):.3g}"
+    )
+    if not stable:
+        reason = "no stable segmentation was found; " + reason
+    return Recommendation(best, reason, stable=bool(stable))
 
 
 def recommend_method(
@@ -171,46 +238,45 @@ def recommend_method(
         else:
             eligible.append(name)
     if not eligible:
-        # Nothing can be judged: keep the first method that has segments at all.
-        usable = [n for n in names if results[n].metrics.n_segments >= 2] or names
-        return Recommendation(
-            usable[0],
-            "no segmentation could be judged (" + ", ".join(excluded) + f"); showing {usable[0]}",
-            stable=False,
-        )
-    scores = {name: _score(results[name]) for name in eligible}
+        return _by_silhouette(results, excluded, min_stability)
+    scores = _scores(results, eligible)
     stabilities = {name: _stability(results[name]) for name in eligible}
-    stable = [n for n in eligible if (stabilities[n] or min_stability) >= min_stability]
+    stable = [n for n in eligible if _at_least(stabilities[n], min_stability)]
     not_eligible = f"; not eligible: {', '.join(excluded)}" if excluded else ""
     if not stable:
-        best = max(eligible, key=lambda n: (stabilities[n] or 0.0, -names.index(n)))
+        best = max(eligible, key=lambda n: (_known(stabilities[n], 0.0), -names.index(n)))
+        most = _known(stabilities[best], 0.0)
         return Recommendation(
             best,
             f"no stable segmentation was found: every method's bootstrap stability is below "
-            f"{min_stability:.2f}; the most stable is shown ({stabilities[best] or 0.0:.2f}), "
+            f"{min_stability:.2f}; the most stable is shown ({most:.2f}), "
             f"treat its segments as tentative{not_eligible}",
             stable=False,
         )
-    order = sorted(stable, key=lambda n: (-scores[n], -(stabilities[n] or 0.0), names.index(n)))
+    order = sorted(stable, key=lambda n: (-scores[n], -_known(stabilities[n], 0.0), names.index(n)))
     best = order[0]
+
+    def separation(name: str) -> str:
+        return _text(results[name].metrics.nn_separation)
+
     if len(names) == 1:
         reason = "the only method run"
     else:
-        reason = f"best near-neighbour separation {_text(scores[best])} among the stable methods"
+        reason = f"best near-neighbour separation {separation(best)} among the stable methods"
         if len(order) > 1:
-            reason += f" (next: {order[1]} {_text(scores[order[1]])})"
+            reason += f" (next: {order[1]} {separation(order[1])})"
         finer = _finer(results, best, stable, scores, stabilities)
         if finer is not None:
             reason = (
                 f"{finer}'s {results[finer].n_segments} segments lie inside {best}'s "
                 f"{results[best].n_segments}, the best separated (near-neighbour separation "
-                f"{_text(scores[best])}), and are stable ({stabilities[finer] or 1.0:.2f}) "
-                f"and well separated ({_text(scores[finer])}): the same structure, seen closer"
+                f"{separation(best)}), and are stable ({_known(stabilities[finer], 1.0):.2f}) "
+                f"and well separated ({separation(finer)}): the same structure, seen closer"
             )
             best = finer
     unstable = [n for n in eligible if n not in stable]
     if unstable:
         reason += f"; unstable (stability below {min_stability:.2f}), not recommended: " + (
-            ", ".join(f"{n} ({stabilities[n] or 0.0:.2f})" for n in unstable)
+            ", ".join(f"{n} ({_known(stabilities[n], 0.0):.2f})" for n in unstable)
         )
     return Recommendation(best, reason + not_eligible, stable=True)

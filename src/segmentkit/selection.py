@@ -1,17 +1,18 @@
 """Choose among candidate segmentations by documented rules.
 
-The number of segments of K-Means, Agglomerative and Genie is chosen by the
-**separation drop** (:func:`separation_drop_choice`): each candidate k is scored by how
-much near-neighbour separation (:mod:`segmentkit.validity`) is lost when its segments are
-split once more, ``D(k) / D(k + 1)``; the k with the largest drop wins. A segmentation
-into k real groups is well separated, and splitting one of those groups puts near
-neighbours on both sides of a new boundary, so D falls sharply right after the right k;
-before it, merged groups keep D low and splitting them does not make it fall. Measured
-on the labelled benchmark this finds the reference k far more often than silhouette,
-whose maximum favours round segments and small k.
+The number of segments of Genie is chosen by the **separation drop**
+(:func:`separation_drop_choice`): each candidate k is scored by how much near-neighbour
+separation (:mod:`segmentkit.validity`) is lost when its segments are split once more,
+``D(k) / D(k + 1)``; the k with the largest drop wins. A segmentation into k real groups
+is well separated, and splitting one of those groups puts near neighbours on both sides
+of a new boundary, so D falls sharply right after the right k; before it, merged groups
+keep D low and splitting them does not make it fall. Measured on the labelled benchmark
+this finds the reference k far more often than silhouette, whose maximum favours round
+segments and small k.
 
-The older rule, the "consensus rank" (:func:`choose_candidate`), still decides where the
-separation cannot be measured, and Gaussian Mixture uses its BIC vote: every criterion
+The "consensus rank" (:func:`choose_candidate`) chooses k for K-Means and Agglomerative
+(their own model is the compact round segment these criteria reward), decides for Genie
+where the separation cannot be measured, and Gaussian Mixture uses its BIC vote: every criterion
 ranks the candidates — silhouette (higher is better), Calinski–Harabasz (higher),
 Davies–Bouldin (lower) and, where the method has one, its own curve criterion (the knee
 of the inertia curve, the lowest BIC for Gaussian Mixture). A candidate a criterion cannot score

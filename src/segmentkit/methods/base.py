@@ -441,9 +441,10 @@ def search_k(
         evaluate(ks)
         return choose(pd.DataFrame(rows), "k", notes=notes, curves=curves)
     lookahead = 1 if rule == "separation" else 0
-    bound = min(k_bound(n_points, clustering), ceiling)
-    last = min(ks[-1] + lookahead, ceiling)
-    evaluate(list(range(ks[0], last + 1)))
+    # The widened range grows with the customers judged, never past what the points hold.
+    bound = min(k_bound(len(X), clustering), ceiling)
+    choosable = ks[-1]
+    evaluate(list(range(ks[0], min(choosable + lookahead, ceiling) + 1)))
     widened = []
     while True:
         table = pd.DataFrame(rows)
@@ -452,35 +453,42 @@ def search_k(
         else:
             elbow = "inertia" if "inertia" in table else None
             choice = choose_candidate(table, label="k", elbow_column=elbow)
-        choosable_top = int(table["k"].iloc[-1]) - (lookahead if len(table) > 1 else 0)
-        if choice is None or int(table["k"].iloc[choice.index]) < choosable_top:
+        if choice is None or int(table["k"].iloc[choice.index]) < choosable:
             break
-        if choosable_top >= bound:
+        evaluated = int(table["k"].iloc[-1])
+        wider = min(bound, choosable + clustering.k_max)
+        if wider <= choosable or min(wider + lookahead, ceiling) <= evaluated:
             break
-        top = min(bound + lookahead, choosable_top + clustering.k_max, ceiling)
-        if top <= int(table["k"].iloc[-1]):
-            break
-        evaluate(list(range(int(table["k"].iloc[-1]) + 1, top + 1)))
-        widened.append(top - lookahead)
+        evaluate(list(range(evaluated + 1, min(wider + lookahead, ceiling) + 1)))
+        choosable = wider
+        widened.append(choosable)
     all_notes = list(notes)
     if widened:
         all_notes.append(
             f"the best k was at the top of the range k_max = {clustering.k_max}, so the search "
-            f"was widened to k = {widened[-1]} (bound {bound} for {n_points:,} customers)"
+            f"was widened to k = {widened[-1]} (bound {bound} for {len(X):,} customers)"
         )
         logger.info("%s", all_notes[-1])
     if choice is None:
         logger.info("near-neighbour separation undefined for every candidate; consensus rank")
-        # The lookahead candidate beyond k_max is not a choice here.
-        search = choose(
-            table.iloc[:-1] if lookahead and len(table) > 2 else table,
-            "k",
-            notes=tuple(all_notes),
-        )
-        criteria = table.assign(chosen=False)
-        criteria.loc[criteria.index[: len(search.criteria)], "chosen"] = search.criteria["chosen"]
+        # The lookahead candidate beyond the range is not a choice here.
+        candidates = table[table["k"] <= choosable]
+        if len(candidates) == 1:
+            index, summary, agree = 0, f"k = {choosable}: the only candidate the data hold", True
+        else:
+            fallback = choose_candidate(
+                candidates,
+                label="k",
+                elbow_column="inertia" if "inertia" in candidates else None,
+            )
+            index, summary, agree = fallback.index, fallback.summary, fallback.agree
         return Search(
-            criteria, search.params, search.summary, search.agree, search.notes, dict(curves or {})
+            table.assign(chosen=np.arange(len(table)) == index),
+            {"k": int(table["k"].iloc[index])},
+            summary,
+            agree,
+            tuple(all_notes),
+            dict(curves or {}),
         )
     return Search(
         table.assign(chosen=np.arange(len(table)) == choice.index),

@@ -184,8 +184,7 @@ def _leaderboard(comparison: pd.DataFrame) -> tuple[list[str], list[dict[str, An
         series = pd.Series(row)
         rows.append(
             {
-                "method": str(row["method"])
-                + (" (finer alternative)" if str(row.get("alternative")).lower() == "true" else ""),
+                "method": str(row["method"]),
                 "parameters": _params(series),
                 "segments": _number(row.get("n_segments")),
                 "noise": _percent(row.get("noise_share")),
