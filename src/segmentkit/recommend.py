@@ -267,11 +267,19 @@ def recommend_method(
             reason += f" (next: {order[1]} {separation(order[1])})"
         finer = _finer(results, best, stable, scores, stabilities)
         if finer is not None:
+            fine = results[finer]
+            shaky = fine.stability.unstable_segments if fine.stability is not None else ()
             reason = (
-                f"{finer}'s {results[finer].n_segments} segments lie inside {best}'s "
+                f"{finer}'s {fine.n_segments} segments lie inside {best}'s "
                 f"{results[best].n_segments}, the best separated (near-neighbour separation "
-                f"{separation(best)}), and are stable ({_known(stabilities[finer], 1.0):.2f}) "
-                f"and well separated ({separation(finer)}): the same structure, seen closer"
+                f"{separation(best)}): the same structure, seen closer; they are stable "
+                f"({_known(stabilities[finer], 1.0):.2f}) and keep enough of the separation "
+                f"({separation(finer)}, at least a fifth)"
+                + (
+                    f"; segments {', '.join(map(str, shaky))} do not survive resampling"
+                    if shaky
+                    else ""
+                )
             )
             best = finer
     unstable = [n for n in eligible if n not in stable]
