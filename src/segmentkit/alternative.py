@@ -25,7 +25,6 @@ from segmentkit.methods import (
     SegmentAssigner,
     fit_and_place,
     judge,
-    size_order,
 )
 from segmentkit.methods.base import n_distinct
 from segmentkit.stability import Stability, bootstrap_stability
@@ -111,14 +110,14 @@ def finer_alternative(
     # K-Means only warns when asked for more segments than distinct customers.
     ks = [k for k in ALTERNATIVE_KS if k < n_distinct(X_fit)]
     tried: dict[int, float] = {}
-    best: tuple[tuple[float, float], int, Stability] | None = None
+    best: tuple[tuple[float, float], int, Stability, np.ndarray, SegmentAssigner] | None = None
     for k in ks:
         params = {**base, "k": k}
         try:
-            raw, estimator = spec.fit(X_fit, params, context)
+            # Fitted like the methods: on the rows that shape segments, the others placed.
+            labels, assigner = fit_and_place(spec, X, fit_mask, params, context)
         except ValueError:  # too few distinct customers for k segments
             break
-        assigner = SegmentAssigner(estimator, size_order(np.asarray(raw, dtype=int)))
 
         def refit(rows: np.ndarray, params: dict[str, Any] = params) -> np.ndarray:
             return np.asarray(spec.fit(rows, params, context)[0])
@@ -137,13 +136,11 @@ def finer_alternative(
         # as stable, and more to act on.
         key = (round(stability.mean_ari, 2), float(k))
         if best is None or key > best[0]:
-            best = (key, k, stability)
+            best = (key, k, stability, labels, assigner)
     if best is None:
         return None
-    _, k, stability = best
+    _, k, stability, labels, assigner = best
     params = {**base, "k": k}
-    # Fitted and judged like the methods: on the rows that shape segments.
-    labels, assigner = fit_and_place(spec, X, fit_mask, params, context)
     metrics = judge(X, labels, fit_mask, context)
     if metrics.n_segments <= recommended.n_segments:
         return None  # the data did not hold a finer segmentation after all
