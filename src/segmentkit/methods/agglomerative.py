@@ -31,6 +31,7 @@ from segmentkit.methods.base import (
     SearchContext,
     n_distinct,
     search_k,
+    search_sample,
     seeded_rows,
     within_cluster_ss,
 )
@@ -159,16 +160,13 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
 
 def search_agglomerative(X: np.ndarray, context: SearchContext) -> Search:
     """Cut one hierarchical tree at every candidate k and choose one (elbow + consensus rank)."""
-    settings = context.clustering.agglomerative
-    rows_used = seeded_rows(len(X), settings.search_max_rows, context.seed)
-    sample_note = None
-    if rows_used is not None:
-        sample_note = (
-            f"agglomerative: k chosen on a seeded sample of {len(rows_used):,} of {len(X):,} "
-            "customers (clustering.agglomerative.search_max_rows)"
-        )
-        logger.info("%s", sample_note)
-        X = X[rows_used]
+    X, sample_note = search_sample(
+        X,
+        context.clustering.agglomerative.search_max_rows,
+        context,
+        method="agglomerative",
+        setting="search_max_rows",
+    )
     tree = _grow(X, context)
     n_points = len(X) if tree.centres is None else len(tree.centres)
     notes = tuple(note for note in (sample_note, tree.note) if note)

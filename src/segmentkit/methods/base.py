@@ -35,6 +35,7 @@ __all__ = [
     "k_bound",
     "n_distinct",
     "search_k",
+    "search_sample",
     "seeded_rows",
     "size_order",
     "within_cluster_ss",
@@ -265,6 +266,40 @@ def seeded_rows(n_rows: int, limit: int, seed: int) -> np.ndarray | None:
     if n_rows <= limit:
         return None
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
+
+
+def search_sample(
+    X: np.ndarray, limit: int, context: SearchContext, *, method: str, setting: str
+) -> tuple[np.ndarray, str | None]:
+    """Return the rows k is chosen on: a seeded sample of ``limit`` rows above it.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The rows that shape the segments.
+    limit : int
+        The method's ``clustering.<method>.<setting>``.
+    context : SearchContext
+        Holds the seed.
+    method, setting : str
+        Name the method and its config key in the note.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The sample (or every row).
+    note : str or None
+        What was sampled, logged and for the method's notes; ``None`` when all fit.
+    """
+    rows = seeded_rows(len(X), limit, context.seed)
+    if rows is None:
+        return X, None
+    note = (
+        f"{method}: k chosen on a seeded sample of {len(rows):,} of {len(X):,} customers "
+        f"(clustering.{method}.{setting})"
+    )
+    logger.info("%s", note)
+    return X[rows], note
 
 
 def n_distinct(X: np.ndarray) -> int:

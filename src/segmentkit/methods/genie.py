@@ -30,7 +30,7 @@ from segmentkit.methods.base import (
     SearchContext,
     n_distinct,
     search_k,
-    seeded_rows,
+    search_sample,
     within_cluster_ss,
 )
 
@@ -84,19 +84,15 @@ class _Cuts:
 
 def search_genie(X: np.ndarray, context: SearchContext) -> Search:
     """Grow one Genie tree, cut it at every candidate k and choose one."""
-    settings = context.clustering.genie
-    rows_used = seeded_rows(len(X), settings.search_max_rows, context.seed)
-    notes: list[str] = []
-    if rows_used is not None:
-        notes.append(
-            f"genie: k chosen on a seeded sample of {len(rows_used):,} of {len(X):,} customers "
-            "(clustering.genie.search_max_rows)"
-        )
-        logger.info("%s", notes[-1])
-        X = X[rows_used]
-    points, members, note = _points(X, context)
-    if note:
-        notes.append(note)
+    X, sample_note = search_sample(
+        X,
+        context.clustering.genie.search_max_rows,
+        context,
+        method="genie",
+        setting="search_max_rows",
+    )
+    points, members, tree_note = _points(X, context)
+    notes = [note for note in (sample_note, tree_note) if note]
     cuts = _Cuts(points, context)
 
     def partition(k: int) -> np.ndarray:

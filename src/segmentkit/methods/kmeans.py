@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import KMeans
 
-from segmentkit.methods.base import Search, SearchContext, search_k, seeded_rows, within_cluster_ss
+from segmentkit.methods.base import (
+    Search,
+    SearchContext,
+    search_k,
+    search_sample,
+    seeded_rows,
+    within_cluster_ss,
+)
 
 __all__ = ["fit_kmeans", "search_kmeans"]
 
@@ -42,16 +49,9 @@ def fit_kmeans(
 
 def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
     """Fit K-Means for every candidate k and choose one (elbow + consensus rank)."""
-    settings = context.clustering.kmeans
-    rows = seeded_rows(len(X), settings.max_rows, context.seed)
-    notes: list[str] = []
-    if rows is not None:
-        notes.append(
-            f"k chosen on a seeded sample of {len(rows):,} of {len(X):,} customers "
-            "(clustering.kmeans.max_rows)"
-        )
-        logger.info("kmeans: %s", notes[-1])
-        X = X[rows]
+    X, note = search_sample(
+        X, context.clustering.kmeans.max_rows, context, method="kmeans", setting="max_rows"
+    )
 
     def partition(k: int) -> np.ndarray:
         return fit_kmeans(X, {"k": k}, context)[0]
@@ -64,5 +64,5 @@ def search_kmeans(X: np.ndarray, context: SearchContext) -> Search:
         partition,
         extra=lambda _k, labels: {"inertia": within_cluster_ss(X, labels)},
         rule="consensus",
-        notes=tuple(notes),
+        notes=(note,) if note else (),
     )
