@@ -46,7 +46,7 @@ from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import segment_prepared
 from segmentkit.prepare import prepare
-from segmentkit.recommend import recommend_method
+from segmentkit.recommend import nested_share, recommend_method
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 BENCHMARK = SHARED / "clustering-benchmark"
@@ -143,12 +143,6 @@ def one_benchmark_set(path: str) -> dict:
         },
         "seconds": time.perf_counter() - started,
     }
-
-
-def nested_share(fine: np.ndarray, coarse: np.ndarray) -> float:
-    """Share of customers whose ``fine`` segment lies in the same ``coarse`` segment as most."""
-    table = pd.crosstab(fine, coarse)
-    return float(table.max(axis=1).sum() / table.to_numpy().sum())
 
 
 def _init_worker(overrides: dict) -> None:
