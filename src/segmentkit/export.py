@@ -18,6 +18,7 @@ import pandas as pd
 
 from segmentkit import __version__
 from segmentkit.atomic import atomic_output_dir
+from segmentkit.evaluation import ClusterMetrics
 from segmentkit.model import MODEL_NAME, SegmentationModel
 from segmentkit.output import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
@@ -217,6 +218,19 @@ def _population(run: SegmentationRun) -> dict[str, Any]:
     return {"numeric": numeric, "categorical": list(run.prepared.categorical_features)}
 
 
+def _metrics(metrics: ClusterMetrics) -> dict[str, Any]:
+    """Return a segmentation's criteria as ``run.json`` records them."""
+    return {
+        "silhouette": metrics.silhouette,
+        "silhouette_sample": metrics.silhouette_sample,
+        "calinski_harabasz": metrics.calinski_harabasz,
+        "davies_bouldin": metrics.davies_bouldin,
+        "nn_separation": metrics.nn_separation,
+        "noise_share": metrics.noise_share,
+        "note": metrics.reason,
+    }
+
+
 def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the content of ``run.json``: everything needed to understand and repeat the run.
 
@@ -256,15 +270,7 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
                     for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
                 },
                 "notes": list(result.notes),
-                "metrics": {
-                    "silhouette": result.metrics.silhouette,
-                    "silhouette_sample": result.metrics.silhouette_sample,
-                    "calinski_harabasz": result.metrics.calinski_harabasz,
-                    "davies_bouldin": result.metrics.davies_bouldin,
-                    "nn_separation": result.metrics.nn_separation,
-                    "noise_share": result.metrics.noise_share,
-                    "note": result.metrics.reason,
-                },
+                "metrics": _metrics(result.metrics),
                 "stability": describe_stability(result.stability),
                 "explanation": _explanation(run, method),
                 "curves": result.curves,
@@ -299,12 +305,7 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
             "n_segments": run.alternative.result.n_segments,
             "summary": run.alternative.summary(),
             "stability_by_k": {str(k): v for k, v in run.alternative.tried.items()},
-            "metrics": {
-                "silhouette": run.alternative.result.metrics.silhouette,
-                "calinski_harabasz": run.alternative.result.metrics.calinski_harabasz,
-                "davies_bouldin": run.alternative.result.metrics.davies_bouldin,
-                "nn_separation": run.alternative.result.metrics.nn_separation,
-            },
+            "metrics": _metrics(run.alternative.result.metrics),
             "stability": describe_stability(run.alternative.result.stability),
         },
         "timings_seconds": run.timings,
