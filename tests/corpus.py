@@ -1050,7 +1050,7 @@ def _failure_cases() -> list[Case]:
             "k_larger_than_customers",
             "k_too_large.csv",
             csv_text(frame),
-            1,
+            2,
             r"asked for 500 segments but only \d+ customers .*\(use --k \d+ or less\)",
             args=("--methods", "kmeans", "--k", "500"),
         ),

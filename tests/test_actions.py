@@ -17,6 +17,7 @@ from segmentkit.actions import (
 )
 from segmentkit.config import Config, ProfilesConfig, RuleCondition, parse_config
 from segmentkit.errors import ConfigError
+from segmentkit.labels import category_words
 
 SEMANTIC = {
     "income": "income",
@@ -35,6 +36,8 @@ def facts(
     """Facts on the five semantic columns, average unless told otherwise."""
     levels = dict.fromkeys(SEMANTIC.values(), 0.0) | (z or {})
     means = dict.fromkeys(levels, 40.0) | (mean or {})
+    if kwargs.get("category") and "category_group" not in kwargs:
+        kwargs["category_group"] = category_words(*kwargs["category"][:2])
     return SegmentFacts(z=levels, mean=means, semantic=dict(SEMANTIC), **kwargs)
 
 
@@ -58,6 +61,7 @@ def test_semantic_cc_general_names() -> None:
     assert semantic_columns(columns, {}) == {
         "spending": "PURCHASES",
         "frequency": "PURCHASES_FREQUENCY",
+        "balance": "BALANCE",
     }
 
 
@@ -84,8 +88,8 @@ def test_semantic_first_pattern_match_and_normalised_names() -> None:
         "frequency": "NumWebVisits",
         "age": "Age (years)",
     }
-    # "age" must be a word of its own.
-    assert semantic_columns(["average_basket", "page_views", "usage"], {}) == {}
+    # "age" must be a word of its own ("usage" is usage, not age).
+    assert semantic_columns(["average_basket", "page_views", "usage"], {}) == {"usage": "usage"}
 
 
 def test_semantic_overrides_win() -> None:
@@ -120,10 +124,18 @@ def test_value_column_detected(column: str) -> None:
 
 @pytest.mark.parametrize(
     "column",
-    ["Spending Score (1-100)", "Age", "Income", "MntWines", "avg_spend", "spending_score"],
+    ["Spending Score (1-100)", "Age", "Income", "avg_spend", "spending_score", "num_sales"],
 )
 def test_value_column_not_detected(column: str) -> None:
     assert value_columns(["Age", column], None) == []
+
+
+def test_money_columns_are_summed_when_no_total_is_named() -> None:
+    # marketing_campaign: the spend is split over six Mnt* columns, purchases are counts.
+    columns = ["Income", "MntWines", "MntFruits", "NumWebPurchases", "MntGoldProds"]
+    assert value_columns(columns, None) == ["MntWines", "MntFruits", "MntGoldProds"]
+    # A column named as the total wins over the parts.
+    assert value_columns(["web_sales", "store_sales", "total_spend"], None) == ["total_spend"]
 
 
 def test_value_columns_first_detected_only() -> None:
@@ -163,7 +175,11 @@ def test_level_boundaries(z: float, level: str) -> None:
 def test_default_library_shape() -> None:
     names = [rule.name for rule in DEFAULT_RULES]
     assert len(set(names)) == len(names)
-    assert names[0] == "vip"
+    # Rules for unusual customers first (they never fire on segments), then the VIP rule.
+    segment_rules = [rule.name for rule in DEFAULT_RULES if rule.applies_to == "segments"]
+    assert segment_rules[0] == "vip"
+    naming = [r for r in DEFAULT_RULES if r.applies_to == "unusual" and r.group == "unusual"]
+    assert naming and all(rule.label for rule in naming)
     average = DEFAULT_RULES[names.index("average")]
     assert average.fallback
     assert average.when == []
@@ -203,7 +219,8 @@ def test_category_mix_fills_placeholders() -> None:
     assert found == [
         (
             "category_mix",
-            "Tailor offers and messages to Retail (channel), which sets this segment apart.",
+            "Tailor offers and messages to customers whose channel is Retail, who are "
+            "over-represented here.",
         )
     ]
     # Lift strictly above 1.5.

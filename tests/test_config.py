@@ -124,7 +124,9 @@ def test_every_problem_is_reported_at_once() -> None:
     assert error.exit_code == 2
     assert isinstance(error, ValueError)
     assert isinstance(error, SegmentkitError)
-    assert str(error) == "my.json: 3 invalid setting(s)"
+    assert error.summary() == "my.json: 3 invalid setting(s)"
+    # The message carries the problems, so a caller that only prints it sees them.
+    assert str(error) == "my.json: 3 invalid setting(s): " + "; ".join(error.problems)
     assert sorted(error.problems) == [
         f"bogus: {UNKNOWN_KEY}",
         "clustering.k: Input should be greater than or equal to 2",
@@ -267,7 +269,7 @@ def test_load_reports_the_path_and_problems(tmp_path: Path) -> None:
     path = write_json(tmp_path / "c.json", {"clustering": {"k_min": 1}})
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert str(info.value) == f"{path}: 1 invalid setting(s)"
+    assert info.value.summary() == f"{path}: 1 invalid setting(s)"
     assert info.value.problems == ["clustering.k_min: Input should be greater than or equal to 2"]
 
 
@@ -319,7 +321,7 @@ def test_with_overrides_applies_dotted_paths_and_skips_none() -> None:
 def test_with_overrides_is_validated_again() -> None:
     with pytest.raises(ConfigError) as info:
         Config().with_overrides({"clustering.k": 1, "seed": -3})
-    assert str(info.value) == "command line: 2 invalid setting(s)"
+    assert info.value.summary() == "command line: 2 invalid setting(s)"
     assert sorted(info.value.problems) == [
         "clustering.k: Input should be greater than or equal to 2",
         "seed: Input should be greater than or equal to 0",
@@ -479,3 +481,32 @@ def test_seed_must_be_an_integer_not_a_boolean() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"seed": True})
     assert caught.value.problems[0].startswith("seed: ")
+
+
+# --------------------------------------------------------------------------- input.delimiter
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        (",", ","),
+        (";", ";"),
+        ("semicolon", ";"),
+        ("\t", "\t"),
+        ("\\t", "\t"),
+        ("TAB", "\t"),
+        ("|", "|"),
+        ("whitespace", "whitespace"),
+        ("space", "whitespace"),
+        (" ", "whitespace"),
+    ],
+)
+def test_input_delimiter_spellings(given: str, meant: str) -> None:
+    assert parse_config({"input": {"delimiter": given}}).input.delimiter == meant
+
+
+def test_unknown_input_delimiter_names_the_field() -> None:
+    problems = problems_of({"input": {"delimiter": "::"}})
+    assert len(problems) == 1
+    assert problems[0].startswith("input.delimiter: "), problems
+    assert "'whitespace'" in problems[0] and "got '::'" in problems[0]

@@ -14,11 +14,25 @@ from conftest import shared_dataset
 from segmentkit import explain
 from segmentkit.config import Config, ExplainConfig
 from segmentkit.datasets import make_customers
-from segmentkit.explain import Importance, explain_segments, grouped_permutation_importance
+from segmentkit.explain import (
+    Importance,
+    correlated_groups,
+    explain_segments,
+    grouped_permutation_importance,
+)
+from segmentkit.importance_words import MIN_DROP, importance_groups, importance_headline
 from segmentkit.pipeline import run_segmentation
 from segmentkit.prepare import prepare
 
-COLUMNS = ["feature", "rf_importance", "permutation_mean", "permutation_std"]
+COLUMNS = [
+    "feature",
+    "rf_importance",
+    "permutation_mean",
+    "permutation_std",
+    "feature_group",
+    "group_permutation_mean",
+    "group_permutation_std",
+]
 SMALL = ExplainConfig(n_estimators=30)
 
 
@@ -188,6 +202,278 @@ def test_group_shuffled_with_one_permutation() -> None:
     assert std == pytest.approx(np.std(expected_drops["region"]))
     # Three regions: a shuffled row keeps its region about a third of the time.
     assert 0.5 < mean < 0.8
+
+
+# --------------------------------------------------------------------------- correlated groups
+
+NO_SINGLE = "No single feature or group separates the segments on its own"
+PER_FEATURE = ["feature", "rf_importance", "permutation_mean", "permutation_std"]
+
+
+def explain_named(X: np.ndarray, labels: np.ndarray, names: list[str], seed: int) -> Importance:
+    return explain_segments(
+        X,
+        labels,
+        method="kmeans",
+        feature_names=names,
+        feature_origin=identity(names),
+        config=SMALL,
+        seed=seed,
+    )
+
+
+def test_perfect_twins_one_looks_useless_alone_the_pair_decides() -> None:
+    # The demo's "frequency 0.50, monetary 0.00": two copies of the column that decides
+    # the segments; the forest splits on one, so the other costs nothing when shuffled.
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=600)
+    X = np.column_stack([a, a, rng.normal(size=600)])
+    result = explain_named(X, (a > 0).astype(int), ["income", "spending", "age"], seed=0)
+    table = result.table.set_index("feature")
+    # The problem, reproduced: one twin is worth nothing on its own.
+    assert (
+        min(table.loc["income", "permutation_mean"], table.loc["spending", "permutation_mean"])
+        < 0.01
+    )
+    # Shuffled together they leave a coin toss.
+    assert table.loc["income", "feature_group"] == "income + spending"
+    assert table.loc["spending", "feature_group"] == "income + spending"
+    group = table.loc["income", "group_permutation_mean"]
+    assert group == table.loc["spending", "group_permutation_mean"]
+    assert 0.4 <= group <= 0.6
+    assert table.loc["age", "feature_group"] == "age"
+    assert abs(table.loc["age", "group_permutation_mean"]) < 0.02
+    assert result.surrogate_accuracy == 1.0
+    headline = result.headline()
+    members = list(result.table["feature"][:2])  # by their own drop, largest first
+    assert headline == (
+        f"What separates the segments most: {members[0]} and {members[1]} together (shuffling "
+        f"them drops a forest that reproduces 100% of the segments to {1 - group:.0%})"
+    )
+    assert "age" not in headline
+
+
+def five_correlated(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Five noisy measures of one trait decide the segments; "age" is noise."""
+    rng = np.random.default_rng(seed)
+    trait = rng.normal(size=600)
+    X = np.column_stack([trait + 0.1 * rng.normal(size=600) for _ in range(5)])
+    X = np.column_stack([X, rng.normal(size=600)])
+    return X, (trait > 0).astype(int), ["income", "spending", "visits", "wines", "meat", "age"]
+
+
+def test_five_correlated_features_each_near_zero_alone_large_together() -> None:
+    # marketing_campaign's "MntFruits 0.01, NumStorePurchases 0.00, ...": each measure
+    # alone is replaced by the other four, so none seems to matter.
+    X, labels, names = five_correlated()
+    result = explain_named(X, labels, names, seed=0)
+    table = result.table.set_index("feature")
+    trait = names[:5]
+    assert table.loc[trait, "permutation_mean"].abs().max() < 0.005
+    assert (table.loc[trait, "feature_group"] == "income + meat + spending + visits + wines").all()
+    group = table.loc["income", "group_permutation_mean"]
+    assert group == pytest.approx(0.5066667)
+    assert table.loc[trait, "group_permutation_std"].nunique() == 1
+    assert result.surrogate_accuracy == pytest.approx(0.9866667)
+    # The same numbers read without the group columns say nothing separates them ...
+    old_style = importance_headline(result.table[PER_FEATURE], result.surrogate_accuracy)
+    assert old_style.startswith(NO_SINGLE)
+    assert "reproduces 99% of the segments" in old_style
+    # ... and with them, the five together, most important alone first.
+    assert result.headline() == (
+        "What separates the segments most: "
+        + ", ".join(result.table["feature"][:4])
+        + f" and {result.table['feature'][4]} together (shuffling them drops a forest that "
+        "reproduces 99% of the segments to 48%)"
+    )
+    assert (
+        list(result.table["feature"][:5]) != ["age"] and result.table["feature"].iloc[-1] == "age"
+    )
+
+
+def test_groups_are_contiguous_and_ranked_by_their_importance() -> None:
+    X, labels, names = five_correlated(seed=2)
+    result = explain_named(X, labels, names, seed=2)
+    table = result.table
+    order = list(dict.fromkeys(table["feature_group"]))
+    assert order == ["income + meat + spending + visits + wines", "age"]
+    assert np.all(np.diff(table["group_permutation_mean"].to_numpy()) <= 0)
+    members = table[table["feature_group"] == order[0]]["permutation_mean"].to_numpy()
+    assert np.all(np.diff(members) <= 0)
+    groups = result.groups()
+    assert list(groups["feature_group"]) == order
+    assert groups["features"].iloc[0] == tuple(table["feature"][:5])
+    assert groups["rf_importance"].sum() == pytest.approx(1.0)
+    # A feature without a twin: its group numbers are its own, not measured again.
+    age = table.set_index("feature").loc["age"]
+    assert age["group_permutation_mean"] == age["permutation_mean"]
+    assert age["group_permutation_std"] == age["permutation_std"]
+
+
+def test_per_feature_numbers_unchanged_by_grouping() -> None:
+    X, labels, names = five_correlated(seed=1)
+    result = explain_named(X, labels, names, seed=1)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, labels, test_size=0.25, random_state=1, stratify=labels
+    )
+    forest = RandomForestClassifier(n_estimators=30, random_state=1).fit(X_train, y_train)
+    alone = grouped_permutation_importance(
+        forest, X_test, y_test, {n: np.array([i]) for i, n in enumerate(names)},
+        n_repeats=5, seed=1,
+    )  # fmt: skip
+    for row in result.table.itertuples():
+        assert (row.permutation_mean, row.permutation_std) == alone[row.feature]
+
+
+@pytest.mark.parametrize("offset", [-0.01, 0.01])
+def test_a_pair_is_grouped_exactly_when_its_spearman_rho_reaches_the_threshold(
+    offset: float,
+) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=400)
+    X = np.column_stack([a, a + 0.8 * rng.normal(size=400), rng.normal(size=400)])
+    rho = abs(pd.DataFrame(X).corr(method="spearman").iloc[0, 1])
+    assert 0.7 < rho < 0.9
+    names = ["a", "b", "c"]
+    groups = correlated_groups(X, names, identity(names), threshold=rho + offset, seed=0)
+    assert groups == ([["a", "b"], ["c"]] if offset < 0 else [["a"], ["b"], ["c"]])
+
+
+def test_complete_linkage_every_pair_reaches_the_threshold() -> None:
+    # A chain: a~b and b~c are close, a and c less so; "single" linkage would join all.
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=2000)
+    b = a + 0.45 * rng.normal(size=2000)
+    c = b + 0.45 * rng.normal(size=2000)
+    X = np.column_stack([a, b, c])
+    rho = pd.DataFrame(X).corr(method="spearman").abs().to_numpy()
+    assert rho[0, 1] > 0.9 and rho[1, 2] > 0.9 and rho[0, 2] < 0.85
+    groups = correlated_groups(
+        X, ["a", "b", "c"], identity(["a", "b", "c"]), threshold=0.85, seed=0
+    )
+    assert len(groups) == 2
+    for group in groups:
+        positions = ["abc".index(f) for f in group]
+        assert all(rho[i, j] >= 0.85 for i in positions for j in positions)
+
+
+def test_one_hot_blocks_and_constant_columns_stay_alone() -> None:
+    X, region = one_hot_region(300, seed=5)
+    # "spend" is the region's own number: perfectly rank-correlated with the block.
+    X = np.column_stack([X, region.astype(float), np.ones(300), region * 2.0])
+    names = ["a", "region_N", "region_S", "region_E", "spend", "flat", "twice"]
+    origin = {**identity(names), "region_N": "region", "region_S": "region", "region_E": "region"}
+    groups = correlated_groups(X, names, origin, threshold=0.7, seed=0)
+    assert groups == [["a"], ["region"], ["spend", "twice"], ["flat"]]
+
+
+def test_correlation_measured_on_a_bounded_seeded_sample() -> None:
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=60_000)
+    X = np.column_stack([a, a + 0.3 * rng.normal(size=60_000), rng.normal(size=60_000)])
+    names = ["a", "b", "c"]
+    first = correlated_groups(X, names, identity(names), threshold=0.7, seed=0)
+    assert first == [["a", "b"], ["c"]]
+    assert correlated_groups(X, names, identity(names), threshold=0.7, seed=0) == first
+    assert explain.CORRELATION_ROWS == 5_000
+
+
+def test_threshold_one_groups_only_identical_rankings() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=300)
+    X = np.column_stack([a, np.exp(a), a + 0.01 * rng.normal(size=300)])
+    names = ["a", "exp_a", "a_noisy"]
+    assert correlated_groups(X, names, identity(names), threshold=1.0, seed=0) == [
+        ["a", "exp_a"],
+        ["a_noisy"],
+    ]
+
+
+# --------------------------------------------------------------------------- the headline
+
+
+def hand_table(**group_means: float) -> pd.DataFrame:
+    """One feature per group, its own drop a tenth of the group's."""
+    names = list(group_means)
+    means = list(group_means.values())
+    return pd.DataFrame(
+        {
+            "feature": names,
+            "rf_importance": [1 / len(names)] * len(names),
+            "permutation_mean": [m / 10 for m in means],
+            "permutation_std": [0.01] * len(names),
+            "feature_group": names,
+            "group_permutation_mean": means,
+            "group_permutation_std": [0.01] * len(names),
+        }
+    )
+
+
+def test_headline_names_groups_by_the_accuracy_left() -> None:
+    table = hand_table(income=0.31, age=0.12, region=MIN_DROP, tenure=0.049, returns=-0.04)
+    assert importance_headline(table, 0.93) == (
+        "What separates the segments most: income (shuffling it drops a forest that "
+        "reproduces 93% of the segments to 62%), then age (to 81%), then region (to 88%)"
+    )
+    # At most three groups are named.
+    assert importance_headline(hand_table(a=0.4, b=0.3, c=0.2, d=0.1), 1.0).count("then") == 2
+
+
+def test_negative_or_negligible_importance_is_never_headlined() -> None:
+    table = hand_table(returns=-0.04, tenure=MIN_DROP - 0.001, age=-0.2)
+    headline = importance_headline(table, 0.9)
+    assert headline == (
+        f"{NO_SINGLE}: they differ on many features at once (see each segment's drivers; "
+        "a forest given every feature reproduces 90% of the segments)"
+    )
+    for feature in ("returns", "tenure", "age", "-"):
+        assert feature not in headline
+    # A real explanation with a negative importance (noise) leaves it out too.
+    X, labels, names = five_correlated()
+    result = explain_named(X, labels, names, seed=0)
+    assert result.table.set_index("feature").loc["wines", "permutation_mean"] < 0
+    groups = importance_groups(result.table)
+    assert groups["permutation_mean"].iloc[-1] < MIN_DROP
+    assert "age" not in result.headline()
+
+
+def test_headline_without_explanation_is_empty() -> None:
+    assert importance_headline(hand_table(a=0.3), None) == ""
+    assert explain_planted(*planted(), seed=0).headline().startswith("What separates")
+    empty = explain_planted(np.zeros((10, 3)), np.zeros(10, dtype=int))
+    assert empty.headline() == ""
+    assert list(empty.groups().columns) == [
+        "feature_group", "features", "permutation_mean", "permutation_std", "rf_importance"
+    ]  # fmt: skip
+
+
+def test_headline_reads_tables_written_before_groups() -> None:
+    table = hand_table(income=0.61, age=0.3)[PER_FEATURE]
+    # Without group columns each feature stands alone, with its own drop: income's
+    # 0.061 is named, age's 0.03 is not.
+    assert importance_headline(table, 0.93) == (
+        "What separates the segments most: income (shuffling it drops a forest that "
+        "reproduces 93% of the segments to 87%)"
+    )
+
+
+def test_long_groups_are_shortened_in_the_headline() -> None:
+    names = [f"f{i}" for i in range(7)]
+    table = pd.DataFrame(
+        {
+            "feature": names,
+            "rf_importance": 1 / 7,
+            "permutation_mean": 0.0,
+            "permutation_std": 0.0,
+            "feature_group": " + ".join(names),
+            "group_permutation_mean": 0.4,
+            "group_permutation_std": 0.01,
+        }
+    )
+    assert importance_headline(table, 1.0) == (
+        "What separates the segments most: f0, f1, f2, f3 and 3 more together (shuffling "
+        "them drops a forest that reproduces 100% of the segments to 60%)"
+    )
 
 
 # --------------------------------------------------------------------------- noise and split

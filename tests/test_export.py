@@ -177,7 +177,9 @@ def test_profile_sizes_and_shares(contract: Contract) -> None:
         assert dict(zip(table["segment"], table["size"], strict=True)) == counts.to_dict()
         assert table["name"].is_unique, method
         unusual = table.loc[table["segment"] == -2, "name"]
-        assert unusual.tolist() == ["Unusual customers (outliers)"], method
+        # Named by what they are (no value column here: by their strongest features).
+        assert len(unusual) == 1, method
+        assert unusual.iloc[0].startswith("Unusual customers (outliers)"), method
     assert list(contract.profiles["method"].unique()) == methods_of(contract)
 
 
@@ -270,6 +272,32 @@ def test_method_comparison(contract: Contract) -> None:
 
 
 # --------------------------------------------------------------------------- run.json
+
+
+def test_feature_importance_groups_extend_the_contract(contract: Contract) -> None:
+    table = pd.read_csv(contract.out / "feature_importance.csv")
+    # The original columns first and unchanged, the group columns added after them.
+    assert list(table.columns) == [
+        "method", "feature", "rf_importance", "permutation_mean", "permutation_std",
+        "surrogate_accuracy", "n_train", "n_test",
+        "feature_group", "group_permutation_mean", "group_permutation_std",
+    ]  # fmt: skip
+    for method, rows in table.groupby("method", sort=False):
+        assert sorted(rows["feature"]) == sorted(contract.run_json["features"])
+        for label, members in rows.groupby("feature_group", sort=False):
+            # Every member is named in its group's label, and the group numbers repeat.
+            assert sorted(label.split(" + ")) == sorted(members["feature"]), method
+            assert members["group_permutation_mean"].nunique() == 1
+            assert members["group_permutation_std"].nunique() == 1
+            if len(members) == 1:
+                row = members.iloc[0]
+                assert row["group_permutation_mean"] == row["permutation_mean"]
+    # Groups of correlated features are the same for every method (one seeded sample).
+    labels = {m: frozenset(r["feature_group"]) for m, r in table.groupby("method")}
+    assert len(set(labels.values())) == 1
+    # The ranking: group importance never increases down a method's rows.
+    for _, rows in table.groupby("method"):
+        assert np.all(np.diff(rows["group_permutation_mean"].to_numpy()) <= 1e-12)
 
 
 def test_run_json_identity_and_input(contract: Contract) -> None:

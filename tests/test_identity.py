@@ -337,7 +337,7 @@ def test_run_json_records_the_match(first: First, shuffled: Output) -> None:
 
 def test_cli_says_the_segments_kept_their_identity(first: First, shuffled: Output) -> None:
     line = (
-        f"Compared with {first.out}: 4 segment(s) kept their identity, new: none, "
+        f"Compared with {first.out}: 4 segments kept their identity, new: none, "
         "vanished: none (see segment_migration.csv)"
     )
     assert line in shuffled.stdout.splitlines()
@@ -346,7 +346,7 @@ def test_cli_says_the_segments_kept_their_identity(first: First, shuffled: Outpu
 def test_report_shows_the_migration(shuffled: Output) -> None:
     html = (shuffled.out / "report.html").read_text(encoding="utf-8")
     assert html.count('id="figure-migration"') == 1
-    assert "4 segment(s) kept their identity" in html
+    assert "4 segments kept their identity" in html
 
 
 def test_a_run_without_previous_has_no_migration(first: First) -> None:

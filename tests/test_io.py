@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import shared_dataset
 from segmentkit import io as skio
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.io import (
@@ -225,11 +226,22 @@ def test_money_text_is_not_converted(tmp_path: Path) -> None:
     assert result.frame["amount"].tolist() == ["$1,200", "$30"]
 
 
-def test_zero_padded_ids_follow_pandas_inference(tmp_path: Path) -> None:
-    text = "id,x\n007,1\n012,2\n"
+def test_zero_padded_codes_stay_text(tmp_path: Path) -> None:
+    # Issue 16: pandas reads 0001 as 1, and segments.csv then lost the ids' zeros.
+    text = "id,x,zip,y\n007,1,02134,0.5\n012,2,10001,0\n"
     result = read_table(make(tmp_path, "z.csv", text))
-    expected = pd.read_csv(io.StringIO(text))
-    pd.testing.assert_frame_equal(result.frame, expected)
+    assert result.frame["id"].tolist() == ["007", "012"]
+    assert result.frame["zip"].tolist() == ["02134", "10001"]
+    # Numbers without a leading zero (0, 0.5) stay numbers.
+    assert result.frame["x"].dtype == np.int64
+    assert result.frame["y"].dtype == np.float64
+    assert any("kept ['id', 'zip'] as text" in w for w in result.warnings)
+
+
+def test_unpadded_ids_stay_numbers(tmp_path: Path) -> None:
+    text = "id,x\n7,1\n12,2\n"
+    result = read_table(make(tmp_path, "z.csv", text))
+    pd.testing.assert_frame_equal(result.frame, pd.read_csv(io.StringIO(text)))
 
 
 def test_header_whitespace_is_stripped(tmp_path: Path) -> None:
@@ -448,6 +460,193 @@ def test_ignored_options_are_noted(tmp_path: Path) -> None:
     assert any(
         "encoding='cp1252' ignored" in w for w in read_table(path, encoding="cp1252").warnings
     )
+
+
+# ---------------------------------------- read_table: issue 16 (layouts, sheets, encodings)
+
+
+def test_cdnow_master_is_a_whitespace_table() -> None:
+    # Issue 16: this file was read as one column named after the whole header line.
+    result = read_table(shared_dataset("cdnow/CDNOW_master.txt"))
+    frame = result.frame
+    assert result.delimiter == "whitespace"
+    assert list(frame.columns) == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    assert len(frame) == 69_659
+    assert frame["customer_id"].iloc[:2].tolist() == ["00001", "00002"]  # padding kept
+    assert frame["date"].dtype == np.int64
+    assert frame["dollar_value"].iloc[0] == 11.77
+    assert any("whitespace-aligned table" in w for w in result.warnings)
+
+
+def test_cdnow_sample_has_no_header_row() -> None:
+    result = read_table(shared_dataset("cdnow/CDNOW_sample.txt"))
+    frame = result.frame
+    assert list(frame.columns) == [f"column_{i}" for i in range(1, 6)]
+    assert len(frame) == 6_919  # the first line is a customer, not a header
+    assert frame.iloc[0].tolist() == ["00004", "0001", 19970101, 2, 29.33]
+    assert any("has no header row" in w and "column_1 to column_5" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_to_string_exports_read_back(tmp_path: Path, index: bool) -> None:
+    frame = pd.DataFrame(
+        {
+            "CustomerID": ["0001", "0002", "0003"],
+            "Genre": ["Male", "Female", "Female"],
+            "Annual Income (k$)": [15, 16, 137],
+            "city": ["New York", "Rome", "Los Angeles"],
+            "spend": [1.5, -22.25, 3.0],
+        }
+    )
+    result = read_table(make(tmp_path, "t.txt", frame.to_string(index=index) + "\n"))
+    read = result.frame.drop(columns=["Unnamed: 0"]) if index else result.frame
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)
+    assert result.frame["Annual Income (k$)"].dtype == np.int64
+    if index:
+        assert result.frame["Unnamed: 0"].tolist() == [0, 1, 2]
+
+
+def test_whitespace_table_read_from_disk_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(skio, "STREAM_BYTES", 0)  # the large-file path
+    text = " id   spend  name\n 01    1.5  Ann\n 02   22.0  Bob\n"
+    result = read_table(make(tmp_path, "w.txt", text))
+    assert result.frame.to_dict("list") == {
+        "id": ["01", "02"],
+        "spend": [1.5, 22.0],
+        "name": ["Ann", "Bob"],
+    }
+
+
+def test_headerless_csv(tmp_path: Path) -> None:
+    result = read_table(make(tmp_path, "n.csv", "1,2.5,7\n2,3.5,8\n3,1.0,9\n"))
+    assert list(result.frame.columns) == ["column_1", "column_2", "column_3"]
+    assert len(result.frame) == 3
+    # Numbers as names over text columns are a header.
+    years = read_table(make(tmp_path, "y.csv", "2023,2024\na,b\nc,d\n"))
+    assert list(years.frame.columns) == ["2023", "2024"]
+
+
+@pytest.mark.parametrize(
+    ("content", "asked", "expected"),
+    [
+        ("a;b\n1;2\n", ";", ";"),
+        ("a;b\n1;2\n", "semicolon", ";"),
+        ("a\tb\n1\t2\n", "\\t", "\t"),  # as typed in a shell: backslash and t
+        ("a\tb\n1\t2\n", "tab", "\t"),
+        ("a|b\n1|2\n", "|", "|"),
+        ("a  b\n1  2\n", "space", "whitespace"),
+        ("a  b\n1  2\n", "whitespace", "whitespace"),
+    ],
+)
+def test_forced_delimiter(tmp_path: Path, content: str, asked: str, expected: str) -> None:
+    result = read_table(make(tmp_path, "d.csv", content), delimiter=asked)
+    assert result.delimiter == expected
+    assert result.frame.to_dict("list") == {"a": [1], "b": [2]}
+
+
+def test_forced_delimiter_wins_over_detection(tmp_path: Path) -> None:
+    # Detection picks ";" here; forcing "," reads the fields as the user says.
+    result = read_table(make(tmp_path, "d.csv", "a;b,c\n1;2,3\n4;5,6\n"), delimiter=",")
+    assert list(result.frame.columns) == ["a;b", "c"]
+
+
+def test_unknown_delimiter_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"delimiter must be one of .*got ':'"):
+        read_table(make(tmp_path, "d.csv", "a,b\n1,2\n"), delimiter=":")
+
+
+def test_delimiter_ignored_for_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(path)
+    assert any("delimiter=';' ignored" in w for w in read_table(path, delimiter=";").warnings)
+
+
+def test_parquet_integer_ids_stay_integers(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"id": [1, 2], "x": [0.5, 1.5]}).to_parquet(path)
+    assert read_table(path).frame["id"].dtype == np.int64
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+@pytest.mark.parametrize("text", ["id,x\n1,2\n3,4\n", "id,x\r\n1,2\r\n3,45"])  # even, odd length
+def test_wide_encoding_on_an_ascii_file(tmp_path: Path, encoding: str, text: str) -> None:
+    # Issue 16: --encoding utf-16 on an ASCII file said "no data rows".
+    path = make(tmp_path, "a.csv", text)
+    with pytest.raises(DataError) as err:
+        read_table(path, encoding=encoding)
+    message = str(err.value)
+    assert f"a.csv is not {encoding}: it has no NUL bytes" in message
+    assert "try --encoding utf-8 or leave --encoding out to detect it" in message
+
+
+def test_encoding_without_line_breaks_does_not_fit(tmp_path: Path) -> None:
+    # EBCDIC decodes any byte, but an ASCII file's line ends become other characters.
+    with pytest.raises(DataError, match=r"is not cp037: read as cp037 it has no line breaks"):
+        read_table(make(tmp_path, "a.csv", "id,x\n1,2\n"), encoding="cp037")
+
+
+def test_real_utf16_with_explicit_encoding_still_reads(tmp_path: Path) -> None:
+    path = make(tmp_path, "u.csv", "id,x\n1,2\n", encoding="utf-16")
+    assert read_table(path, encoding="utf-16").frame.to_dict("list") == {"id": [1], "x": [2]}
+
+
+def _workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, index=False, sheet_name=name)
+    return path
+
+
+def test_xlsx_first_sheet_without_data_reads_the_only_sheet_with_data(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "b.xlsx",
+        {"Notes": pd.DataFrame(), "Customers": pd.DataFrame({"id": [1, 2], "x": [3, 4]})},
+    )
+    result = read_table(path)
+    assert result.frame.to_dict("list") == {"id": [1, 2], "x": [3, 4]}
+    assert any(
+        "the first sheet 'Notes' has no data; read 'Customers'" in w and "--sheet" in w
+        for w in result.warnings
+    )
+    # A header without rows is no data either.
+    path = _workbook(
+        tmp_path / "h.xlsx",
+        {"Empty": pd.DataFrame({"id": []}), "Data": pd.DataFrame({"id": [1, 2], "x": [3, 4]})},
+    )
+    assert read_table(path).frame.to_dict("list") == {"id": [1, 2], "x": [3, 4]}
+
+
+def test_xlsx_several_sheets_with_data_behind_an_empty_one_is_an_error(tmp_path: Path) -> None:
+    data = pd.DataFrame({"id": [1, 2], "x": [3, 4]})
+    path = _workbook(tmp_path / "b.xlsx", {"Cover": pd.DataFrame(), "2023": data, "2024": data})
+    with pytest.raises(DataError) as err:
+        read_table(path)
+    assert str(err.value).startswith(
+        f"{path}: the first sheet 'Cover' has no data; sheets with data: '2023', '2024'"
+    )
+    assert err.value.hint is not None and "--sheet NAME (or input.sheet" in err.value.hint
+    # A sheet named "2024" wins over position 2024; digits naming no sheet are a position.
+    assert read_table(path, sheet="2024").frame.to_dict("list") == data.to_dict("list")
+    assert read_table(path, sheet="1").frame.to_dict("list") == data.to_dict("list")
+
+
+def test_xlsx_text_codes_keep_their_zeros(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": ["0001", "0002"], "n": [1, 2], "zip": ["02134", "10001"]})
+    path = _workbook(tmp_path / "b.xlsx", {"Customers": frame})
+    result = read_table(path)
+    assert result.frame["id"].tolist() == ["0001", "0002"]
+    assert result.frame["zip"].tolist() == ["02134", "10001"]
+    assert result.frame["n"].dtype == np.int64
+    assert any("kept ['id', 'zip'] as text" in w for w in result.warnings)
+
+
+def test_xlsx_empty_only_sheet_names_the_options(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "e.xlsx", {"A": pd.DataFrame(), "B": pd.DataFrame()})
+    with pytest.raises(DataError, match=r"sheet 0 is empty.*sheets: 'A', 'B'") as err:
+        read_table(path)
+    assert err.value.hint is not None and "--sheet NAME" in err.value.hint
 
 
 # ------------------------------------------------------------------- read_table errors

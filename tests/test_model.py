@@ -277,6 +277,25 @@ def test_input_without_id_column_does_not_invent_ids(
     assert any("row number" in w for w in model_warnings(caplog))
 
 
+def test_ids_are_scored_as_read(model: SegmentationModel, trained: Trained) -> None:
+    frame = trained.frame.head(3).copy()
+    frame["customer_id"] = ["0001", "0002", "0003"]
+    assert model.score(frame)["customer_id"].tolist() == ["0001", "0002", "0003"]
+    # Whole numbers read as floats because of a blank id: 1001, not 1001.0.
+    frame["customer_id"] = [1001.0, np.nan, 1003.0]
+    ids = model.score(frame)["customer_id"]
+    assert ids.dtype == "Int64"
+    assert ids.astype("string").fillna("").tolist() == ["1001", "", "1003"]
+
+
+def test_models_saved_before_transactions_existed_load(model: SegmentationModel) -> None:
+    older = copy.copy(model)
+    older.__dict__.pop("transactions", None)  # as in a file written before the attribute
+    assert older.transactions is None
+    with pytest.raises(DataError, match="segmentkit rfm LOG"):
+        older.transaction_settings()
+
+
 def test_dates_with_utc_offsets_do_not_crash_scoring(tmp_path: Path) -> None:
     frame = make_customers(120, n_segments=3, seed=4).frame
     days = pd.to_datetime("2024-01-01") + pd.to_timedelta(np.arange(120) % 90, unit="D")

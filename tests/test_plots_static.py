@@ -136,7 +136,9 @@ def test_control_characters_in_names_draw_no_missing_glyph(tmp_path: Path) -> No
     )
     assert [w for w in caught if "missing from font" in w] == []
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["spend", "income", "recency days"]
+    # Column names without spaces are put in words on the axis ("recency_days" reads
+    # "Recency days"); control characters are dropped either way.
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Spend", "Income", "Recency days"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Big spenders", "Thrifty", "Others"]
 
 
@@ -387,6 +389,31 @@ def test_importance_bars_most_important_on_top(tmp_path: Path) -> None:
     assert [t.get_text() for t in ticks] == [mpl_text(f) for f in expected["feature"]]
     assert "surrogate accuracy 98%" in fig.get_suptitle()
     save_and_check(fig, tmp_path / "importance.png")
+
+
+def test_importance_bars_one_bar_per_group_of_correlated_features(tmp_path: Path) -> None:
+    group = "income + spending + visits"
+    importance = pd.DataFrame(
+        {
+            "feature": ["income", "spending", "visits", HOSTILE, "age"],
+            "rf_importance": [0.3, 0.2, 0.1, 0.3, 0.1],
+            "permutation_mean": [0.004, 0.002, 0.0, 0.12, -0.01],
+            "permutation_std": [0.01, 0.01, 0.01, 0.02, 0.01],
+            "feature_group": [group, group, group, HOSTILE, "age"],
+            "group_permutation_mean": [0.41, 0.41, 0.41, 0.12, -0.01],
+            "group_permutation_std": [0.03, 0.03, 0.03, 0.02, 0.01],
+        }
+    )
+    fig = static.importance_bars(importance, method="kmeans", accuracy=0.97)
+    ax = fig.axes[0]
+    bars = sorted((p for p in ax.patches if isinstance(p, Rectangle)), key=lambda p: -p.get_y())
+    # The group's drop shuffled together, not its members' near-zero drops alone.
+    assert [bar.get_width() for bar in bars] == pytest.approx([0.41, 0.12, -0.01])
+    ticks = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
+    assert [t.get_text() for t in ticks] == ["income + 2 more", mpl_text(HOSTILE), "age"]
+    # The members the axis shortens are named on the bar.
+    assert "income, spending, visits" in texts(fig)
+    save_and_check(fig, tmp_path / "importance_groups.png")
 
 
 def test_importance_bars_empty_table() -> None:

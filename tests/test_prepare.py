@@ -162,6 +162,21 @@ def test_inferred_id_with_a_missing_value_is_still_an_id() -> None:
     assert prepared.row_counts["dropped"] == {"missing_id": 1}
 
 
+def test_zero_padded_text_ids_are_kept_as_read() -> None:
+    # Issue 16: 0001 came out as 1 in segments.csv (via the numeric-text conversion).
+    frame = evenly_spread(20)
+    frame["customer_id"] = [f"{i:04d}" for i in range(1, 21)]
+    frame.loc[3, "customer_id"] = frame.loc[2, "customer_id"]  # a duplicate, dropped
+    prepared = prepare(frame, cfg())
+    assert prepared.roles["customer_id"].role == "id"
+    assert prepared.ids.tolist() == [f"{i:04d}" for i in range(1, 21) if i != 4]
+    assert prepared.dropped["customer_id"].tolist() == ["0003"]
+    assert ("numeric_text", "customer_id") not in step_rules(prepared)
+    # Other columns of digits as text are still numbers.
+    frame["visits"] = [f"{i % 7:02d}" for i in range(20)]
+    assert "visits" in prepare(frame, cfg()).numeric_features
+
+
 def test_missing_id_dropped() -> None:
     frame = evenly_spread(10).astype({"customer_id": float})
     frame.loc[4, "customer_id"] = np.nan

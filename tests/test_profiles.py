@@ -226,7 +226,12 @@ def test_flagged_outlier_profiled_apart() -> None:
     assert table.loc[1, "income_mean"] == 32.0
     assert table.loc[1, "income_max"] == 34.0
     assert table.loc[UNUSUAL_SEGMENT, "income_mean"] == 500.0
-    assert result.names[UNUSUAL_SEGMENT] == OUTLIER_NAME == "Unusual customers (outliers)"
+    # Named by what sets them apart, not only by how they were found.
+    assert (
+        result.names[UNUSUAL_SEGMENT]
+        == "Unusual customers (outliers): very high income, older customers"
+    )
+    assert OUTLIER_NAME == "Unusual customers (outliers)"
     assert table.loc[UNUSUAL_SEGMENT, "recommendation_rules"] == "unusual"
     # z compares with every kept customer, the outlier included.
     income = frame["income"].tolist()
@@ -271,7 +276,8 @@ def test_noise_profiled_as_unusual() -> None:
     assert table.index.tolist() == [0, 1, -1]
     assert table.loc[-1, "size"] == 1
     assert table.loc[-1, "income_mean"] == 14.0
-    assert result.names[-1] == NOISE_NAME == "Unusual customers (noise)"
+    assert result.names[-1] == "Unusual customers (noise): younger customers"
+    assert NOISE_NAME == "Unusual customers (noise)"
     assert result.recommendations[-1] == (("unusual", config.profiles.unusual_action),)
     assert table.loc[-1, "recommendation"] == config.profiles.unusual_action
     assert "DBSCAN" in result.descriptions[-1]
@@ -346,7 +352,7 @@ def test_description_size_and_means_in_original_units() -> None:
     assert "lower spending score (mean 15.0 vs 50.0)" in description
     assert result.table.loc[0, "description"] == description
     key_figures = result.table.loc[0, "key_figures"]
-    assert key_figures.startswith("income: 85.0 (all: 52.0); spending_score: 15.0 (all: 50.0)")
+    assert key_figures.startswith("Income: 85.0 (all: 52.0); Spending score: 15.0 (all: 50.0)")
 
 
 def test_description_close_to_average() -> None:
@@ -381,7 +387,7 @@ def test_categorical_driver_carries_value() -> None:
     assert region.z == pytest.approx((2 / 3 - 0.3) / np.sqrt(0.3 * 0.7))
     numeric = [d for d in result.drivers[1] if d.feature != "region"]
     assert all(d.value is None for d in numeric)
-    assert "more customers with region south (67% vs 30%)" in result.descriptions[1]
+    assert "more customers whose region is south (67% vs 30%)" in result.descriptions[1]
 
 
 # --------------------------------------------------------------------------- recommendations
@@ -406,7 +412,8 @@ def test_binary_category_mirror_segments_both_get_category_action() -> None:
     assert result.recommendations[0][0][0] == "category_mix"
     assert result.recommendations[1][0] == (
         "category_mix",
-        "Tailor offers and messages to south (region), which sets this segment apart.",
+        "Tailor offers and messages to customers whose region is south, who are "
+        "over-represented here.",
     )
 
 

@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from segmentkit.cli import main
 from segmentkit.datasets import make_customers
 from segmentkit.errors import DataError
+from segmentkit.importance_words import importance_headline
 from segmentkit.report import render_report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,6 +106,29 @@ def test_report_sections(finished: Finished) -> None:
         assert name.replace("·", "·") in html
     assert finished.summary["input"]["sha256"] in html
     assert '<span class="badge">recommended</span>' in html
+
+
+def test_importance_says_what_the_terminal_says(finished: Finished) -> None:
+    importance = pd.read_csv(finished.out / "feature_importance.csv")
+    for method, info in finished.summary["methods"].items():
+        explanation = info["explanation"]
+        rows = importance[importance["method"] == method]
+        headline = importance_headline(rows, explanation["surrogate_accuracy"])
+        assert headline == explanation["headline"]
+        # Percentages of accuracy, never bare decimals such as "0.00".
+        assert f"reproduces {explanation['surrogate_accuracy']:.0%} of the segments" in headline
+        assert not re.search(r"\b0\.\d\d\b", headline)
+        assert f'<p class="caption">{escape(headline)}</p>' in finished.html
+        # run.json lists the groups with their members and the drop shuffled together.
+        groups = rows.drop_duplicates("feature_group").head(5)
+        assert [g["feature_group"] for g in explanation["groups"]] == list(groups["feature_group"])
+        assert [g["permutation_mean"] for g in explanation["groups"]] == pytest.approx(
+            list(groups["group_permutation_mean"])
+        )
+        for group in explanation["groups"]:
+            assert " + ".join(sorted(group["features"])) == " + ".join(
+                sorted(group["feature_group"].split(" + "))
+            )
 
 
 def test_every_png_is_written(finished: Finished) -> None:

@@ -52,6 +52,8 @@ REPRODUCIBLE = (
     "method_comparison.csv",
     "k_selection.csv",
     "feature_importance.csv",
+    "segment_rules.csv",
+    "segment_rules.sql",
     "plots/scatter_points.csv",
     "model.skops",
 )

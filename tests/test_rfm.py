@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from conftest import shared_dataset
 from segmentkit.cli import main
@@ -29,8 +31,10 @@ from segmentkit.features.rfm import (
     CustomerTable,
     customers_from_transactions,
     infer_transaction_columns,
+    rfm_derived_columns,
     rfm_group,
 )
+from segmentkit.model import SegmentationModel
 
 #: The per-customer columns every customer table has, in order, after the id.
 RFM_COLUMNS = [
@@ -871,3 +875,146 @@ def test_cli_demo_runs_the_transaction_log(
     assert len(segments) == _retail_customers(retail)
     assert segments.columns[0] == "CustomerID"
     assert "rfm_group" in segments.columns
+
+
+# --------------------------------------------------------------------------- issue 16
+
+
+def test_cli_rfm_reads_the_headerless_whitespace_cdnow_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cdnow: pd.DataFrame
+) -> None:
+    # Issue 16: the file was one column; now it is five, named column_1 ... column_5.
+    out = tmp_path / "customers.csv"
+    code, _, err = cli(
+        capsys,
+        "rfm",
+        shared_dataset("cdnow/CDNOW_sample.txt"),
+        "--out",
+        out,
+        "--customer-column",
+        "column_2",
+        "--date-column",
+        "column_3",
+        "--amount-column",
+        "column_5",
+        "--snapshot-date",
+        "1997-09-30",
+        "--frequency-unit",
+        "day",
+        "-q",
+    )
+    assert code == 0, err
+    table = pd.read_csv(out, dtype={"column_2": str})
+    expected = customers_from_transactions(cdnow, CDNOW_CONFIG).table
+    assert table["column_2"].tolist() == expected["customer_id"].tolist()
+    assert table["column_2"].iloc[0] == "0001"  # the ids keep their zeros
+    assert table["repeat_purchases"].tolist() == expected["repeat_purchases"].tolist()
+    assert np.allclose(table["monetary"], expected["monetary"])
+
+
+def test_rfm_derived_columns() -> None:
+    table = ["CustomerID", *RFM_COLUMNS, "share_toys", *SCORE_COLUMNS, "age"]
+    derived = rfm_derived_columns(table)
+    assert sorted(derived) == sorted(
+        [c for c in table if c not in RFM_FEATURES and c not in ("CustomerID", "age")]
+    )
+    assert derived["rfm_score"].startswith("derived RFM score, not a feature")
+    assert "input.features" in derived["tenure_days"]
+    # Without the whole signature (a table that merely has a "frequency"), nothing.
+    assert rfm_derived_columns(["id", "frequency", "monetary", "r_score"]) == {}
+
+
+@dataclass(frozen=True)
+class TwoPaths:
+    """A transaction log segmented by ``run --transactions`` and by ``rfm`` + ``run``."""
+
+    log: Path
+    transactions_run: Path
+    customers: Path
+    table_run: Path
+
+
+@pytest.fixture(scope="module")
+def two_paths(tmp_path_factory: pytest.TempPathFactory, retail: pd.DataFrame) -> TwoPaths:
+    folder = tmp_path_factory.mktemp("two_paths")
+    # Every line of the first 150 customers (and of no customer): a small real log.
+    kept = sorted(retail["CustomerID"].dropna().unique())[:150]
+    log = folder / "log.csv"
+    retail.loc[retail["CustomerID"].isin(kept) | retail["CustomerID"].isna()].to_csv(
+        log, index=False
+    )
+    args = ("--methods", "kmeans", "-q")
+    transactions_run, table_run = folder / "tx", folder / "table"
+    customers = folder / "customers.csv"
+    assert main(["run", str(log), "--transactions", "--out", str(transactions_run), *args]) == 0
+    assert main(["rfm", str(log), "--out", str(customers), "-q"]) == 0
+    assert main(["run", str(customers), "--out", str(table_run), *args]) == 0
+    return TwoPaths(log, transactions_run, customers, table_run)
+
+
+def test_rfm_then_run_segments_like_run_transactions(two_paths: TwoPaths) -> None:
+    # Issue 16: run on the rfm table also segmented on rfm_score, the r/f/m scores,
+    # repeat_purchases, tenure ...; now both paths use the same four features.
+    runs = [two_paths.transactions_run, two_paths.table_run]
+    summaries = [json.loads((r / "run.json").read_text(encoding="utf-8")) for r in runs]
+    assert summaries[0]["features"] == summaries[1]["features"] == list(RFM_FEATURES)
+    roles = summaries[1]["columns"]
+    assert roles["rfm_score"]["role"] == "ignore"
+    assert roles["rfm_score"]["reason"].startswith("derived RFM score, not a feature")
+    via_log, via_table = (pd.read_csv(r / "segments.csv") for r in runs)
+    assert via_log["CustomerID"].tolist() == via_table["CustomerID"].tolist()
+    assert adjusted_rand_score(via_log["segment"], via_table["segment"]) >= 0.99
+
+
+def test_score_a_transaction_log_with_a_transactions_model(
+    two_paths: TwoPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 16: scoring the log said "the input lacks 'recency_days'".
+    out = tmp_path / "scored.csv"
+    model = two_paths.transactions_run / "model.skops"
+    code, _, err = cli(capsys, "score", model, two_paths.log, "--out", out)
+    assert code == 0, err
+    assert "is a transaction log" in err and "snapshot 2011-12-10" in err
+    scored = pd.read_csv(out)
+    segments = pd.read_csv(two_paths.transactions_run / "segments.csv")
+    assert scored["CustomerID"].tolist() == segments["CustomerID"].tolist()
+    assert scored["segment"].tolist() == segments["segment"].tolist()
+    # The snapshot can be set, as in `segmentkit rfm`.
+    code, _, err = cli(
+        capsys, "score", model, two_paths.log, "--out", out, "--snapshot-date", "2012-06-30"
+    )
+    assert code == 0, err
+    assert "snapshot 2012-06-30, as set" in err
+
+
+def test_score_a_transaction_log_with_a_customer_table_model(
+    two_paths: TwoPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "scored.csv"
+    model = two_paths.table_run / "model.skops"
+    code, _, err = cli(capsys, "score", model, two_paths.log, "--out", out, "-q")
+    assert code == 1
+    assert "Traceback" not in err
+    (line,) = error_lines(err)
+    assert "looks like a transaction log" in line
+    assert f"segmentkit rfm {two_paths.log} --out customers.csv" in line
+    assert not out.exists()
+    # The customer table itself scores as trained.
+    code, _, err = cli(capsys, "score", model, two_paths.customers, "--out", out, "-q")
+    assert code == 0, err
+    segments = pd.read_csv(two_paths.table_run / "segments.csv")
+    assert pd.read_csv(out)["segment"].tolist() == segments["segment"].tolist()
+
+
+def test_model_keeps_the_transaction_settings(two_paths: TwoPaths) -> None:
+    model = SegmentationModel.load(two_paths.transactions_run / "model.skops")
+    settings = model.transaction_settings()
+    assert (settings.customer_column, settings.date_column) == ("CustomerID", "InvoiceDate")
+    assert (settings.quantity_column, settings.price_column) == ("Quantity", "UnitPrice")
+    assert settings.order_column == "InvoiceNo"
+    assert settings.snapshot_date is None  # the rule: the day after the log's last line
+    assert model.transaction_settings("2011-01-31").snapshot_date == "2011-01-31"
+    table_model = SegmentationModel.load(two_paths.table_run / "model.skops")
+    assert table_model.transactions is None
+    with pytest.raises(DataError, match="trained on a customer table"):
+        table_model.transaction_settings()

@@ -333,3 +333,45 @@ def test_input_not_modified() -> None:
     config = Config.model_validate({"input": {"roles": {"level": "categorical"}}})
     infer_roles(frame, config.input, config.cleaning)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def rfm_table() -> pd.DataFrame:
+    """A customer table as `segmentkit rfm` writes it (values do not matter here)."""
+    rng = np.random.default_rng(1)
+    n = N_ROWS
+    return pd.DataFrame(
+        {
+            "CustomerID": np.arange(1, n + 1),
+            "recency_days": rng.integers(1, 300, n).astype(float),
+            "frequency": rng.integers(1, 30, n),
+            "repeat_purchases": rng.integers(0, 29, n),
+            "monetary": rng.gamma(2, 300, n).round(2),
+            "avg_order_value": rng.gamma(2, 50, n).round(2),
+            "tenure_days": rng.integers(300, 400, n).astype(float),
+            "first_to_last_days": rng.integers(0, 300, n).astype(float),
+            "mean_interpurchase_days": rng.gamma(2, 20, n).round(2),
+            "share_toys": rng.random(n).round(4),
+            "r_score": rng.integers(1, 6, n),
+            "f_score": rng.integers(1, 6, n),
+            "m_score": rng.integers(1, 6, n),
+            "rfm_score": [f"{i % 5 + 1}{i % 3 + 1}{i % 4 + 1}" for i in range(n)],
+            "rfm_group": ["Loyal", "Lost", "Champions"] * (n // 3),
+            "age": rng.integers(18, 80, n),
+        }
+    )
+
+
+def test_rfm_table_is_segmented_on_the_rfm_features() -> None:
+    # Issue 16: `rfm` + `run` segmented on the scores and extra measures as well.
+    config = Config()
+    roles = infer_roles(rfm_table(), config.input, config.cleaning)
+    features = [c for c, r in roles.items() if r.is_feature]
+    # The RFM features, and a column joined from elsewhere; `frequency` has 29 values.
+    assert features == ["recency_days", "frequency", "monetary", "avg_order_value", "age"]
+    assert roles["rfm_score"].role == "ignore"
+    assert roles["rfm_score"].reason.startswith("derived RFM score, not a feature")
+    assert roles["tenure_days"].reason.startswith("RFM measure not segmented on by default")
+    assert roles["share_toys"].role == "ignore"
+    # Named features win: the scores are used when asked for.
+    asked = roles_of(rfm_table(), {"input": {"features": ["r_score", "tenure_days"]}})
+    assert (asked["r_score"], asked["tenure_days"]) == ("categorical", "numeric")

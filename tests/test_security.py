@@ -516,5 +516,5 @@ def test_hostile_config_strings_write_nothing_outside_out(
     assert {p.name for p in out.iterdir()} <= {
         "segments.csv", "segment_profiles.csv", "method_comparison.csv", "k_selection.csv",
         "feature_importance.csv", "dropped_rows.csv", "run.json", "run.log", "report.html",
-        "model.skops", "plots",
+        "model.skops", "plots", "segment_rules.csv", "segment_rules.sql",
     }  # fmt: skip

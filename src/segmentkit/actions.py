@@ -5,8 +5,11 @@ order: your own rules first, then the built-in library below. A rule fires when 
 its conditions hold; ``fallback`` rules only when nothing else fired. Conditions read
 standardised levels (``high`` = at least half a standard deviation above all
 customers), means in the data's own units, or the most common value of a category.
-Semantic names (``@income``, ``@spending``, ``@recency``, ``@frequency``, ``@age``) are
-resolved from column names, or from ``profiles.columns`` in the config.
+Semantic names (``@income``, ``@spending``, ``@recency``, ``@frequency``, ``@age``,
+``@balance``, ``@cash_advance``, ``@usage``) are resolved from column names, or from
+``profiles.columns`` in the config. Rules may be kept to a kind of data (``kinds``:
+retail, banking, usage, general — detected from the column names), and rules with
+``applies_to: unusual`` name and advise the outliers and DBSCAN noise.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ __all__ = [
     "DEFAULT_RULES",
     "VALUE_FEATURE",
     "SegmentFacts",
+    "data_kind",
     "level_of",
     "match_rules",
+    "match_unusual",
     "semantic_columns",
     "unknown_rule_features",
     "value_columns",
@@ -41,13 +46,73 @@ def _rule(
     *when: tuple[str, str, object],
     group: str | None = None,
     fallback: bool = False,
+    kinds: list[str] | None = None,
+    unusual: str | None = None,
 ) -> RuleConfig:
     conditions = [RuleCondition.model_validate({"feature": f, test: v}) for f, test, v in when]
-    return RuleConfig(name=name, when=conditions, action=action, group=group, fallback=fallback)
+    return RuleConfig.model_validate(
+        {
+            "name": name,
+            "when": conditions,
+            "action": action,
+            "group": group,
+            "fallback": fallback,
+            "kinds": kinds,
+            "applies_to": "unusual" if unusual is not None else "segments",
+            "label": unusual or None,
+        }
+    )
+
+
+_SHOPS = ["retail", "general"]
 
 
 #: The built-in rule library, in the order rules are checked.
 DEFAULT_RULES: tuple[RuleConfig, ...] = (
+    # Unusual customers (outliers, DBSCAN noise) are named by what they are.
+    _rule(
+        "unusual_data_errors",
+        "Check these records before any campaign: most have an impossible figure (a "
+        "negative amount, returns larger than purchases, an age out of range); fix or "
+        "exclude them.",
+        ("@implausible", "mean_above", 0.5),
+        group="unusual",
+        unusual="Possible data errors",
+    ),
+    _rule(
+        "unusual_top_customers",
+        "Your most valuable customers: VIP care and retention first (a named contact, early "
+        "access, service before discounts); check the very largest for business accounts "
+        "before treating them as consumers.",
+        ("@value_index", "mean_above", 2.0),
+        group="unusual",
+        unusual="Top customers",
+    ),
+    _rule(
+        "unusual_high_value",
+        "High-value customers: VIP care and retention first (a named contact, early access, "
+        "service before discounts).",
+        ("@value", "is", "high"),
+        group="unusual",
+        unusual="Top customers",
+    ),
+    _rule(
+        "unusual_negligible",
+        "No value is recorded for most of them: check for test, closed or mistyped accounts "
+        "and returns that cancel purchases before any campaign, and leave them out of "
+        "targets until checked.",
+        ("@negligible", "mean_above", 0.5),
+        group="unusual",
+        unusual="No recorded value",
+    ),
+    _rule(
+        "unusual_some_negligible",
+        "Some of them have no value recorded: check those records (is_outlier in "
+        "segments.csv) before including them in a campaign.",
+        ("@negligible", "mean_above", 0.2),
+        ("@value_index", "mean_above", 2.0),
+        unusual="",
+    ),
     _rule(
         "vip",
         "Protect and grow: a loyalty tier or VIP service, early access and personal contact; "
@@ -85,6 +150,52 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         group="lifecycle",
     ),
     _rule(
+        "cash_advance_users",
+        "Heavy cash-advance users: offer a lower-cost instalment loan or balance transfer, "
+        "and review credit risk before raising limits.",
+        ("@cash_advance", "is", "high"),
+        group="banking",
+        kinds=["banking"],
+    ),
+    _rule(
+        "revolvers",
+        "Carry high balances: offer balance-transfer or instalment plans and payment "
+        "reminders; review credit risk before raising limits.",
+        ("@balance", "is", "high"),
+        group="banking",
+        kinds=["banking"],
+    ),
+    _rule(
+        "active_card_spenders",
+        "Active spenders: a rewards upgrade, a premium product or partner cash-back offers.",
+        ("@spending", "is", "high"),
+        group="spending",
+        kinds=["banking"],
+    ),
+    _rule(
+        "light_users",
+        "Light users: a usage-activation offer (cash-back or a fee waiver on the first "
+        "transactions), or a product that suits them better.",
+        ("@spending", "is", "low"),
+        group="spending",
+        kinds=["banking"],
+    ),
+    _rule(
+        "heavy_users",
+        "Heavy users: upsell a larger plan or add-ons; they already get value from the service.",
+        ("@usage", "is", "high"),
+        group="usage",
+        kinds=["usage"],
+    ),
+    _rule(
+        "low_usage",
+        "Low usage comes before leaving: show them value (features they have not tried, a "
+        "check-in call) before their renewal.",
+        ("@usage", "is", "low"),
+        group="usage",
+        kinds=["usage"],
+    ),
+    _rule(
         "affluent_engaged",
         "Premium offers and new ranges first: they can afford them and already buy.",
         ("@income", "is", "high"),
@@ -120,12 +231,14 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         "Upsell and cross-sell complementary products: there is a high spending level to build on.",
         ("@spending", "is", "high"),
         group="spending",
+        kinds=_SHOPS,
     ),
     _rule(
         "low_spenders",
         "Grow the basket: bundles, free-delivery thresholds and timely reminders.",
         ("@spending", "is", "low"),
         group="spending",
+        kinds=_SHOPS,
     ),
     _rule(
         "young",
@@ -141,9 +254,8 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
     ),
     _rule(
         "category_mix",
-        "Tailor offers and messages to {category} ({category_feature}), which sets this "
-        "segment apart.",
-        ("@category", "lift_above", 1.5),
+        "Tailor offers and messages to {category_group}, who are over-represented here.",
+        ("@category_group", "lift_above", 1.5),
     ),
     _rule(
         "driver",
@@ -166,11 +278,54 @@ SEMANTIC_PATTERNS: dict[str, str] = {
     "income": r"income|salary|earning|wage",
     "spending": r"spend|spent|purchase|monetary|amount|sales|revenue|mnt",
     "age": r"(^|_)age($|_)",
+    "balance": r"^balance$|(^|_)balance($|_)(?!freq)",
+    "cash_advance": r"cash_advance$|cash_adv$",
+    "usage": r"usage|minutes|(^|_)calls($|_)|data_gb|sessions|logins",
 }
+
+#: Words that say what kind of customers a table describes; the kind with most columns
+#: wins (banking and usage before retail on a tie: their advice is the more specific).
+KIND_PATTERNS: dict[str, str] = {
+    "banking": r"balance|credit|(^|_)limit|loan|cash_advance|installment|instalment|payment"
+    r"|deposit|overdraft|mortgage|interest|card",
+    "usage": r"usage|minutes|(^|_)calls($|_)|data_gb|sessions|logins|subscription|plan|contract",
+    "retail": r"spend|spent|purchase|order|basket|(^|_)mnt|visit|sales|monetary|revenue|recency"
+    r"|frequency|product|store|catalog|web",
+}
+
+
+def data_kind(columns: list[str]) -> str:
+    """Say what kind of customers the columns describe: retail, banking, usage or general.
+
+    Examples
+    --------
+    >>> data_kind(["BALANCE", "PURCHASES", "CASH_ADVANCE", "CREDIT_LIMIT", "PAYMENTS"])
+    'banking'
+    >>> data_kind(["recency_days", "frequency", "monetary"])
+    'retail'
+    >>> data_kind(["Age", "Annual Income (k$)", "Spending Score (1-100)"])
+    'retail'
+    >>> data_kind(["Fresh", "Milk"])
+    'general'
+    """
+    counts = {
+        kind: sum(bool(re.search(pattern, _normalise(c))) for c in columns)
+        for kind, pattern in KIND_PATTERNS.items()
+    }
+    best = max(counts, key=lambda kind: counts[kind])
+    return best if counts[best] >= 2 or (counts[best] == 1 and best == "retail") else "general"
+
 
 _VALUE_NAME = re.compile(
     r"^(total_)?(monetary(_value)?|spend(ing)?|spent|revenue|sales|amount|purchases|value"
     r"|clv|ltv|customer_value)(_total)?$"
+)
+#: Money spent on something: "MntWines", "spend_online", "grocery_amount", "web_sales".
+_MONEY_PART = re.compile(r"^mnt_|(^|_)(spend|spent|amount|revenue|sales)($|_)")
+#: ... but not a score, rate, share or count of it ("Spending Score (1-100)", "num_sales").
+_NOT_MONEY = re.compile(
+    r"(^|_)(score|rate|ratio|share|pct|percent|count|num|number|freq\w*|n|avg|average|mean"
+    r"|per)($|_)"
 )
 
 
@@ -202,12 +357,25 @@ def semantic_columns(numeric: list[str], overrides: dict[str, str]) -> dict[str,
         if matches:
             mapping[meaning] = matches[0]
             taken.add(matches[0])
-    order = ["income", "spending", "recency", "frequency", "age"]
+    order = [
+        "income",
+        "spending",
+        "recency",
+        "frequency",
+        "age",
+        "balance",
+        "cash_advance",
+        "usage",
+    ]
     return {k: mapping[k] for k in order if k in mapping}
 
 
 def value_columns(numeric: list[str], configured: list[str] | None) -> list[str]:
     """Return the columns summed into a customer's value.
+
+    A column named as the total ("monetary", "total_spend", "revenue") is the value on its
+    own; otherwise every money column ("MntWines", "MntFruits", ...; names with spend,
+    amount, revenue or sales that are not a score, rate or count) is summed.
 
     Examples
     --------
@@ -215,11 +383,19 @@ def value_columns(numeric: list[str], configured: list[str] | None) -> list[str]
     ['total_spend']
     >>> value_columns(["Age", "Spending Score (1-100)"], None)
     []
+    >>> value_columns(["Income", "MntWines", "MntMeatProducts", "NumWebPurchases"], None)
+    ['MntWines', 'MntMeatProducts']
     """
     if configured is not None:
         return [c for c in configured if c in numeric]
     found = [c for c in numeric if _VALUE_NAME.match(_normalise(c))]
-    return found[:1]
+    if found:
+        return found[:1]
+    return [
+        c
+        for c in numeric
+        if _MONEY_PART.search(_normalise(c)) and not _NOT_MONEY.search(_normalise(c))
+    ]
 
 
 def level_of(z: float) -> str:
@@ -261,6 +437,19 @@ class SegmentFacts:
         ``(column, value, lift)`` of the value that most sets the segment apart.
     driver : str or None
         Numeric column with the highest positive standardised difference.
+    category_group : str or None
+        ``category`` in words ("households with one child at home"); ``None`` when its
+        value is a bare code.
+    kind : str
+        What the table describes (:func:`data_kind`): rules may be kept to some kinds.
+    implausible : float
+        Share of the group's customers with an impossible figure (``@implausible``).
+    negligible : float
+        Share of the group's customers with no value recorded (``@negligible``).
+    outcomes : dict
+        Outcome column (a campaign result, :mod:`segmentkit.outcomes`) to ``(segment mean
+        or rate, lift over all customers)``; conditions on it read ``lift_above``,
+        ``mean_above`` and ``mean_below``.
     """
 
     z: dict[str, float]
@@ -270,6 +459,11 @@ class SegmentFacts:
     value_index: float | None = None
     category: tuple[str, str, float] | None = None
     driver: str | None = None
+    outcomes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    category_group: str | None = None
+    kind: str = "general"
+    implausible: float = 0.0
+    negligible: float = 0.0
 
 
 def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
@@ -283,15 +477,31 @@ def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
         if condition.mean_below is not None:
             return value < condition.mean_below
         return False
-    if feature == "@category":
-        if facts.category is None:
+    if feature in ("@category", "@category_group"):
+        if facts.category is None or (feature == "@category_group" and not facts.category_group):
             return False
         _, top_value, lift = facts.category
         return _categorical_holds(condition, top_value, lift)
+    if feature in ("@implausible", "@negligible"):
+        share = facts.implausible if feature == "@implausible" else facts.negligible
+        if condition.mean_above is not None:
+            return share > condition.mean_above
+        if condition.mean_below is not None:
+            return share < condition.mean_below
+        return False
     if feature == "@driver":
         feature = facts.driver or ""
     elif feature.startswith("@") and feature != VALUE_FEATURE:
         feature = facts.semantic.get(feature[1:], "")
+    if feature in facts.outcomes:
+        rate, lift = facts.outcomes[feature]
+        if condition.lift_above is not None:
+            return lift > condition.lift_above
+        if condition.mean_above is not None:
+            return rate > condition.mean_above
+        if condition.mean_below is not None:
+            return rate < condition.mean_below
+        return False
     if feature in facts.z:
         if condition.is_ is not None:
             level = level_of(facts.z[feature])
@@ -317,21 +527,34 @@ def _categorical_holds(condition: RuleCondition, top_value: str, lift: float) ->
     return False
 
 
-def _rules(config: ProfilesConfig) -> list[RuleConfig]:
-    return [*config.rules, *(DEFAULT_RULES if config.default_rules else ())]
+def _rules(config: ProfilesConfig, facts: SegmentFacts, applies_to: str) -> list[RuleConfig]:
+    every = [*config.rules, *(DEFAULT_RULES if config.default_rules else ())]
+    return [
+        rule
+        for rule in every
+        if rule.applies_to == applies_to and (rule.kinds is None or facts.kind in rule.kinds)
+    ]
 
 
-def _fire(
-    rules: list[RuleConfig], facts: SegmentFacts, fields: dict[str, str]
-) -> list[tuple[str, str]]:
-    fired, groups = [], set()
+def _fire(rules: list[RuleConfig], facts: SegmentFacts, fields: dict[str, str]) -> list[RuleConfig]:
+    fired: list[RuleConfig] = []
+    groups = set()
     for rule in rules:
         if rule.group in groups or not all(_holds(c, facts) for c in rule.when):
             continue
-        fired.append((rule.name, rule.action.format_map(fields)))
+        fired.append(rule)
         if rule.group is not None:
             groups.add(rule.group)
     return fired
+
+
+def _fields(facts: SegmentFacts) -> dict[str, str]:
+    return {
+        "category": facts.category[1] if facts.category else "",
+        "category_feature": display_name(facts.category[0]).lower() if facts.category else "",
+        "category_group": facts.category_group or "",
+        "driver": display_name(facts.driver).lower() if facts.driver else "",
+    }
 
 
 def match_rules(facts: SegmentFacts, config: ProfilesConfig) -> list[tuple[str, str]]:
@@ -349,16 +572,35 @@ def match_rules(facts: SegmentFacts, config: ProfilesConfig) -> list[tuple[str, 
     list of (str, str)
         At most ``config.max_recommendations`` entries.
     """
-    fields = {
-        "category": facts.category[1] if facts.category else "",
-        "category_feature": display_name(facts.category[0]).lower() if facts.category else "",
-        "driver": display_name(facts.driver).lower() if facts.driver else "",
-    }
-    rules = _rules(config)
+    fields = _fields(facts)
+    rules = _rules(config, facts, "segments")
     fired = _fire([r for r in rules if not r.fallback], facts, fields)
     # Fallback rules speak only for segments nothing else describes.
     fired = fired or _fire([r for r in rules if r.fallback], facts, fields)
-    return fired[: config.max_recommendations]
+    return [(r.name, r.action.format_map(fields)) for r in fired[: config.max_recommendations]]
+
+
+def match_unusual(
+    facts: SegmentFacts, config: ProfilesConfig
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """Name and advise a group of unusual customers (outliers or DBSCAN noise).
+
+    The rules for unusual customers (``applies_to: unusual``) are checked in order; the
+    first that fires with a ``label`` names the group ("Top customers"). When none
+    fires, ``profiles.unusual_action`` is the advice and the group keeps its plain name.
+
+    Returns
+    -------
+    label : str or None
+        The group's name, when a rule gives one.
+    actions : list of (str, str)
+        ``(rule name, action)`` pairs, at most ``config.max_recommendations``.
+    """
+    fields = _fields(facts)
+    fired = _fire(_rules(config, facts, "unusual"), facts, fields)
+    label = next((r.label for r in fired if r.label), None)
+    actions = [(r.name, r.action.format_map(fields)) for r in fired]
+    return label, (actions or [("unusual", config.unusual_action)])[: config.max_recommendations]
 
 
 def unknown_rule_features(config: ProfilesConfig, columns: list[str]) -> list[str]:
@@ -366,6 +608,9 @@ def unknown_rule_features(config: ProfilesConfig, columns: list[str]) -> list[st
     known_semantic = {"@" + k for k in SEMANTIC_PATTERNS} | {
         "@value_index",
         "@category",
+        "@category_group",
+        "@implausible",
+        "@negligible",
         "@driver",
         VALUE_FEATURE,
     }

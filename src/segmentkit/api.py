@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any, Protocol
@@ -9,10 +10,17 @@ from typing import Any, Protocol
 import pandas as pd
 
 from segmentkit.atomic import atomic_file, check_output_dir, clean_leftovers
-from segmentkit.config import Config
-from segmentkit.errors import DataError
+from segmentkit.config import Config, TransactionsConfig
+from segmentkit.errors import ConfigError, DataError
 from segmentkit.export import save_run
-from segmentkit.features.rfm import RFM_FEATURES, CustomerTable, customers_from_transactions
+from segmentkit.features.rfm import (
+    RFM_EXTRAS,
+    RFM_FEATURES,
+    RFM_SCORES,
+    CustomerTable,
+    customers_from_transactions,
+    infer_transaction_columns,
+)
 from segmentkit.identity import load_previous
 from segmentkit.io import read_table
 from segmentkit.model import SegmentationModel
@@ -42,6 +50,7 @@ def segment_file(
     previous: str | Path | None = None,
     transactions: bool = False,
     progress_bar: bool = False,
+    figures: bool = True,
 ) -> tuple[SegmentationRun, Path]:
     """Read a customer table, segment it and write every output file.
 
@@ -64,6 +73,9 @@ def segment_file(
     progress_bar : bool
         Draw a progress bar per stage on stderr (for terminals); otherwise each stage
         ends with one log line (elapsed time and an estimate of what remains).
+    figures : bool
+        Draw the PNGs and ``report.html``; false skips them for quick iterations (see
+        :func:`segmentkit.export.save_run`).
 
     Returns
     -------
@@ -82,7 +94,12 @@ def segment_file(
         stages.insert(1, "transactions")
     with RunProgress(stages, bar=progress_bar) as progress:
         with progress.stage("read"):
-            table = read_table(path, encoding=config.input.encoding, sheet=config.input.sheet)
+            table = read_table(
+                path,
+                encoding=config.input.encoding,
+                sheet=config.input.sheet,
+                delimiter=config.input.delimiter,
+            )
         source: dict[str, Any] = {
             "path": str(path),
             "format": table.format,
@@ -103,7 +120,12 @@ def segment_file(
             config = transaction_config(config, customers)
         run = run_segmentation(frame, config, source=source, previous=earlier, progress=progress)
         with progress.stage("write"):
-            out = save_run(run, out_dir, log_text=log_handler.text() if log_handler else None)
+            out = save_run(
+                run,
+                out_dir,
+                log_text=log_handler.text() if log_handler else None,
+                figures=figures,
+            )
     return run, out
 
 
@@ -114,34 +136,110 @@ def score_file(
     *,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    delimiter: str | None = None,
+    snapshot_date: str | None = None,
 ) -> tuple[pd.DataFrame, SegmentationModel]:
     """Score the customers in a file with a saved model and write the scored CSV.
+
+    A model trained on a transaction log (``run --transactions``) also scores a raw log:
+    when the file lacks the model's features but has the log columns the training run
+    used, it goes through the same RFM step first (one scored row per customer, in
+    customer-id order). Recency is measured at the training run's
+    ``transactions.snapshot_date`` when it set one, else on the day after the last
+    transaction of this log — or at ``snapshot_date``.
 
     Parameters
     ----------
     model_path : str or Path
         A ``model.skops`` written by a run.
     input_path : str or Path
-        CSV, TSV, Parquet or Excel file of new customers.
+        CSV, TSV, Parquet or Excel file of new customers (or, see above, a transaction log).
     out_path : str or Path
         The scored CSV, written atomically.
-    encoding, sheet : optional
+    encoding, sheet, delimiter : optional
         As for :func:`segmentkit.io.read_table`.
+    snapshot_date : str, optional
+        ``YYYY-MM-DD``: the date recency is measured at when the input is a transaction log.
 
     Returns
     -------
     scored : pandas.DataFrame
     model : SegmentationModel
+
+    Raises
+    ------
+    DataError
+        When the file lacks columns the model needs; for a transaction log and a model
+        trained on a customer table, the message says to run ``segmentkit rfm`` first.
     """
     out = Path(out_path)
     if out.is_dir():
         raise DataError(f"--out {out} is a folder; give a file name such as scored.csv")
+    if snapshot_date is not None:
+        try:
+            dt.date.fromisoformat(snapshot_date)
+        except ValueError:
+            raise ConfigError(
+                f"--snapshot-date must be a date written YYYY-MM-DD, got {snapshot_date!r}"
+            ) from None
     model = SegmentationModel.load(model_path)
-    table = read_table(input_path, encoding=encoding, sheet=sheet)
-    scored = model.score(table.frame)
+    table = read_table(input_path, encoding=encoding, sheet=sheet, delimiter=delimiter)
+    frame = _customers_to_score(model, table.frame, input_path, snapshot_date)
+    scored = model.score(frame)
     with atomic_file(out) as tmp:
         write_csv(scored, tmp)
     return scored, model
+
+
+def _customers_to_score(
+    model: SegmentationModel, frame: pd.DataFrame, path: str | Path, snapshot_date: str | None
+) -> pd.DataFrame:
+    """Return the customer table to score: ``frame``, or the customers of a transaction log."""
+    missing = model.missing_features(frame)
+    log_columns = [
+        str(v) for k, v in (model.transactions or {}).items() if k.endswith("_column") and v
+    ]
+    present = {str(c).strip() for c in frame.columns}
+    if missing and model.transactions is not None and set(log_columns) <= present:
+        settings = model.transaction_settings(snapshot_date)
+        stripped = frame.rename(columns=lambda c: str(c).strip())
+        customers = customers_from_transactions(stripped, settings)
+        rule = (
+            "as set"
+            if snapshot_date is not None or settings.snapshot_date is not None
+            else "the day after the log's last transaction"
+        )
+        logger.info(
+            "%s is a transaction log: scoring its %s customers on their RFM features "
+            "(snapshot %s, %s, as in the training run)",
+            path,
+            f"{len(customers.table):,}",
+            customers.snapshot.date(),
+            rule,
+        )
+        return customers.table
+    if snapshot_date is not None:
+        logger.warning("--snapshot-date ignored: %s is a customer table, not a log", path)
+    if missing and _looks_like_a_log(frame, missing):
+        raise DataError(
+            f"{path} looks like a transaction log, but the model was trained on a customer "
+            f"table and needs {', '.join(repr(c) for c in missing)}",
+            hint=f"turn the log into customers first, with the training run's settings: "
+            f"segmentkit rfm {path} --out customers.csv, then score customers.csv",
+        )
+    return frame
+
+
+def _looks_like_a_log(frame: pd.DataFrame, missing: list[str]) -> bool:
+    """Whether the missing columns are RFM ones and ``frame`` has a log's columns."""
+    rfm_columns = {*RFM_FEATURES, *RFM_EXTRAS, *RFM_SCORES}
+    if not all(c in rfm_columns or c.startswith("share_") for c in missing):
+        return False
+    try:
+        infer_transaction_columns(frame, TransactionsConfig())
+    except DataError:
+        return False
+    return True
 
 
 def transaction_config(config: Config, customers: CustomerTable) -> Config:
@@ -180,7 +278,12 @@ def rfm_file(
     out = Path(out_path)
     if out.is_dir():
         raise DataError(f"--out {out} is a folder; give a file name such as customers.csv")
-    table = read_table(input_path, encoding=config.input.encoding, sheet=config.input.sheet)
+    table = read_table(
+        input_path,
+        encoding=config.input.encoding,
+        sheet=config.input.sheet,
+        delimiter=config.input.delimiter,
+    )
     customers = customers_from_transactions(table.frame, config.transactions)
     with atomic_file(out) as tmp:
         write_csv(customers.table, tmp)

@@ -407,7 +407,10 @@ def atomic_output_dir(final: str | os.PathLike[str]) -> Iterator[Path]:
             raise _written(exc, f"could not move the new output into {shown}", kept, tmp) from exc
     finally:
         unlock_file(lock)
-    logger.info("wrote output folder %s", shown)
+    # A folder staged inside another run's temporary folder (the Dask backend's sample
+    # run) is not where the user finds it: only the outer folder is worth a line.
+    inner = any(_TEMPORARY.fullmatch(part) for part in target.parent.parts)
+    (logger.debug if inner else logger.info)("wrote output folder %s", shown)
 
 
 def _make_sibling(target: Path, shown: Path) -> tuple[Path, int | None]:

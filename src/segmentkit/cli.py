@@ -84,6 +84,13 @@ def cli() -> None:
 
 
 _PATH = click.Path(path_type=Path, dir_okay=True)
+_DELIMITER_HELP = (
+    'Field delimiter of a CSV/text file: ",", ";", "|", "\\t" (or tab) or whitespace '
+    "(default: detected)."
+)
+_SHEET_HELP = (
+    "Excel sheet: its name or 0-based position (default: the first, or the only sheet with data)."
+)
 
 
 @cli.command()
@@ -100,10 +107,29 @@ _PATH = click.Path(path_type=Path, dir_okay=True)
 @click.option("--id-column", help="Column that identifies a customer.")
 @click.option("--features", help='Use only these columns: "col1,col2".')
 @click.option("--exclude", help='Never use these columns: "col1,col2".')
+@click.option(
+    "--outcomes",
+    help='Campaign results to profile per segment, never to segment on: "col1,col2" '
+    '(default: detected by name; "" for none).',
+)
+@click.option(
+    "--value-columns",
+    help="Money columns summed into each customer's value (share of value, top customers): "
+    '"col1,col2" (default: named like spend, Mnt..., amount, revenue, sales; "" for none).',
+)
 @click.option("--methods", help='Methods to run, e.g. "kmeans".')
 @click.option("--k", type=int, help="Fix the number of segments.")
+@click.option("--k-min", type=int, help="Smallest number of segments tried (default 2).")
+@click.option(
+    "--k-max",
+    type=int,
+    help="Largest number of segments tried (default: 10, widened while the best is "
+    "the largest; with --k-max never more).",
+)
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--delimiter", help=_DELIMITER_HELP)
+@click.option("--sheet", metavar="NAME", help=_SHEET_HELP)
 @click.option("--n-jobs", type=int, help="Threads for the whole run (default: one per core).")
 @click.option(
     "--transactions",
@@ -129,6 +155,12 @@ _PATH = click.Path(path_type=Path, dir_okay=True)
     help="With --backend dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
     "(default: a local cluster of --n-jobs worker processes).",
 )
+@click.option(
+    "--no-figures",
+    is_flag=True,
+    help="Skip the PNGs and report.html for a quicker run; everything else is written "
+    "(render the report later with `segmentkit report OUT`).",
+)
 @click.option("--verbose", "-v", count=True, help="More log detail.")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -139,15 +171,22 @@ def run(
     id_column: str | None,
     features: str | None,
     exclude: str | None,
+    outcomes: str | None,
+    value_columns: str | None,
     methods: str | None,
     k: int | None,
+    k_min: int | None,
+    k_max: int | None,
     seed: int | None,
     encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
     n_jobs: int | None,
     transactions: bool,
     previous: Path | None,
     backend: str,
     scheduler: str | None,
+    no_figures: bool,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -162,26 +201,99 @@ def run(
     if backend == "dask" and (transactions or previous is not None):
         flag = "--transactions" if transactions else "--previous"
         raise ConfigError(f"{flag} is not available with --backend dask")
+    if backend == "dask" and (delimiter is not None or sheet is not None):
+        # The Dask reader takes comma- or tab-separated CSV (by suffix) and Parquet.
+        flag = "--delimiter" if delimiter is not None else "--sheet"
+        raise ConfigError(f"{flag} is not available with --backend dask")
+    _check_k_flags(k, k_min, k_max)
     buffer = _setup_logging(verbose, quiet, debug)
     # Validate everything about the configuration before touching the data.
-    config = load_config(config_path).with_overrides(
+    loaded = load_config(config_path)
+    _check_k_range(k_min, k_max, loaded)
+    config = loaded.with_overrides(
         {
             "input.id_column": id_column,
             "input.features": _split(features),
             "input.exclude": _split(exclude),
+            "input.outcomes": _split(outcomes),
+            "profiles.value_columns": _split(value_columns),
             "input.encoding": encoding,
+            "input.delimiter": delimiter,
+            "input.sheet": sheet,
             "clustering.methods": _split(methods),
             "clustering.k": k,
+            "clustering.k_min": k_min,
+            "clustering.k_max": k_max,
+            # On the command line --k-max is a cap: the search never widens past it.
+            "clustering.k_limit": k_max if k_max is not None and k_max >= 2 else None,
             "seed": seed,
             "n_jobs": n_jobs,
         }
     )
+    figures = not no_figures
     if backend == "dask":
-        _segment_with_dask_and_report(input_path, config, out, buffer, scheduler)
+        _segment_with_dask_and_report(input_path, config, out, buffer, scheduler, figures)
         return
     _segment_and_report(
-        input_path, config, out, buffer, previous=previous, transactions=transactions
+        input_path,
+        config,
+        out,
+        buffer,
+        previous=previous,
+        transactions=transactions,
+        figures=figures,
     )
+
+
+def _check_k_flags(k: int | None, k_min: int | None, k_max: int | None) -> None:
+    """Refuse a fixed --k outside the --k-min/--k-max range given with it.
+
+    --k fixes the number of segments and the range is then not searched; the two only
+    make sense together when they agree.
+    """
+    if k is None or (k_min is None and k_max is None):
+        return
+    if (k_min is not None and k < k_min) or (k_max is not None and k > k_max):
+        given = " ".join(
+            f"{flag} {value}"
+            for flag, value in (("--k-min", k_min), ("--k-max", k_max))
+            if value is not None
+        )
+        raise ConfigError(
+            f"--k {k} is outside the range {given}",
+            hint="give --k alone to fix the number of segments, or --k-min/--k-max alone "
+            "to search a range",
+        )
+
+
+def _check_k_range(k_min: int | None, k_max: int | None, config: Config) -> None:
+    """Refuse --k-min above --k-max, or above / below the config's other bound.
+
+    Checked before the config is validated with them, so that the message names the
+    flags rather than ``clustering``.
+    """
+    low = k_min if k_min is not None else config.clustering.k_min
+    high = k_max if k_max is not None else config.clustering.k_max
+    if low < 2 or high < 2 or low <= high:
+        return  # below 2 the config's own validation says what is wrong
+    if k_min is not None and k_max is not None:
+        raise ConfigError(f"--k-min {k_min} is above --k-max {k_max}")
+    if k_min is not None:
+        raise ConfigError(
+            f"--k-min {k_min} is above the largest number of segments tried, "
+            f"clustering.k_max = {high}",
+            hint=f"add --k-max {k_min} or more",
+        )
+    raise ConfigError(
+        f"--k-max {k_max} is below the smallest number of segments tried, clustering.k_min = {low}",
+        hint=f"add --k-min {k_max} or less",
+    )
+
+
+def _report_line(out_dir: Path, figures: bool) -> str:
+    if figures:
+        return f"Report: {(out_dir / 'report.html').resolve()}"
+    return f"Report: skipped (--no-figures); render it with: segmentkit report {out_dir}"
 
 
 def _segment_and_report(
@@ -192,9 +304,11 @@ def _segment_and_report(
     *,
     previous: Path | None = None,
     transactions: bool = False,
+    figures: bool = True,
 ) -> None:
     from segmentkit.api import segment_file
     from segmentkit.profile_view import profile_view
+    from segmentkit.text import plural
 
     result, out_dir = segment_file(
         input_path,
@@ -204,22 +318,32 @@ def _segment_and_report(
         previous=previous,
         transactions=transactions,
         progress_bar=bool(_state["progress_bar"]),
+        figures=figures,
     )
     _print_view(profile_view(result))
     identity = result.identities.get(result.recommended)
     if identity is not None:
         click.echo(
-            f"Compared with {previous}: {len(identity.matched)} segment(s) kept their identity, "
+            f"Compared with {previous}: {plural(len(identity.matched), 'segment')} kept their "
+            "identity, "
             f"new: {identity.new_segments or 'none'}, vanished: {identity.vanished or 'none'} "
             "(see segment_migration.csv)"
         )
+    rules = result.rules.get(result.recommended)
+    if rules is not None:
+        click.echo(f"Segment rules: {rules.agreement_text()} (segment_rules.csv, .sql)")
     click.echo(f"See this table again with: segmentkit profile {out_dir}")
-    click.echo(f"Report: {(out_dir / 'report.html').resolve()}")
+    click.echo(_report_line(out_dir, figures))
     click.echo(f"Output folder: {out_dir.resolve()}")
 
 
 def _segment_with_dask_and_report(
-    input_path: Path, config: Config, out: Path, buffer: _BufferHandler, scheduler: str | None
+    input_path: Path,
+    config: Config,
+    out: Path,
+    buffer: _BufferHandler,
+    scheduler: str | None,
+    figures: bool = True,
 ) -> None:
     from segmentkit.distributed import SEGMENTS_DIR, segment_with_dask
     from segmentkit.profile_view import profile_view
@@ -231,6 +355,7 @@ def _segment_with_dask_and_report(
         scheduler=scheduler,
         log_handler=buffer,
         progress_bar=bool(_state["progress_bar"]),
+        figures=figures,
     )
     _print_view(profile_view(result.run))
     sizes = result.segment_sizes[result.run.recommended]
@@ -240,7 +365,7 @@ def _segment_with_dask_and_report(
     click.echo(f"All {result.n_customers:,} customers by segment: {counts}")
     click.echo(f"Segments of every customer (Parquet): {(out / SEGMENTS_DIR).resolve()}")
     click.echo(f"See this table again with: segmentkit profile {out}")
-    click.echo(f"Report: {(out / 'report.html').resolve()}")
+    click.echo(_report_line(out, figures))
     click.echo(f"Output folder: {out.resolve()}")
 
 
@@ -333,6 +458,8 @@ _COLUMN_FLAGS = {
     help="Count purchases per order (default) or per day.",
 )
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--delimiter", help=_DELIMITER_HELP)
+@click.option("--sheet", metavar="NAME", help=_SHEET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def rfm(
@@ -342,12 +469,15 @@ def rfm(
     snapshot_date: str | None,
     frequency_unit: str | None,
     encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
     quiet: bool,
     debug: bool,
     **columns: str | None,
 ) -> None:
     """Turn the transaction log TRANSACTIONS into one row per customer (RFM features)."""
     from segmentkit.api import rfm_file
+    from segmentkit.text import plural
 
     _state["debug"] = debug
     _setup_logging(0, quiet, debug)
@@ -357,12 +487,15 @@ def rfm(
             "transactions.snapshot_date": snapshot_date,
             "transactions.frequency_unit": frequency_unit,
             "input.encoding": encoding,
+            "input.delimiter": delimiter,
+            "input.sheet": sheet,
         }
     )
     customers = rfm_file(input_path, out, config)
     counts = customers.counts
     click.echo(
-        f"{len(customers.table):,} customers from {counts['used']:,} of {counts['read']:,} "
+        f"{plural(len(customers.table), 'customer')} from {counts['used']:,} of "
+        f"{counts['read']:,} "
         f"transaction lines (snapshot {customers.snapshot.date()})"
     )
     for reason in (
@@ -393,19 +526,47 @@ def rfm(
     help="Scored CSV (written atomically).",
 )
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--delimiter", help=_DELIMITER_HELP)
+@click.option("--sheet", metavar="NAME", help=_SHEET_HELP)
+@click.option(
+    "--snapshot-date",
+    help="When INPUT is a transaction log (model from run --transactions): YYYY-MM-DD "
+    "recency is measured at (default: as the training run).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def score(
-    model_path: Path, input_path: Path, out: Path, encoding: str | None, quiet: bool, debug: bool
+    model_path: Path,
+    input_path: Path,
+    out: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    snapshot_date: str | None,
+    quiet: bool,
+    debug: bool,
 ) -> None:
-    """Place the customers in INPUT in the segments of a saved MODEL (model.skops)."""
+    """Place the customers in INPUT in the segments of a saved MODEL (model.skops).
+
+    INPUT is a customer table, or a transaction log when the model was trained with
+    run --transactions (scored per customer through the same RFM step).
+    """
     from segmentkit.api import score_file
+    from segmentkit.text import plural
 
     _state["debug"] = debug
     _setup_logging(0, quiet, debug)
-    scored, model = score_file(model_path, input_path, out, encoding=encoding)
+    scored, model = score_file(
+        model_path,
+        input_path,
+        out,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        snapshot_date=snapshot_date,
+    )
     counts = scored["segment_name"].value_counts(sort=False)
-    click.echo(f"{len(scored):,} customers scored with {model.recommended} (recommended):")
+    click.echo(f"{plural(len(scored), 'customer')} scored with {model.recommended} (recommended):")
     for name, count in counts.items():
         click.echo(f"  {name}: {count:,}")
     agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
@@ -426,6 +587,36 @@ def report(out_dir: Path) -> None:
         # The old report.html stays: the new one is renamed over it only when written.
         raise output_error(error, f"cannot write {out_dir / REPORT_NAME}") from None
     click.echo(f"Report: {path.resolve()}")
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT_DIR", type=_PATH)
+@click.argument("name", metavar="NAME")
+@click.option(
+    "--segment",
+    "-s",
+    type=int,
+    required=True,
+    help="Segment number, as in segment_profiles.csv (-1: noise, -2: outliers).",
+)
+@click.option("--method", "-m", help="Method whose segment it is (default: the recommended one).")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def rename(
+    out_dir: Path, name: str, segment: int, method: str | None, quiet: bool, debug: bool
+) -> None:
+    """Name a segment of the finished run in OUT_DIR: CSVs, report, run.json and model."""
+    from segmentkit.rename import rename_segment
+
+    _state["debug"] = debug
+    _setup_logging(0, quiet, debug)
+    done = rename_segment(out_dir, segment, name, method=method)
+    where = f"{done.method} segment {done.segment}"
+    if not done.changed:
+        click.echo(f"{where} is already called {done.new_name!r}; nothing changed")
+        return
+    click.echo(f"Renamed {where}: {done.old_name!r} -> {done.new_name!r}")
+    click.echo(f"Updated in {out_dir}: {', '.join(done.files)}")
 
 
 @cli.group("config")
@@ -468,7 +659,8 @@ def _report_error(error: SegmentkitError) -> int:
     problems = getattr(error, "problems", [])
     for line in problems:
         click.echo(f"error: {line}", err=True)
-    click.echo(f"error: {error}", err=True)
+    # The problems are on their own lines above; the summary line does not repeat them.
+    click.echo(f"error: {error.summary()}", err=True)
     return error.exit_code
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from segmentkit.errors import ConfigError
+from segmentkit.segment_names import check_segment_name
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -43,6 +44,7 @@ __all__ = [
     "TransactionsConfig",
     "config_schema",
     "load_config",
+    "normalise_delimiter",
     "parse_config",
 ]
 
@@ -73,6 +75,14 @@ class InputConfig(_Section):
         None, description="Use only these columns as segmentation features (default: all usable)."
     )
     exclude: list[str] = Field(default_factory=list, description="Columns never used as features.")
+    outcomes: list[str] | None = Field(
+        None,
+        description=(
+            "Outcome columns (campaign results such as Response, churned, y): profiled per "
+            "segment as <column>_mean, never used to segment (default: detected by name; "
+            "[] for none)."
+        ),
+    )
     roles: dict[str, Role] = Field(
         default_factory=dict,
         description=(
@@ -82,7 +92,82 @@ class InputConfig(_Section):
     encoding: str | None = Field(
         None, description="Text encoding of CSV input (default: detected)."
     )
-    sheet: str | int | None = Field(None, description="Excel sheet name or index (default: first).")
+    delimiter: str | None = Field(
+        None,
+        description=(
+            "Field delimiter of CSV/text input: ',', ';', tab ('\\t' or 'tab'), '|' or "
+            "'whitespace' (runs of spaces, or aligned columns); default: detected."
+        ),
+    )
+    sheet: str | int | None = Field(
+        None,
+        description=(
+            "Excel sheet name or 0-based position (default: the first sheet, or the only "
+            "sheet with data when the first has none)."
+        ),
+    )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _known_delimiter(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_delimiter(value)
+
+    @model_validator(mode="after")
+    def _outcomes_are_not_features(self) -> InputConfig:
+        # An outcome is profiled, never used to segment: a column cannot be both.
+        for name in self.outcomes or []:
+            if name in (self.features or []):
+                where = "features"
+            elif name == self.id_column:
+                where = "id_column"
+            elif name in self.roles:
+                where = "roles"
+            else:
+                continue
+            raise ValueError(
+                f"outcomes and {where} both name {name!r}: an outcome is profiled per "
+                "segment and never used to segment; keep it in one of them"
+            )
+        return self
+
+
+#: Spellings ``input.delimiter`` and ``--delimiter`` accept, to the delimiter they mean.
+DELIMITER_NAMES: dict[str, str] = {
+    ",": ",",
+    "comma": ",",
+    ";": ";",
+    "semicolon": ";",
+    "\t": "\t",
+    "\\t": "\t",
+    "tab": "\t",
+    "|": "|",
+    "pipe": "|",
+    "whitespace": "whitespace",
+    "space": "whitespace",
+    " ": "whitespace",
+}
+
+
+def normalise_delimiter(value: str) -> str:
+    r"""Return the delimiter a spelling means: one character, or ``"whitespace"``.
+
+    Examples
+    --------
+    >>> [normalise_delimiter(v) for v in [",", "tab", "\\t", "Space", "|"]]
+    [',', '\t', '\t', 'whitespace', '|']
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
+    key = value if value.strip() == "" else value.strip().lower()
+    if key not in DELIMITER_NAMES:
+        raise ValueError(
+            "must be one of ',', ';', '|', tab ('\\t' or 'tab') or 'whitespace' "
+            f"('space'), got {value!r}"
+        )
+    return DELIMITER_NAMES[key]
 
 
 class MissingConfig(_Section):
@@ -420,12 +505,21 @@ class ExplainConfig(_Section):
         description="Above this many customers the forest trains on a seeded stratified sample.",
     )
     n_repeats: int = Field(5, ge=1, le=50, description="Permutation repeats per feature.")
+    group_correlation: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description=(
+            "Features whose |Spearman correlation| reaches this for every pair are shuffled "
+            "together as one group (1: only features that rank customers identically)."
+        ),
+    )
 
 
 Level = Literal["very_low", "low", "average", "high", "very_high"]
 
 #: Placeholders an action text may use; filled from the segment's profile.
-ACTION_PLACEHOLDERS: tuple[str, ...] = ("category", "category_feature", "driver")
+ACTION_PLACEHOLDERS: tuple[str, ...] = ("category", "category_feature", "category_group", "driver")
 
 
 class RuleCondition(_Section):
@@ -451,7 +545,12 @@ class RuleCondition(_Section):
     mean_below: float | None = Field(None, description="Segment mean below this, in data units.")
     top: str | None = Field(None, description="Most common value of a categorical column.")
     lift_above: float | None = Field(
-        None, gt=0, description="Lift of the most common value over all customers above this."
+        None,
+        gt=0,
+        description=(
+            "Lift of the most common value over all customers above this (for an outcome "
+            "column: the lift of its rate)."
+        ),
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -480,6 +579,27 @@ class RuleConfig(_Section):
         None,
         description="Rules sharing a group are alternatives: only the first that fires is kept.",
     )
+    applies_to: Literal["segments", "unusual"] = Field(
+        "segments",
+        description=(
+            "segments: the segments; unusual: the outliers and DBSCAN noise, described apart."
+        ),
+    )
+    label: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "For rules on unusual customers: their name when the rule fires (e.g. 'Top customers')."
+        ),
+    )
+    kinds: list[Literal["retail", "banking", "usage", "general"]] | None = Field(
+        None,
+        description=(
+            "Only for data of these kinds (detected from the column names: retail = spend "
+            "and visits, banking = balances and credit, usage = usage and tenure); "
+            "default: any."
+        ),
+    )
 
     @field_validator("action")
     @classmethod
@@ -504,11 +624,16 @@ class ProfilesConfig(_Section):
         None,
         description=(
             "Columns summed into each customer's value for 'share of value' (default: a "
-            "column named like spend, revenue, sales, amount, monetary or purchases; [] turns "
-            "it off)."
+            "column named as the total - spend, revenue, sales, amount, monetary, purchases - "
+            "else every money column such as Mnt*, *_spend, *_sales; [] turns it off)."
         ),
     )
-    columns: dict[Literal["income", "spending", "recency", "frequency", "age"], str] = Field(
+    columns: dict[
+        Literal[
+            "income", "spending", "recency", "frequency", "age", "balance", "cash_advance", "usage"
+        ],
+        str,
+    ] = Field(
         default_factory=dict,
         description="Name the columns behind @income, @spending, ... (default: by column name).",
     )
@@ -523,11 +648,64 @@ class ProfilesConfig(_Section):
         3, ge=1, le=10, description="Actions listed per segment, in rule order."
     )
     unusual_action: str = Field(
-        "Review individually before any campaign: they may be data errors, fraud, "
-        "businesses buying in bulk or your most extreme customers.",
+        "A small group unlike any segment: look at their figures and a few of them "
+        "individually before including them in a mass campaign.",
         min_length=1,
-        description="Recommendation for outliers and DBSCAN noise.",
+        description=(
+            "Recommendation for outliers and DBSCAN noise when no rule for unusual "
+            "customers (top customers, possible data errors, ...) fits them."
+        ),
     )
+    names: dict[str, dict[int, str]] = Field(
+        default_factory=dict,
+        description=(
+            'Your names for segments, by method and segment number, e.g. {"kmeans": {"2": '
+            '"Bargain hunters"}}; they replace the automatic names everywhere (-1: noise, '
+            "-2: outliers). A number the run does not have is an error."
+        ),
+    )
+
+    @field_validator("names", mode="before")
+    @classmethod
+    def _segment_numbers(cls, value: Any) -> Any:
+        for method, names in value.items() if isinstance(value, dict) else ():
+            for key in names if isinstance(names, dict) else ():
+                if isinstance(key, bool) or not str(key).strip().lstrip("-").isdigit():
+                    raise ValueError(
+                        f"{method}: {key!r} is not a segment number (0, 1, ...; -1: noise, "
+                        "-2: outliers)"
+                    )
+        return value
+
+    @field_validator("names")
+    @classmethod
+    def _segment_names(cls, value: dict[str, dict[int, str]]) -> dict[str, dict[int, str]]:
+        checked: dict[str, dict[int, str]] = {}
+        for method, names in value.items():
+            if method not in METHOD_NAMES:
+                raise ValueError(
+                    f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}"
+                )
+            checked[method] = {}
+            for segment, name in names.items():
+                if segment < -2:
+                    raise ValueError(
+                        f"{method}: no segment {segment}; segments are numbered from 0 "
+                        "(-1: noise, -2: outliers)"
+                    )
+                try:
+                    checked[method][segment] = check_segment_name(name)
+                except ValueError as error:
+                    raise ValueError(f"{method}.{segment}: {error}") from None
+            seen: dict[str, int] = {}
+            for segment, name in checked[method].items():
+                if name in seen:
+                    raise ValueError(
+                        f"{method}: segments {seen[name]} and {segment} are both named "
+                        f"{name!r}; give each segment its own name"
+                    )
+                seen[name] = segment
+        return checked
 
 
 class TransactionsConfig(_Section):
@@ -735,7 +913,10 @@ class Config(_Section):
             node = data
             *parents, leaf = dotted.split(".")
             for part in parents:
-                node = node[part]
+                # A misspelt section becomes an unknown key that validation names.
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ConfigError(f"command line: {dotted}: {part} is a setting, not a section")
             node[leaf] = value
         return parse_config(data, source="command line")
 
@@ -775,12 +956,23 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
             f"{source}: the configuration must be a JSON object, got {type(data).__name__}"
         )
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as error:
         problems = _format_errors(error)
         raise ConfigError(
             f"{source}: {len(problems)} invalid setting(s)", problems=problems
         ) from None
+    # Names for a method that does not run would silently never appear.
+    methods = config.clustering.methods
+    problems = [
+        f"profiles.names.{method}: {method} does not run; clustering.methods is "
+        f"{', '.join(methods)}"
+        for method in config.profiles.names
+        if method not in methods
+    ]
+    if problems:
+        raise ConfigError(f"{source}: {len(problems)} invalid setting(s)", problems=problems)
+    return config
 
 
 def load_config(path: str | Path | None) -> Config:

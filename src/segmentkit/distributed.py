@@ -197,6 +197,7 @@ def segment_with_dask(
     log_handler: LogSource | None = None,
     connect_timeout: float = 5.0,
     progress_bar: bool = False,
+    figures: bool = True,
 ) -> DaskRun:
     """Segment every customer of a folder, glob or file of CSV/Parquet with Dask.
 
@@ -223,6 +224,9 @@ def segment_with_dask(
         Seconds to wait for the scheduler and its first worker.
     progress_bar : bool
         Draw a progress bar per stage (terminals); otherwise one log line per stage.
+    figures : bool
+        Draw the PNGs and ``report.html`` (``--no-figures`` skips them, as
+        :func:`segmentkit.export.save_run` does).
 
     Returns
     -------
@@ -308,7 +312,16 @@ def segment_with_dask(
                 "profile_sizes": by_profile,
                 "notes": notes,
             }
-            _save(run, tmp, summary, by_segment, counts, dict(progress.timings))
+            _save(
+                run,
+                tmp,
+                summary,
+                by_segment,
+                counts,
+                dict(progress.timings),
+                shown_as=out_path,
+                figures=figures,
+            )
             (tmp / "run.log").write_text(log_handler.text() if log_handler else "", "utf-8")
     return DaskRun(
         run=run,
@@ -390,9 +403,16 @@ def _save(
     segment_sizes: dict[str, dict[int, int]],
     counts: pd.DataFrame,
     timings: dict[str, float],
+    *,
+    shown_as: Path,
+    figures: bool = True,
 ) -> None:
-    """Write the usual files of the run into ``tmp`` and complete ``run.json``."""
-    staged = save_run(run, tmp / ".sample-run")
+    """Write the usual files of the run into ``tmp`` and complete ``run.json``.
+
+    ``shown_as`` is the output folder log lines name (``tmp`` is renamed to it).
+    """
+    # The report is rendered once, below, when run.json is complete.
+    staged = save_run(run, tmp / ".sample-run", shown_as=shown_as, figures=figures, report=False)
     for item in sorted(staged.iterdir()):
         if item.name in _SAMPLE_ONLY:
             item.unlink()
@@ -418,4 +438,5 @@ def _save(
     summary["timings_seconds"] = timings
     summary["dask"] = dask_summary
     write_json(summary, tmp / "run.json")
-    write_report(tmp)
+    if figures:
+        write_report(tmp, shown_as=shown_as)

@@ -31,6 +31,8 @@ from segmentkit.model import SegmentationModel
 from segmentkit.pipeline import SegmentationRun, effective_jobs, search_context
 from segmentkit.profiles import profile_groups, profile_segments
 from segmentkit.recommend import recommend_method
+from segmentkit.rules import segment_rules
+from segmentkit.segment_names import apply_names
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -183,7 +185,10 @@ def refit_kmeans(
             seed=config.seed,
             n_jobs=jobs,
         )
-        profile = profile_segments(prepared, "kmeans", labels, config.profiles)
+        profile = apply_names(
+            profile_segments(prepared, "kmeans", labels, config.profiles),
+            run.chosen_names.get("kmeans", {}),
+        )
     result = dataclasses.replace(
         sample, labels=labels, assigner=assigner, metrics=metrics, notes=(*sample.notes, note)
     )
@@ -200,6 +205,10 @@ def refit_kmeans(
         results=results,
         profiles={**run.profiles, "kmeans": profile},
         importance={**run.importance, "kmeans": importance},
+        rules={
+            **run.rules,
+            "kmeans": segment_rules(prepared, labels, method="kmeans", seed=config.seed),
+        },
         recommended=recommendation.method,
         recommendation_reason=recommendation.reason,
         recommendation_stable=recommendation.stable,

@@ -30,6 +30,10 @@ class SegmentkitError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self) -> str:
+        """Return the message and the hint: the last line the CLI prints."""
         if self.hint:
             return f"{self.message} ({self.hint})"
         return self.message
@@ -55,6 +59,13 @@ class ConfigError(SegmentkitError, ValueError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        # The problems belong to the message: a caller that only prints or logs the
+        # exception must still see what is wrong, not just how many things are.
+        if not self.problems:
+            return self.summary()
+        return f"{self.summary()}: {'; '.join(self.problems)}"
 
 
 class DataError(SegmentkitError, ValueError):

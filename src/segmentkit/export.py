@@ -20,11 +20,14 @@ from segmentkit import __version__
 from segmentkit.atomic import atomic_output_dir
 from segmentkit.evaluation import ClusterMetrics
 from segmentkit.model import MODEL_NAME, SegmentationModel
+from segmentkit.outcomes import outcome_population
 from segmentkit.output import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
+from segmentkit.profiles import typical_statistic
 from segmentkit.progress import add_steps, advance
 from segmentkit.report import REPORT_NAME, write_report
+from segmentkit.rules_sql import sql_script
 from segmentkit.stability import describe as describe_stability
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "method_comparison_table",
     "run_summary",
     "save_run",
+    "segment_rules_sql",
+    "segment_rules_table",
     "segments_table",
 ]
 
@@ -146,7 +151,9 @@ def feature_importance_table(run: SegmentationRun) -> pd.DataFrame:
     """One row per method × original feature, most important first within a method.
 
     Columns: ``method, feature, rf_importance, permutation_mean, permutation_std,
-    surrogate_accuracy, n_train, n_test``.
+    surrogate_accuracy, n_train, n_test, feature_group, group_permutation_mean,
+    group_permutation_std`` (the group columns are the same on every member's row; see
+    :class:`~segmentkit.explain.Importance`).
     """
     frames = []
     for method, importance in run.importance.items():
@@ -166,8 +173,36 @@ def feature_importance_table(run: SegmentationRun) -> pd.DataFrame:
         "surrogate_accuracy",
         "n_train",
         "n_test",
+        # Added later: after the original columns, so readers by position keep working.
+        "feature_group",
+        "group_permutation_mean",
+        "group_permutation_std",
     ]
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def segment_rules_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method × segment × rule path, recommended method first.
+
+    Columns: ``method, segment, name, path, rule, description, customers, in_segment,
+    precision, method_agreement, method_paths`` (see :meth:`SegmentRules.table`).
+    """
+    order = sorted(run.rules, key=lambda method: method != run.recommended)
+    frames = [run.rules[m].table(run.profiles[m].names) for m in order]
+    return pd.concat(frames, ignore_index=True)
+
+
+def segment_rules_sql(run: SegmentationRun) -> str:
+    """Return ``segment_rules.sql``: every method's rules as an SQL ``CASE``."""
+    used = {c.column for r in run.rules.values() for p in r.paths for c in p.conditions}
+    converted = {s.column for s in run.prepared.steps if s.rule == "numeric_text"}
+    return sql_script(
+        run.rules,
+        recommended=run.recommended,
+        names={method: run.profiles[method].names for method in run.rules},
+        numeric_text=[c for c in run.prepared.features if c in used & converted],
+        dates=[c for c in run.prepared.date_references if c in used],
+    )
 
 
 def _explanation(run: SegmentationRun, method: str) -> dict[str, Any]:
@@ -178,13 +213,24 @@ def _explanation(run: SegmentationRun, method: str) -> dict[str, Any]:
         "n_train": importance.n_train,
         "n_test": importance.n_test,
         "note": importance.note,
+        "headline": importance.headline(),
         "top_drivers": [
             {
                 "feature": row.feature,
                 "permutation_mean": row.permutation_mean,
                 "rf_importance": row.rf_importance,
+                "feature_group": row.feature_group,
             }
             for row in importance.table.head(5).itertuples()
+        ],
+        "groups": [
+            {
+                "feature_group": str(group["feature_group"]),
+                "features": [str(f) for f in group["features"]],
+                "permutation_mean": float(group["permutation_mean"]),
+                "permutation_std": float(group["permutation_std"]),
+            }
+            for group in importance.groups().head(5).to_dict("records")
         ],
         "segments": {
             str(segment): {
@@ -214,8 +260,14 @@ def _population(run: SegmentationRun) -> dict[str, Any]:
             "median": float(values.median()) if len(values) else None,
             "min": float(values.min()) if len(values) else None,
             "max": float(values.max()) if len(values) else None,
+            # The figure "higher" and "lower" are read on (profiles.typical_statistic).
+            "typical": typical_statistic(column, run.prepared.log_columns),
         }
-    return {"numeric": numeric, "categorical": list(run.prepared.categorical_features)}
+    return {
+        "numeric": numeric,
+        "categorical": list(run.prepared.categorical_features),
+        "outcomes": outcome_population(run.prepared.outcomes),
+    }
 
 
 def _metrics(metrics: ClusterMetrics) -> dict[str, Any]:
@@ -231,7 +283,9 @@ def _metrics(metrics: ClusterMetrics) -> dict[str, Any]:
     }
 
 
-def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_summary(
+    run: SegmentationRun, *, scatter: dict[str, Any] | None = None, figures: bool = True
+) -> dict[str, Any]:
     """Return the content of ``run.json``: everything needed to understand and repeat the run.
 
     Parameters
@@ -240,6 +294,8 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
         The finished run.
     scatter : dict, optional
         How the scatter plots were drawn (axes, sample), when figures were written.
+    figures : bool
+        Whether the PNGs and ``report.html`` were written (``--no-figures`` skips them).
     """
     prepared = run.prepared
     return {
@@ -273,6 +329,7 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
                 "metrics": _metrics(result.metrics),
                 "stability": describe_stability(result.stability),
                 "explanation": _explanation(run, method),
+                "rules": run.rules[method].describe() if method in run.rules else None,
                 "curves": result.curves,
             }
             for method, result in run.results.items()
@@ -280,6 +337,7 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
         "population": _population(run),
         "value_columns": list(run.profiles[run.recommended].value_columns),
         "scatter": scatter,
+        "figures": figures,
         "previous": None
         if run.previous is None
         else {
@@ -290,6 +348,12 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
             )
             if run.migration is not None
             else 0,
+        },
+        # The names people chose (profiles.names, --previous, segmentkit rename); every
+        # other name in the outputs is segmentkit's own.
+        "segment_names": {
+            method: {str(segment): name for segment, name in names.items()}
+            for method, names in run.chosen_names.items()
         },
         "skipped_methods": run.skipped,
         "recommended": {
@@ -314,7 +378,15 @@ def run_summary(run: SegmentationRun, *, scatter: dict[str, Any] | None = None) 
     }
 
 
-def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None = None) -> Path:
+def save_run(
+    run: SegmentationRun,
+    out_dir: str | Path,
+    *,
+    log_text: str | None = None,
+    figures: bool = True,
+    shown_as: str | Path | None = None,
+    report: bool = True,
+) -> Path:
     """Write every output file of a run into ``out_dir`` atomically.
 
     The files are written into a temporary sibling folder that replaces ``out_dir`` only
@@ -328,6 +400,17 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         The output folder; an existing folder is replaced, an existing file is an error.
     log_text : str, optional
         The run's log, written as ``run.log``.
+    figures : bool
+        Draw the PNGs and ``report.html``. When false (quick iterations,
+        ``--no-figures``) every other file is written, ``plots/scatter_points.csv``
+        included, so that ``segmentkit report`` can render the report later (without
+        the PNG-only figures); ``run.json`` records ``"figures": false``.
+    shown_as : str or Path, optional
+        The folder log lines name (default ``out_dir``), for callers that write into a
+        folder that is itself temporary.
+    report : bool
+        Write ``report.html`` (with the figures); false for callers that complete
+        ``run.json`` first and render the report themselves (the Dask backend).
 
     Returns
     -------
@@ -341,8 +424,11 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         location); the message says which and the previous folder is unchanged.
     """
     out_dir = Path(out_dir)
+    # Log lines name the final folder: the temporary one is gone when they are read.
+    shown = Path(shown_as or out_dir)
     # Steps: segments, other tables, figures, model, summary, report.
-    add_steps(6)
+    with_report = figures and report
+    add_steps(6 if with_report else 5)
     with atomic_output_dir(out_dir) as tmp:
         write_csv(segments_table(run), tmp / "segments.csv")
         advance()
@@ -351,28 +437,34 @@ def save_run(run: SegmentationRun, out_dir: str | Path, *, log_text: str | None 
         write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
         write_csv(k_selection_table(run), tmp / "k_selection.csv")
         write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
+        if run.rules:
+            write_csv(segment_rules_table(run), tmp / "segment_rules.csv")
+            with _writing(tmp / "segment_rules.sql"):
+                sql = segment_rules_sql(run)
+                (tmp / "segment_rules.sql").write_text(sql, encoding="utf-8", newline="\n")
         if run.migration is not None:
             write_csv(run.migration, tmp / "segment_migration.csv")
         if len(run.prepared.dropped):
             write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
         advance()
         with _writing(tmp / "plots"):
-            _, points = write_plots(run, tmp / "plots")
+            _, points = write_plots(run, tmp / "plots", shown_as=shown / "plots", figures=figures)
         advance()
         model = SegmentationModel.from_run(run)
         with _writing(tmp / MODEL_NAME):
             model.save(tmp / MODEL_NAME)
         advance()
-        summary = run_summary(run, scatter=points.describe())
+        summary = run_summary(run, scatter=points.describe(), figures=figures)
         for method, agreement in model.agreement.items():
             summary["methods"][method]["scoring_agreement"] = agreement
         write_json(summary, tmp / "run.json")
         with _writing(tmp / "run.log"):
             (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
         advance()
-        with _writing(tmp / REPORT_NAME):
-            write_report(tmp)
-        advance()
+        if with_report:
+            with _writing(tmp / REPORT_NAME):
+                write_report(tmp, shown_as=shown)
+            advance()
     return out_dir
 
 

@@ -29,11 +29,14 @@ from segmentkit.methods.base import SegmentAssigner
 from segmentkit.output import read_output_csv
 from segmentkit.prepare import PreparedData
 from segmentkit.profiles import standardised_differences
+from segmentkit.text import plural
 
 __all__ = [
     "Identity",
     "PreviousRun",
+    "carried_choices",
     "carry_identities",
+    "check_comparable",
     "load_previous",
     "match_segments",
     "migration_table",
@@ -54,11 +57,20 @@ class PreviousRun:
         Its ``segment_profiles.csv``.
     assignments : pandas.DataFrame
         ``id`` (as text) and ``segment_<method>`` per method, from its ``segments.csv``.
+    chosen_names : dict
+        Method to segment number to the names people chose (``run.json``
+        ``segment_names``: ``profiles.names`` or ``segmentkit rename``); matched segments
+        keep them as chosen names.
+    features : tuple of str
+        The columns it segmented on (``run.json`` ``features``); empty when the folder
+        does not record them.
     """
 
     folder: Path
     profiles: pd.DataFrame
     assignments: pd.DataFrame
+    chosen_names: dict[str, dict[int, str]] = field(default_factory=dict)
+    features: tuple[str, ...] = ()
 
 
 def load_previous(folder: str | Path) -> PreviousRun:
@@ -81,14 +93,78 @@ def load_previous(folder: str | Path) -> PreviousRun:
     try:
         profiles = read_output_csv(folder / "segment_profiles.csv")
         segments = read_output_csv(folder / "segments.csv", text=True)
-        json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        chosen = {
+            str(method): {int(s): str(n) for s, n in names.items()}
+            for method, names in (summary.get("segment_names") or {}).items()
+        }
+    except (OSError, ValueError, AttributeError, TypeError) as error:
         raise DataError(f"cannot read --previous {folder}: {error}") from None
     columns = [c for c in segments.columns if c.startswith("segment_") and c != "segment_name"]
     assignments = pd.DataFrame({"id": segments.iloc[:, 0].astype(str)})
     for column in columns:
         assignments[column] = pd.to_numeric(segments[column], errors="coerce")
-    return PreviousRun(folder, profiles, assignments)
+    features = summary.get("features")
+    return PreviousRun(
+        folder,
+        profiles,
+        assignments,
+        chosen,
+        features=tuple(str(f) for f in features) if isinstance(features, list) else (),
+    )
+
+
+def check_comparable(previous: PreviousRun, features: list[str]) -> None:
+    """Refuse a previous run on other data: one that shares no feature with this run.
+
+    Segments are matched on the features both runs share, and customers by id; with
+    no feature in common nothing can match, and ids that happen to coincide (row
+    numbers, say) would count unrelated customers as "in both runs". Called as soon as
+    the features are known, before any segmentation.
+
+    Parameters
+    ----------
+    previous : PreviousRun
+        The earlier run.
+    features : list of str
+        This run's features (original column names).
+
+    Raises
+    ------
+    DataError
+        When the earlier run records its features and none of them is one of these.
+
+    Examples
+    --------
+    >>> old = PreviousRun(Path("q1"), pd.DataFrame(), pd.DataFrame(), features=("Age", "Spend"))
+    >>> check_comparable(old, ["Spend", "Visits"])
+    >>> check_comparable(old, ["Fresh", "Milk"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    segmentkit.errors.DataError: --previous q1 segmented other data: ...
+    """
+    if not previous.features:
+        return  # a folder written before run.json recorded its features
+    shared = [f for f in features if f in previous.features]
+    if shared:
+        if len(shared) < max(len(features), len(previous.features)):
+            logger.info(
+                "--previous: segments are matched on the %s both runs share (%s)",
+                plural(len(shared), "feature"),
+                _listed(shared),
+            )
+        return
+    raise DataError(
+        f"--previous {previous.folder} segmented other data: it shares no feature with "
+        f"this run (then: {_listed(previous.features)}; now: {_listed(features)})",
+        hint="point --previous at an earlier run on the same kind of customer table, "
+        "or leave it out",
+    )
+
+
+def _listed(names: tuple[str, ...] | list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 @dataclass(frozen=True)
@@ -243,6 +319,56 @@ def carry_identities(
             len(identity.vanished),
         )
     return renumbered, identities
+
+
+def carried_choices(
+    previous: PreviousRun,
+    identities: dict[str, Identity],
+    segments: dict[str, set[int]],
+) -> dict[str, dict[int, str]]:
+    """Return the names people chose in the previous run that this run keeps.
+
+    A matched segment keeps its old number, so a name chosen for it (``profiles.names``
+    or ``segmentkit rename``) stays a chosen name; the unusual groups (``-1`` noise,
+    ``-2`` outliers) are the same groups in both runs and keep theirs when present. New
+    segments, and old ones that vanished, have none.
+
+    Parameters
+    ----------
+    previous : PreviousRun
+        The previous run, with its ``chosen_names``.
+    identities : dict
+        Method to its :class:`Identity`, from :func:`carry_identities`.
+    segments : dict
+        Method to the profile groups it has in this run.
+
+    Returns
+    -------
+    dict
+        Method to segment number to chosen name.
+
+    Examples
+    --------
+    >>> old = PreviousRun(Path("q1"), pd.DataFrame(), pd.DataFrame(),
+    ...                   {"kmeans": {0: "Bargain hunters", 3: "Gone", -2: "Odd ones"}})
+    >>> identity = Identity({0: 0, 1: 4}, {0: "Bargain hunters"}, {0: 0.1}, [4], [3])
+    >>> carried_choices(old, {"kmeans": identity}, {"kmeans": {0, 4, -2}})
+    {'kmeans': {0: 'Bargain hunters', -2: 'Odd ones'}}
+    """
+    carried: dict[str, dict[int, str]] = {}
+    for method, names in previous.chosen_names.items():
+        identity = identities.get(method)
+        if identity is None:
+            continue
+        present = segments.get(method, set())
+        kept = {
+            segment: name
+            for segment, name in names.items()
+            if (segment in identity.matched if segment >= 0 else segment in present)
+        }
+        if kept:
+            carried[method] = kept
+    return carried
 
 
 def migration_table(

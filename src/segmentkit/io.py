@@ -30,8 +30,17 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from segmentkit.atomic import atomic_output_dir
+from segmentkit.config import normalise_delimiter
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.output import write_csv, write_json
+from segmentkit.table_layout import (
+    WHITESPACE,
+    WhitespaceLayout,
+    detect_whitespace_layout,
+    looks_headerless,
+    padded_code_columns,
+    sample_lines,
+)
 
 __all__ = [
     "TableRead",
@@ -108,7 +117,8 @@ class TableRead:
     encoding : str or None
         Text encoding used (``None`` for Parquet and Excel).
     delimiter : str or None
-        Field delimiter used (``None`` for Parquet and Excel).
+        Field delimiter used: one character, or ``"whitespace"`` for a whitespace-aligned
+        table (``None`` for Parquet and Excel).
     decimal : str or None
         Decimal mark used, ``"."`` or ``","`` (``None`` for Parquet and Excel).
     sha256 : str
@@ -143,16 +153,23 @@ def read_table(
     *,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    delimiter: str | None = None,
 ) -> TableRead:
-    """Read a CSV, TSV, Parquet or Excel file into a DataFrame.
+    r"""Read a CSV, TSV, Parquet or Excel file into a DataFrame.
 
     The format comes from the suffix: ``.csv``/``.txt`` (delimiter detected among
-    ``, ; tab |``), ``.tsv``/``.tab``, either optionally compressed (``.gz``, ``.bz2``,
-    ``.xz``, ``.zip``), ``.parquet``/``.pq`` and ``.xlsx``/``.xlsm``/``.xls``/``.ods``.
+    ``, ; tab |``, else a whitespace-aligned table), ``.tsv``/``.tab``, either optionally
+    compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``), ``.parquet``/``.pq`` and
+    ``.xlsx``/``.xlsm``/``.xls``/``.ods``.
 
     For text files the encoding is detected (byte-order mark, then UTF-8, cp1252 and
     latin-1) unless given, and a decimal comma (``1.234,56``) is detected when the
-    delimiter is not ``,``. Values are otherwise left as pandas infers them: text such
+    delimiter is not ``,``. A table whose fields are separated or aligned by spaces
+    (``DataFrame.to_string()``, fixed-width exports) is read column by column, and a
+    first row that holds only numbers over numeric columns is data, not a header: the
+    columns are then named ``column_1``, ``column_2``, ... Digits written with leading
+    zeros (``0001``) stay text, so ids and postal codes keep them (judged on the first
+    200 rows). Values are otherwise left as pandas infers them: text such
     as ``"$1,200"`` stays text. For every format, header names are stripped of
     surrounding whitespace and made unique (``name``, ``name.1``), and spreadsheet
     debris (fully empty trailing rows, fully empty unnamed columns) is dropped, as are
@@ -167,8 +184,14 @@ def read_table(
         Text encoding of a CSV/TSV file; detected when omitted. Ignored (with a note)
         for Parquet and Excel.
     sheet : str or int, optional
-        Excel sheet name or 0-based position; the first sheet when omitted. Ignored (with
-        a note) for other formats.
+        Excel sheet name or 0-based position (text of digits that names no sheet is a
+        position); when omitted, the first sheet — or, when the first sheet has no data
+        and exactly one other sheet has, that sheet (with a note). Ignored (with a note)
+        for other formats.
+    delimiter : str, optional
+        Field delimiter of a CSV/TSV file: ``,``, ``;``, ``\t`` (or ``tab``), ``|`` or
+        ``whitespace``; detected when omitted. Ignored (with a note) for Parquet and
+        Excel.
 
     Returns
     -------
@@ -181,17 +204,20 @@ def read_table(
         If the file is missing, unreadable, empty, has no data rows, is not a table of
         the format its suffix promises, or cannot be parsed.
     ConfigError
-        If ``encoding`` is not a known encoding name.
+        If ``encoding`` is not a known encoding name or ``delimiter`` not one of the above.
     """
     path = Path(path)
     notes = _Notes()
+    forced = _delimiter_option(delimiter)
     fmt, compression = _format_of(path)
     if encoding is not None and fmt not in ("csv", "tsv"):
         notes.add(logging.WARNING, "encoding=%r ignored: %s is a %s file", encoding, path, fmt)
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        notes.add(logging.WARNING, "delimiter=%r ignored: %s is a %s file", delimiter, path, fmt)
     if sheet is not None and fmt != "excel":
         notes.add(logging.WARNING, "sheet=%r ignored: %s is not an Excel file", sheet, path)
     if fmt in ("csv", "tsv") and compression is None and _file_size(path) > STREAM_BYTES:
-        return _read_large_text(path, fmt, encoding, notes)
+        return _read_large_text(path, fmt, encoding, notes, forced)
     if fmt == "parquet":
         return _read_parquet_file(path, notes)
     data = _read_bytes(path)
@@ -201,10 +227,20 @@ def read_table(
     if fmt in ("csv", "tsv"):
         text_data = _decompress(path, data, compression)
         text, used = _decode(path, text_data, encoding, notes)
-        frame, delimiter, decimal = _read_text(path, text, fmt, notes)
-        return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+        frame, sep, decimal = _read_text(path, text, fmt, notes, forced=forced)
+        return TableRead(frame, path, fmt, used, sep, decimal, sha256, tuple(notes.items))
     frame = _read_excel(path, data, sheet, notes)
     return TableRead(frame, path, fmt, None, None, None, sha256, tuple(notes.items))
+
+
+def _delimiter_option(delimiter: str | None) -> str | None:
+    """Return the delimiter asked for, spelled as ``normalise_delimiter`` spells it."""
+    if delimiter is None:
+        return None
+    try:
+        return normalise_delimiter(delimiter)
+    except ValueError as exc:
+        raise ConfigError(f"delimiter {exc}") from None
 
 
 def _empty_file(path: Path) -> DataError:
@@ -289,6 +325,9 @@ def _decode(path: Path, data: bytes, encoding: str | None, notes: _Notes) -> tup
         text = data.decode(used or "utf-8")
         used = used or "utf-8"
     except UnicodeDecodeError as exc:
+        if encoding is not None:
+            # An ASCII file of odd length read as UTF-16 fails here, not as nonsense.
+            _check_encoding_fits(path, data, encoding, None)
         if used:
             raise DataError(
                 f"{path} is not valid {used} at byte {exc.start}; pass --encoding with "
@@ -303,6 +342,8 @@ def _decode(path: Path, data: bytes, encoding: str | None, notes: _Notes) -> tup
             exc.start,
             used,
         )
+    if encoding is not None:
+        _check_encoding_fits(path, data, encoding, text)
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise DataError(f"{path} is empty; expected a header row and at least one data row")
@@ -316,6 +357,41 @@ def _decode(path: Path, data: bytes, encoding: str | None, notes: _Notes) -> tup
     return text, used
 
 
+def _is_wide(encoding: str) -> bool:
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _check_encoding_fits(path: Path, data: bytes, encoding: str, text: str | None) -> None:
+    """Refuse an encoding that decodes the bytes without error but into nonsense.
+
+    UTF-16 and UTF-32 accept almost any even-length bytes: an ASCII file read as UTF-16
+    becomes one line of CJK characters, which would only surface as "no data rows".
+    Text in them always has NUL bytes (the high bytes of ASCII letters and line ends),
+    and in any encoding a file with line ends must decode to text with line breaks.
+    """
+    bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if _is_wide(encoding) and b"\x00" not in data and not bom:
+        raise _encoding_misfit(
+            path, data, encoding, f"it has no NUL bytes, which {encoding} text always has"
+        )
+    if text is not None and b"\n" in data and "\n" not in text and "\r" not in text:
+        raise _encoding_misfit(path, data, encoding, f"read as {encoding} it has no line breaks")
+
+
+def _encoding_misfit(path: Path, data: bytes, encoding: str, why: str) -> DataError:
+    guess = next((name for bom, name in _BOMS if data.startswith(bom)), "")
+    if not guess:
+        try:
+            data.decode("utf-8")
+            guess = "utf-8"
+        except UnicodeDecodeError:
+            guess = _decode_legacy(data)[1]
+    return DataError(
+        f"{path} is not {encoding}: {why}; it reads as {guess}",
+        hint=f"try --encoding {guess} or leave --encoding out to detect it",
+    )
+
+
 def _file_size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -323,7 +399,9 @@ def _file_size(path: Path) -> int:
         raise DataError(f"could not read {path}: {exc.strerror or exc}") from exc
 
 
-def _read_large_text(path: Path, fmt: str, encoding: str | None, notes: _Notes) -> TableRead:
+def _read_large_text(
+    path: Path, fmt: str, encoding: str | None, notes: _Notes, forced: str | None
+) -> TableRead:
     """Read a large CSV/TSV from disk without holding its bytes and text in memory too.
 
     The encoding, delimiter, decimal mark and header are detected on the first
@@ -344,9 +422,9 @@ def _read_large_text(path: Path, fmt: str, encoding: str | None, notes: _Notes) 
         # UTF-16/32 files are rare and small in practice: read them the usual way.
         data = _read_bytes(path)
         text = _decode(path, data, encoding, _Notes())[0]
-        frame, delimiter, decimal = _read_text(path, text, fmt, notes)
+        frame, sep, decimal = _read_text(path, text, fmt, notes, forced=forced)
         sha256 = hashlib.sha256(data).hexdigest()
-        return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+        return TableRead(frame, path, fmt, used, sep, decimal, sha256, tuple(notes.items))
     sha256, bad_byte = _scan(path, used)
     if bad_byte is not None and (encoding is not None or used == "utf-8-sig"):
         raise DataError(
@@ -368,8 +446,8 @@ def _read_large_text(path: Path, fmt: str, encoding: str | None, notes: _Notes) 
         )
         used = legacy
         sample = head.decode(used)
-    frame, delimiter, decimal = _read_text(path, sample, fmt, notes, source=(path, used))
-    return TableRead(frame, path, fmt, used, delimiter, decimal, sha256, tuple(notes.items))
+    frame, sep, decimal = _read_text(path, sample, fmt, notes, source=(path, used), forced=forced)
+    return TableRead(frame, path, fmt, used, sep, decimal, sha256, tuple(notes.items))
 
 
 def _scan(path: Path, encoding: str) -> tuple[str, int | None]:
@@ -409,40 +487,75 @@ def _not_text(path: Path, why: str) -> NoReturn:
 
 
 def _read_text(
-    path: Path, text: str, fmt: str, notes: _Notes, source: _Source = None
+    path: Path,
+    text: str,
+    fmt: str,
+    notes: _Notes,
+    source: _Source = None,
+    forced: str | None = None,
 ) -> tuple[pd.DataFrame, str, str]:
     """Parse decoded CSV/TSV text; return ``(frame, delimiter, decimal)``.
 
     ``text`` is the whole table, or with ``source`` (a large file read from disk) its
     first records, from which the delimiter, decimal mark and header are detected.
+    ``forced`` is the delimiter the user asked for (``--delimiter``), if any.
     """
-    detected = "\t" if fmt == "tsv" else _detect_delimiter(text)
-    delimiter = detected or ","
-    if fmt != "tsv":
-        first_line = text.lstrip("\r\n").split("\n", 1)[0]
-        if detected is None and not any(d in first_line for d in _DELIMITERS):
-            notes.add(logging.INFO, "%s: no delimiter in the header; read one column", path)
-        elif detected is None:
-            notes.add(
-                logging.WARNING,
-                "%s: no consistent delimiter among , ; tab |; assumed ','",
-                path,
-            )
-        elif detected != ",":
-            notes.add(logging.INFO, "%s: detected delimiter %r", path, delimiter)
-    decimal = _detect_decimal(text, delimiter, path, notes)
-    raw_header = _parse_csv(path, text, delimiter, decimal, header_only=True)
-    header = list(raw_header.iloc[0]) if len(raw_header) else []
-    names = _unique_names(path, header, notes)
+    delimiter, layout = _choose_delimiter(path, text, fmt, notes, forced)
+    records = (
+        layout.records(sample_lines(text, _SAMPLE_CHARS, _SAMPLE_RECORDS))
+        if layout is not None
+        else _sample_records(text, delimiter)
+    )
+    decimal = _detect_decimal(records, delimiter, path, notes)
+    split = _Split(delimiter, layout, has_header=not looks_headerless(records))
+    if split.has_header:
+        if layout is not None:
+            header: list[object] = list(records[0]) if records else []
+        else:
+            raw_header = _parse_csv(path, text, split, decimal, header_only=True)
+            header = list(raw_header.iloc[0]) if len(raw_header) else []
+        names = _unique_names(path, header, notes)
+    else:
+        header = []
+        names = [f"column_{i + 1}" for i in range(max(len(r) for r in records))]
+        notes.add(
+            logging.WARNING,
+            "%s has no header row (its first row holds only numbers, like the rows below "
+            "it); read it as data and named the columns column_1 to column_%d",
+            path,
+            len(names),
+        )
+    data_records = records[1:] if split.has_header else records
+    padded = [i for i in padded_code_columns(data_records) if i < len(names)]
+    codes = [names[i] for i in padded]
+    if codes:
+        example = next(
+            r[padded[0]].strip()
+            for r in data_records
+            if padded[0] < len(r)
+            and r[padded[0]].strip().startswith("0")
+            and len(r[padded[0]].strip()) > 1
+        )
+        notes.add(
+            logging.INFO,
+            "%s: kept %s as text: digits written with leading zeros (such as %r) are codes "
+            "or ids, not amounts",
+            path,
+            codes,
+            example,
+        )
     repeated = 0  # header rows found mid-file by the full read
+    retype_sep = delimiter if len(delimiter) == 1 else ","
 
     def parse(nrows: int | None) -> pd.DataFrame:
         nonlocal repeated
         # Repeated headers come before the trailing empty rows a re-read leaves out.
         limit = None if nrows is None else nrows + repeated
-        frame = _parse_csv(path, source or text, delimiter, decimal, names=names, nrows=limit)
+        frame = _parse_csv(
+            path, source or text, split, decimal, names=names, nrows=limit, text_columns=codes
+        )
         frame, rows = _drop_repeated_headers(
-            frame, header, lambda f: _retype_text(f, delimiter, decimal)
+            frame, header, lambda f: _retype_text(f, retype_sep, decimal, keep=codes)
         )
         if nrows is None:
             repeated = len(rows)
@@ -457,28 +570,89 @@ def _read_text(
     return _tidy(path, parse(None), notes, parse), delimiter, decimal
 
 
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    """How to parse the records of a text table."""
+
+    delimiter: str  # one character, or WHITESPACE
+    layout: WhitespaceLayout | None  # with WHITESPACE: runs of spaces or fixed-width columns
+    has_header: bool
+
+
+def _choose_delimiter(
+    path: Path, text: str, fmt: str, notes: _Notes, forced: str | None
+) -> tuple[str, WhitespaceLayout | None]:
+    """Return the delimiter (or ``WHITESPACE`` and its layout) of decoded text."""
+    if forced is not None:
+        notes.add(logging.INFO, "%s: read with delimiter %r (as asked)", path, forced)
+        if forced != WHITESPACE:
+            return forced, None
+        lines = sample_lines(text, _SAMPLE_CHARS, _SAMPLE_RECORDS)
+        return WHITESPACE, detect_whitespace_layout(lines, forced=True) or WhitespaceLayout()
+    if fmt == "tsv":
+        return "\t", None
+    detected = _detect_delimiter(text)
+    if detected is not None:
+        if detected != ",":
+            notes.add(logging.INFO, "%s: detected delimiter %r", path, detected)
+        return detected, None
+    lines = sample_lines(text, _SAMPLE_CHARS, _SAMPLE_RECORDS)
+    layout = detect_whitespace_layout(lines, forced=False)
+    if layout is not None:
+        notes.add(
+            logging.INFO,
+            "%s: detected a whitespace-aligned table (%s); force another reading with "
+            "--delimiter (input.delimiter)",
+            path,
+            layout.describe(),
+        )
+        return WHITESPACE, layout
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    if not any(d in first_line for d in _DELIMITERS):
+        notes.add(logging.INFO, "%s: no delimiter in the header; read one column", path)
+    else:
+        notes.add(
+            logging.WARNING,
+            "%s: no consistent delimiter among , ; tab |; assumed ','",
+            path,
+        )
+    return ",", None
+
+
 def _parse_csv(
     path: Path,
     text: str | tuple[Path, str],
-    delimiter: str,
+    split: _Split,
     decimal: str,
     *,
     header_only: bool = False,
     names: list[str] | None = None,
     nrows: int | None = None,
+    text_columns: list[str] | None = None,
 ) -> pd.DataFrame:
     # Text in memory, or (path, encoding): a large file pandas decodes as it reads.
     where: Any = io.StringIO(text) if isinstance(text, str) else text[0]
     encoding = None if isinstance(text, str) else text[1]
+    delimiter = split.delimiter
+    dtype = dict.fromkeys(text_columns, str) if text_columns else None
+    header = 0 if split.has_header else None
     try:
         if header_only:
             return pd.read_csv(
                 where, sep=delimiter, quotechar='"', header=None, nrows=1, dtype=str,
                 keep_default_na=False, index_col=False, engine="c", encoding=encoding,
             )  # fmt: skip
+        if split.layout is not None and split.layout.spans is not None:
+            # pandas reads the last column to the line end when its span ends at None.
+            spans: Any = list(split.layout.spans)
+            return pd.read_fwf(
+                where, colspecs=spans, header=header, names=names,
+                index_col=False, nrows=nrows, decimal=decimal, dtype=dtype, encoding=encoding,
+            )  # fmt: skip
         return pd.read_csv(
-            where, sep=delimiter, quotechar='"', header=0, names=names, index_col=False,
-            nrows=nrows, decimal=decimal, low_memory=False, engine="c", encoding=encoding,
+            where, sep=r"\s+" if delimiter == WHITESPACE else delimiter, quotechar='"',
+            header=header, names=names, index_col=False, nrows=nrows, decimal=decimal,
+            dtype=dtype, low_memory=False, engine="c", encoding=encoding,
         )  # fmt: skip
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty; expected a header row and data rows") from exc
@@ -489,6 +663,8 @@ def _parse_csv(
             hint += f" near line {found.group(1)}"
         elif found := re.search(r"\brow (\d+)", detail):  # the C parser counts rows from 0
             hint += f" near line {int(found.group(1)) + 1}"
+        if delimiter == WHITESPACE:
+            hint += "; or force the delimiter with --delimiter"
         raise DataError(
             f"{path} could not be parsed as a table with delimiter {delimiter!r}: {detail}",
             hint=hint,
@@ -548,10 +724,10 @@ def _detect_delimiter(text: str) -> str | None:
     return next(d for d in _DELIMITERS if scores.get(d) == best)
 
 
-def _detect_decimal(text: str, delimiter: str, path: Path, notes: _Notes) -> str:
+def _detect_decimal(records: list[list[str]], delimiter: str, path: Path, notes: _Notes) -> str:
     if delimiter == ",":
         return "."
-    fields = [f.strip() for record in _sample_records(text, delimiter)[1:] for f in record]
+    fields = [f.strip() for record in records[1:] for f in record]
     comma = sum(1 for f in fields if _COMMA_DECIMAL.match(f))
     dot = sum(1 for f in fields if _DOT_DECIMAL.match(f) and not _DOT_THOUSANDS.match(f))
     if comma and dot:
@@ -631,16 +807,21 @@ def _drop_repeated_headers(
     return retype(frame.loc[~match].reset_index(drop=True)), rows
 
 
-def _retype_text(frame: pd.DataFrame, delimiter: str, decimal: str) -> pd.DataFrame:
+def _retype_text(
+    frame: pd.DataFrame, delimiter: str, decimal: str, keep: list[str] | None = None
+) -> pd.DataFrame:
     """Re-infer the dtype of each text column with the CSV parser that read it.
 
     One column at a time through CSV text, so a numeric column that was text only
     because of a repeated header gets exactly the dtype a clean file would have given.
+    Columns in ``keep`` (codes with leading zeros) stay text.
     """
     out = frame.copy(deep=False)
     for i in range(frame.shape[1] if len(frame) else 0):  # no rows: nothing to infer from
         column = frame.iloc[:, i]
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        if keep and frame.columns[i] in keep:
             continue
         text = column.to_csv(sep=delimiter, index=False, header=False, lineterminator="\n")
         reread = pd.read_csv(
@@ -794,49 +975,39 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes)
             f"{path} could not be read as an Excel workbook: {_one_line(exc)}",
             hint="the file may be truncated, corrupt or password-protected; save it again",
         ) from exc
-    if sheet is None:
-        chosen: str | int = 0
-        if len(names) > 1:
-            notes.add(
-                logging.INFO,
-                # The CLI has no --sheet flag: the sheet is chosen in the config.
-                "%s has %d sheets; read the first (%r), set input.sheet in the config "
-                "to choose another",
-                path,
-                len(names),
-                names[0],
-            )
-    elif isinstance(sheet, str) and sheet not in names:
-        raise DataError(
-            f"{path} has no sheet named {sheet!r}; available sheets: "
-            + ", ".join(repr(n) for n in names)
-        )
-    elif isinstance(sheet, int) and not 0 <= sheet < len(names):
-        raise DataError(
-            f"{path} has no sheet {sheet}; a sheet index must be 0 to {len(names) - 1} "
-            f"({len(names)} sheets)"
-        )
-    else:
-        chosen = sheet
+    chosen = _choose_sheet(path, book, names, sheet, notes)
 
-    def parse(header: int | None, nrows: int | None) -> pd.DataFrame:
+    def parse(header: int | None, nrows: int | None, dtype: Any = None) -> pd.DataFrame:
         try:
-            return pd.read_excel(book, sheet_name=chosen, header=header, nrows=nrows)
+            return pd.read_excel(book, sheet_name=chosen, header=header, nrows=nrows, dtype=dtype)
         except Exception as exc:  # same engine errors as above, raised lazily per sheet
             raise DataError(f"{path} sheet {chosen!r} could not be read: {_one_line(exc)}") from exc
 
     raw = parse(None, 1)
     if raw.empty:
         raise DataError(
-            f"{path} sheet {chosen!r} is empty; expected a header row and data",
-            hint="check the workbook, or set input.sheet in the config to read another sheet",
+            f"{path} sheet {chosen!r} is empty; expected a header row and data"
+            + (f" (sheets: {_sheet_list(names)})" if len(names) > 1 else ""),
+            hint="check the workbook, or set input.sheet (--sheet NAME) to read another sheet",
         )
     names_row = _unique_names(path, list(raw.iloc[0]), notes)
+    # Text cells such as 0001 stay text: pandas would parse them as numbers.
+    head = parse(None, _SAMPLE_RECORDS + 1, dtype=object).iloc[1:]
+    cells = [["" if _is_missing(v) else str(v) for v in row] for row in head.itertuples(False)]
+    codes = padded_code_columns(cells)
+    if codes:
+        notes.add(
+            logging.INFO,
+            "%s: kept %s as text: digits written with leading zeros are codes or ids, not amounts",
+            path,
+            [names_row[i] for i in codes if i < len(names_row)],
+        )
     repeated = 0  # header rows found mid-sheet by the full read
 
     def parse_data(nrows: int | None) -> pd.DataFrame:
         nonlocal repeated
-        frame = parse(0, None if nrows is None else nrows + repeated)
+        limit = None if nrows is None else nrows + repeated
+        frame = parse(0, limit, dtype=dict.fromkeys(codes, object) or None).infer_objects()
         if frame.shape[1] == len(names_row):
             frame.columns = pd.Index(names_row)
         # Cells keep their types in a workbook: numbers only need unwrapping from object.
@@ -847,6 +1018,74 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None, notes: _Notes)
         return frame
 
     return _tidy(path, parse_data(None), notes, parse_data)
+
+
+def _sheet_list(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _sheet_has_data(book: pd.ExcelFile, name: str) -> bool:
+    """Whether a sheet has a header row and at least one row under it."""
+    try:
+        head = pd.read_excel(book, sheet_name=name, header=None, nrows=50)
+    except Exception:  # an unreadable sheet has no data to offer; reading it reports why
+        return False
+    return len(head.dropna(how="all")) >= 2
+
+
+def _choose_sheet(
+    path: Path, book: pd.ExcelFile, names: list[str], sheet: str | int | None, notes: _Notes
+) -> str | int:
+    """Return the sheet to read: the one asked for, else the first, else the only one with data.
+
+    Text of digits that names no sheet (``--sheet 2``) is a 0-based position. When no
+    sheet is asked for and the first sheet has no data (empty, or a header only): the
+    only other sheet with data is read, with a warning; several are an error that names
+    them, since guessing among them could segment the wrong table.
+    """
+    if isinstance(sheet, str) and sheet not in names and sheet.strip().isdigit():
+        sheet = int(sheet)
+    if isinstance(sheet, str) and sheet not in names:
+        raise DataError(
+            f"{path} has no sheet named {sheet!r}; available sheets: {_sheet_list(names)}"
+        )
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise DataError(
+            f"{path} has no sheet {sheet}; a sheet index must be 0 to {len(names) - 1} "
+            f"({len(names)} sheets: {_sheet_list(names)})"
+        )
+    if sheet is not None:
+        return sheet
+    if len(names) < 2 or _sheet_has_data(book, names[0]):
+        if len(names) > 1:
+            notes.add(
+                logging.INFO,
+                "%s has %d sheets; read the first (%r); choose another with --sheet NAME "
+                "(input.sheet)",
+                path,
+                len(names),
+                names[0],
+            )
+        return 0
+    with_data = [name for name in names[1:] if _sheet_has_data(book, name)]
+    if len(with_data) == 1:
+        notes.add(
+            logging.WARNING,
+            "%s: the first sheet %r has no data; read %r, the only sheet with data "
+            "(choose another with --sheet NAME or input.sheet)",
+            path,
+            names[0],
+            with_data[0],
+        )
+        return with_data[0]
+    if not with_data:
+        return 0  # reading it says what is wrong with the first sheet
+    raise DataError(
+        f"{path}: the first sheet {names[0]!r} has no data; sheets with data: "
+        f"{_sheet_list(with_data)}",
+        hint=f"choose one with --sheet NAME (or input.sheet in the config), "
+        f"e.g. --sheet {with_data[0]!r}",
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ nothing in it runs.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ import skops.io as sio
 from sklearn.metrics import euclidean_distances
 
 from segmentkit.cleaning import normalise_categories, out_of_range, parse_dates, parse_number
+from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
 from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner, seeded_rows
@@ -112,6 +114,17 @@ def _schema(run: SegmentationRun) -> InputSchema:
         },
         outlier_rule=prepared.outlier_rule,
     )
+
+
+def _transaction_settings(run: SegmentationRun) -> dict[str, Any] | None:
+    """Return the run's ``transactions`` settings with the columns it found, or None."""
+    described = run.source.get("transactions")
+    if not described:
+        return None
+    settings: dict[str, Any] = run.config.transactions.model_dump(mode="json")
+    for part, column in described["columns"].items():
+        settings[f"{part}_column"] = column
+    return settings
 
 
 def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
@@ -218,7 +231,15 @@ class SegmentationModel:
 
     Build one with :meth:`from_run`, write it with :meth:`save`, read it back with
     :meth:`load` and score a table with :meth:`score`.
+
+    ``transactions`` is set when the training customers were built from a transaction
+    log (``run --transactions``): the ``transactions`` settings of that run as plain data,
+    with the columns it found filled in, so a raw log can be scored through the same
+    RFM step (:meth:`transaction_settings`).
     """
+
+    #: Models written before logs could be scored have no such attribute in their file.
+    transactions: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -233,6 +254,7 @@ class SegmentationModel:
         seed: int,
         profiles: dict[str, list[dict[str, Any]]] | None = None,
         format_version: int = FORMAT_VERSION,
+        transactions: dict[str, Any] | None = None,
     ) -> None:
         self.schema = schema
         self.preprocessor = preprocessor
@@ -244,6 +266,7 @@ class SegmentationModel:
         self.seed = seed
         self.profiles = profiles or {}
         self.format_version = format_version
+        self.transactions = transactions
 
     @classmethod
     def from_run(cls, run: SegmentationRun) -> SegmentationModel:
@@ -262,7 +285,69 @@ class SegmentationModel:
             agreement=scoring_agreement(run),
             seed=run.config.seed,
             profiles={m: _records(p.table) for m, p in run.profiles.items()},
+            transactions=_transaction_settings(run),
         )
+
+    def missing_features(self, frame: pd.DataFrame) -> list[str]:
+        """Return the feature columns the model needs that ``frame`` lacks (headers stripped)."""
+        present = {str(c).strip() for c in frame.columns}
+        return [c for c in self.schema.features if c not in present]
+
+    def transaction_settings(self, snapshot_date: str | None = None) -> TransactionsConfig:
+        """Return the training run's ``transactions`` settings, to turn a log into customers.
+
+        The columns are the ones the training run used. The snapshot follows the training
+        run's rule: its ``transactions.snapshot_date`` when one was set, else the day after
+        the last transaction of the log scored; ``snapshot_date`` overrides both.
+
+        Raises
+        ------
+        DataError
+            When the model was not built from a transaction log.
+        """
+        if self.transactions is None:
+            raise DataError(
+                "this model was trained on a customer table, not on a transaction log",
+                hint="turn the log into a customer table first: segmentkit rfm LOG --out "
+                "customers.csv, then score customers.csv",
+            )
+        settings = dict(self.transactions)
+        if snapshot_date is not None:
+            settings["snapshot_date"] = snapshot_date
+        return TransactionsConfig.model_validate(settings)
+
+    def with_names(self, method: str, names: dict[int, str]) -> SegmentationModel:
+        """Return a copy whose segments of ``method`` carry ``names`` (``segmentkit rename``).
+
+        Scoring (``segment_name``) and the profiles kept in the model both take the new
+        names; nothing fitted changes. The model itself is not modified.
+
+        Parameters
+        ----------
+        method : str
+            One of the model's methods.
+        names : dict
+            Segment number to its new name; the other segments keep theirs.
+
+        Raises
+        ------
+        KeyError
+            When the model has no such method.
+        """
+        if method not in self.names:
+            raise KeyError(method)
+        renamed = copy.copy(self)
+        renamed.names = {**self.names, method: {**self.names[method], **names}}
+        renamed.profiles = dict(self.profiles)
+        if method in self.profiles:
+            rows = [
+                {**row, "name": names.get(int(row["segment"]), row["name"])}
+                for row in self.profiles[method]
+            ]
+            # Plain data of their own, as from_run makes them: the file is then the same
+            # bytes as a run that had these names from the start.
+            renamed.profiles[method] = json.loads(json.dumps(rows))
+        return renamed
 
     @property
     def methods(self) -> list[str]:
@@ -288,7 +373,11 @@ class SegmentationModel:
                 hint="score a table with the same columns as the training data",
             )
         if schema.id_column is not None and schema.id_column in data.columns:
+            # Ids as read (0001 stays text); whole numbers read as floats because of a
+            # blank id are written 1001, not 1001.0, as in segments.csv.
             ids = data[schema.id_column].reset_index(drop=True)
+            if pd.api.types.is_float_dtype(ids) and bool(np.all(np.mod(ids.dropna(), 1) == 0)):
+                ids = ids.astype("Int64")
         else:
             if schema.id_column is not None:
                 logger.warning(
@@ -369,7 +458,7 @@ class SegmentationModel:
             raise DataError("the input has no rows to score")
         cleaned, ids = self.clean(frame)
         X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
-        out = pd.DataFrame({ids.name or "row": ids.to_numpy()})
+        out = pd.DataFrame({ids.name or "row": ids.array})  # Int64 ids stay whole
         labels = {}
         for method in self.methods:
             assigner = self.assigners[method]

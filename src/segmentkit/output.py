@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from segmentkit.atomic import output_error
 
 __all__ = [
     "read_output_csv",
+    "replace_csv_cells",
     "write_csv",
     "write_json",
 ]
@@ -271,3 +273,147 @@ def read_output_csv(path: str | os.PathLike[str], *, text: bool = False) -> pd.D
             if quoted.any():
                 frame.isetitem(i, column.map(_restore).array)
     return frame
+
+
+def _csv_records(lines: Iterable[str]) -> Iterator[str]:
+    """Whole CSV records, line ending included: a quoted cell may hold line breaks."""
+    pending = ""
+    for line in lines:
+        pending += line
+        # Quotes inside a quoted cell are doubled, so an odd count means one is still open.
+        if pending.count('"') % 2 == 0:
+            yield pending
+            pending = ""
+    if pending:
+        yield pending
+
+
+def _raw_cells(record: str) -> list[str]:
+    """Split one record into its cells exactly as written (quotes kept)."""
+    body = record.removesuffix("\n")
+    if '"' not in body:
+        return body.split(",")
+    cells, start, quoted = [], 0, False
+    for position, character in enumerate(body):
+        if character == '"':
+            quoted = not quoted
+        elif character == "," and not quoted:
+            cells.append(body[start:position])
+            start = position + 1
+    cells.append(body[start:])
+    return cells
+
+
+def _cell_text(raw: str) -> str:
+    """Return a cell's text as :func:`read_output_csv` reads it."""
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+        raw = raw[1:-1].replace('""', '"')
+    return str(_restore(raw))
+
+
+def _quoted_cell(text: str, quote_all: bool) -> str:
+    """``text`` as :func:`write_csv` writes a text cell (neutralised, quoted when needed)."""
+    safe = str(_neutralise(text))
+    if quote_all or any(character in safe for character in ',"\r\n'):
+        return '"' + safe.replace('"', '""') + '"'
+    return safe
+
+
+def _same_cell(text: str, wanted: str) -> bool:
+    if text == wanted:
+        return True
+    try:  # 2 and 2.0: a whole-number column with a gap is written as floats
+        return float(text) == float(wanted)
+    except ValueError:
+        return False
+
+
+def replace_csv_cells(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    column: str,
+    value: str,
+    where: Mapping[str, str],
+) -> int:
+    """Copy a CSV written by :func:`write_csv`, with new text in one column of some rows.
+
+    Every other byte is copied as it is: the file is not parsed into a table and written
+    again, which could change how ids, numbers or quotes are written. The new text is
+    neutralised and quoted exactly as :func:`write_csv` would write it.
+
+    Parameters
+    ----------
+    source, target : str or path-like
+        The CSV to read and the file to write (different files).
+    column : str
+        The column to change (its header as read back, without a neutralising quote).
+    value : str
+        The new text.
+    where : mapping
+        Column to cell text: a row changes when every named cell holds that text
+        (numbers compare as numbers, so ``"2"`` matches ``2.0``).
+
+    Returns
+    -------
+    int
+        The number of rows changed.
+
+    Raises
+    ------
+    ValueError
+        When a column is missing or a row does not have as many cells as the header.
+    OutputError
+        When the target cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_csv(pd.DataFrame({"id": ["007", "8"], "segment": [1, 2], "name": ["a", "b"]}),
+    ...           folder / "in.csv")
+    >>> replace_csv_cells(folder / "in.csv", folder / "out.csv", column="name",
+    ...                   value="=x, y", where={"segment": "2"})
+    1
+    >>> print((folder / "out.csv").read_text(encoding="utf-8"), end="")
+    id,segment,name
+    007,1,a
+    8,2,"'=x, y"
+    """
+    try:
+        with (
+            Path(source).open(encoding="utf-8", newline="") as reader,
+            Path(target).open("w", encoding="utf-8", newline="") as writer,
+        ):
+            records = _csv_records(reader)
+            header_record = next(records, "")
+            writer.write(header_record)
+            header = _raw_cells(header_record)
+            names = [_cell_text(cell) for cell in header]
+            missing = [c for c in [column, *where] if c not in names]
+            if missing:
+                raise ValueError(f"{source} has no column {', '.join(map(repr, missing))}")
+            position = names.index(column)
+            tests = [(names.index(c), wanted) for c, wanted in where.items()]
+            # Under QUOTE_NONNUMERIC (used when some text holds a carriage return) every
+            # text cell is quoted, the header's included.
+            special = any(character in column for character in ',"\r\n')
+            quote_all = header[position].startswith('"') and not special
+            new_cell = _quoted_cell(value, quote_all)
+            changed = 0
+            for number, record in enumerate(records, start=2):
+                cells = _raw_cells(record)
+                if len(cells) != len(header):
+                    raise ValueError(
+                        f"{source}, record {number}: {len(cells)} cells, the header has "
+                        f"{len(header)}"
+                    )
+                if all(_same_cell(_cell_text(cells[i]), wanted) for i, wanted in tests):
+                    cells[position] = new_cell
+                    ending = "\n" if record.endswith("\n") else ""
+                    record = ",".join(cells) + ending
+                    changed += 1
+                writer.write(record)
+    except OSError as exc:
+        raise output_error(exc, f"could not write {target}", path=target) from exc
+    return changed

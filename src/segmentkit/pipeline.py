@@ -18,15 +18,25 @@ from segmentkit import __version__
 from segmentkit.actions import unknown_rule_features
 from segmentkit.alternative import Alternative, finer_alternative
 from segmentkit.config import Config
-from segmentkit.errors import DataError
+from segmentkit.errors import ConfigError, DataError
 from segmentkit.explain import Importance, explain_segments
-from segmentkit.identity import Identity, PreviousRun, carry_identities, migration_table
+from segmentkit.identity import (
+    Identity,
+    PreviousRun,
+    carried_choices,
+    carry_identities,
+    check_comparable,
+    migration_table,
+)
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
+from segmentkit.methods.base import check_fixed_k
 from segmentkit.prepare import PreparedData, prepare
-from segmentkit.profiles import SegmentProfiles, profile_segments
+from segmentkit.profiles import SegmentProfiles, profile_groups, profile_segments
 from segmentkit.progress import RunProgress, add_steps, advance, run_stages
 from segmentkit.recommend import recommend_method
 from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
+from segmentkit.rules import SegmentRules, input_spellings, segment_rules
+from segmentkit.segment_names import apply_names, unknown_segments
 
 __all__ = [
     "SegmentationRun",
@@ -103,6 +113,13 @@ class SegmentationRun:
         With ``--previous``: customers in both runs by old and new segment.
     previous : str or None
         The previous output folder.
+    chosen_names : dict
+        Method to segment number to the names people chose (``profiles.names``, or
+        carried from ``--previous``), already in ``profiles``; the automatic names are
+        the others.
+    rules : dict
+        Method name to :class:`~segmentkit.rules.SegmentRules`: thresholds on the input
+        columns that reproduce its segments, with their agreement.
     """
 
     config: Config
@@ -120,6 +137,8 @@ class SegmentationRun:
     identities: dict[str, Identity] = field(default_factory=dict)
     migration: pd.DataFrame | None = None
     previous: str | None = None
+    chosen_names: dict[str, dict[int, str]] = field(default_factory=dict)
+    rules: dict[str, SegmentRules] = field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:
@@ -181,7 +200,10 @@ def run_segmentation(
     Raises
     ------
     DataError
-        When the data cannot be cleaned or segmented as configured.
+        When the data cannot be cleaned or segmented as configured, or ``previous``
+        segmented other data (no feature in common).
+    ConfigError
+        When a fixed ``clustering.k`` asks for more segments than the customers hold.
     """
     config = config or Config()
     jobs = effective_jobs(config.n_jobs)
@@ -210,6 +232,8 @@ def _run_segmentation(
     )
     with progress.stage("prepare"):
         prepared = prepare(frame, config)
+    if previous is not None:
+        check_comparable(previous, prepared.features)  # before the work, not after it
     n_rows, n_features = prepared.X.shape
     results, skipped = segment_prepared(prepared, config, jobs=jobs, progress=progress)
     identities: dict[str, Identity] = {}
@@ -217,6 +241,7 @@ def _run_segmentation(
         results, identities = carry_identities(
             results, prepared, previous, max_distance=config.identity.max_distance
         )
+    chosen = _chosen_names(config, prepared, results, skipped, previous, identities)
     recommendation = recommend_method(
         results, min_stability=config.clustering.stability.min_stability
     )
@@ -234,6 +259,8 @@ def _run_segmentation(
     with progress.stage("explain"):
         add_steps(len(results))
         importance: dict[str, Importance] = {}
+        rules: dict[str, SegmentRules] = {}
+        spellings = input_spellings(prepared)
         for name, result in results.items():
             importance[name] = explain_segments(
                 prepared.X,
@@ -245,9 +272,13 @@ def _run_segmentation(
                 seed=config.seed,
                 n_jobs=jobs,
             )
+            rules[name] = segment_rules(
+                prepared, result.labels, method=name, seed=config.seed, spellings=spellings
+            )
             advance()
     with progress.stage("profile"):
-        for problem in unknown_rule_features(config.profiles, prepared.features):
+        rule_columns = [*prepared.features, *prepared.outcomes.columns]
+        for problem in unknown_rule_features(config.profiles, rule_columns):
             logger.warning("Recommendation %s; the rule never fires on this data", problem)
         named = [*(config.profiles.value_columns or []), *config.profiles.columns.values()]
         for column in named:
@@ -265,6 +296,8 @@ def _run_segmentation(
             )
             for name, result in results.items()
         }
+        # The names people chose replace the automatic ones, after those are made.
+        profiles = {name: apply_names(p, chosen.get(name, {})) for name, p in profiles.items()}
     migration = None
     if previous is not None:
         migration = migration_table(
@@ -289,7 +322,54 @@ def _run_segmentation(
         identities=identities,
         migration=migration,
         previous=str(previous.folder) if previous is not None else None,
+        chosen_names=chosen,
+        rules=rules,
     )
+
+
+def _chosen_names(
+    config: Config,
+    prepared: PreparedData,
+    results: dict[str, MethodResult],
+    skipped: dict[str, str],
+    previous: PreviousRun | None,
+    identities: dict[str, Identity],
+) -> dict[str, dict[int, str]]:
+    """Return the names people chose, by method and segment, checked against the segments.
+
+    Names carried from ``--previous`` come first; ``profiles.names`` overrides them.
+    Checked as soon as the segments exist, before the longer explain stage.
+
+    Raises
+    ------
+    ConfigError
+        When ``profiles.names`` names a segment (or method) this run does not have.
+    """
+    segments = {
+        method: set(np.unique(profile_groups(result.labels, prepared.fit_mask)).tolist())
+        for method, result in results.items()
+    }
+    chosen = carried_choices(previous, identities, segments) if previous is not None else {}
+    configured = {}
+    for method, names in config.profiles.names.items():
+        if method in skipped:
+            logger.warning(
+                "profiles.names.%s: %s was skipped on this data; its names are not used",
+                method,
+                method,
+            )
+            continue
+        configured[method] = names
+    problems = unknown_segments(configured, segments)
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        raise ConfigError(
+            f"profiles.names: {len(problems)} segments this run does not have", problems=problems
+        )
+    for method, names in configured.items():
+        chosen[method] = {**chosen.get(method, {}), **names}
+    return {method: dict(sorted(names.items())) for method, names in chosen.items() if names}
 
 
 def search_context(prepared: PreparedData, config: Config, jobs: int) -> SearchContext:
@@ -331,8 +411,11 @@ def segment_prepared(
     ------
     DataError
         When no method can run.
+    ConfigError
+        When a fixed ``clustering.k`` asks for more segments than the customers hold.
     """
     progress = progress or RunProgress([f"segment:{m}" for m in config.clustering.methods])
+    check_fixed_k(prepared.X, prepared.fit_mask, config.clustering)
     context = search_context(prepared, config, jobs)
     n_rows, n_features = prepared.X.shape
     results: dict[str, MethodResult] = {}

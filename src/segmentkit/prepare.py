@@ -33,6 +33,7 @@ from segmentkit.cleaning import (
 )
 from segmentkit.config import Config
 from segmentkit.errors import DataError
+from segmentkit.outcomes import outcome_frame
 from segmentkit.outliers import NeighbourRule, iqr_outliers, neighbour_outliers
 from segmentkit.roles import ColumnRole, infer_roles
 
@@ -94,6 +95,9 @@ class PreparedData:
     outlier_rule : NeighbourRule or None
         The fitted neighbour rule (method ``neighbours``), with the transformer fitted on
         every kept row that it judges customers in.
+    outcomes : pandas.DataFrame
+        Kept rows, one float column per profiled outcome column (role ``outcome``; yes/no
+        and true/false as 1/0), see :mod:`segmentkit.outcomes`. Never features.
     """
 
     X: np.ndarray
@@ -118,6 +122,7 @@ class PreparedData:
     outlier_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     date_references: dict[str, str] = field(default_factory=dict)
     outlier_rule: NeighbourRule | None = None
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def X_fit(self) -> np.ndarray:
@@ -142,6 +147,7 @@ def _check_named_columns(frame: pd.DataFrame, config: Config) -> None:
         wanted.append(("input.id_column (--id-column)", inp.id_column))
     wanted += [("input.features (--features)", c) for c in inp.features or []]
     wanted += [("input.exclude (--exclude)", c) for c in inp.exclude]
+    wanted += [("input.outcomes (--outcomes)", c) for c in inp.outcomes or []]
     wanted += [("input.roles", c) for c in inp.roles]
     wanted += [("cleaning.missing.per_column", c) for c in config.cleaning.missing.per_column]
     wanted += [
@@ -462,6 +468,7 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         )
     _check_named_columns(data, config)
 
+    as_read = data
     data, new_steps = convert_numeric_text(data, min_share=config.cleaning.numeric_text_share)
     steps += new_steps
     roles = infer_roles(data, config.input, config.cleaning)
@@ -503,6 +510,11 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
 
     dropped: list[tuple[int, str]] = []
     id_column = next((c for c, r in roles.items() if r.role == "id"), None)
+    if id_column is not None and not pd.api.types.is_numeric_dtype(as_read[id_column]):
+        # Ids are text, as read: 0001 stays 0001. Digits in a text id were converted
+        # above only to judge the column's role.
+        data[id_column] = as_read[id_column]
+        steps = [s for s in steps if not (s.rule == "numeric_text" and s.column == id_column)]
     all_ids = data[id_column].copy() if id_column is not None else None
     if id_column is not None:
         missing_id = data[id_column].isna()
@@ -669,4 +681,5 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         outlier_bounds=bounds,
         date_references={c: r for c, r in date_references.items() if c in features},
         outlier_rule=rule,
+        outcomes=outcome_frame(data, roles),
     )

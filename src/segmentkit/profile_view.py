@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Group
@@ -18,7 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from segmentkit.errors import DataError
+from segmentkit.importance_words import importance_headline
+from segmentkit.outcomes import HEADLINE_OUTCOMES, describe_outcome, outcome_population
 from segmentkit.output import read_output_csv
+from segmentkit.segment_counts import SegmentCount, segment_counts, segment_sizes, summary_sizes
+from segmentkit.text import plural, snake_case, without_units
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -43,7 +48,8 @@ class ProfileView:
     profiles : pandas.DataFrame
         The method's rows of ``segment_profiles.csv``.
     importance : pandas.DataFrame
-        The method's rows of ``feature_importance.csv``.
+        The method's rows of ``feature_importance.csv`` (folders written before features
+        were grouped lack the group columns: each feature is then its own group).
     surrogate_accuracy : float or None
         Held-out accuracy of the explaining forest.
     verdict : str
@@ -52,6 +58,12 @@ class ProfileView:
         Whether the recommendation passed the stability gate.
     alternative : str
         The finer alternative, when the recommendation has two segments.
+    outcomes : dict
+        Outcome column to ``{"mean": all customers' mean, "rate": bool}`` (``run.json``'s
+        ``population.outcomes``).
+    sizes : dict or None
+        Customers per segment as ``segments.csv`` counts them (flagged outliers in
+        their nearest segment); ``None`` when not known (the profile sizes are shown).
     """
 
     method: str
@@ -63,6 +75,8 @@ class ProfileView:
     verdict: str = ""
     stable: bool = True
     alternative: str = ""
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sizes: dict[int, int] | None = None
 
 
 def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView:
@@ -83,6 +97,8 @@ def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView
         verdict=run.recommendation_reason,
         stable=run.recommendation_stable,
         alternative=run.alternative.summary() if run.alternative is not None else "",
+        outcomes=outcome_population(run.prepared.outcomes),
+        sizes=segment_sizes(run.results[method].labels),
     )
 
 
@@ -137,27 +153,45 @@ def load_profile_view(out_dir: str | Path, method: str | None = None) -> Profile
         verdict=str(summary["recommended"].get("reason", "")),
         stable=bool(summary["recommended"].get("stable", True)),
         alternative=str((summary.get("alternative") or {}).get("summary", "")),
+        outcomes=dict((summary.get("population") or {}).get("outcomes") or {}),
+        sizes=summary_sizes(methods[method]),
     )
 
 
 def _headline(view: ProfileView) -> Text:
     tag = " (recommended)" if view.method == view.recommended else ""
-    lines = [f"{view.n_segments} segments by {view.method}{tag}"]
+    lines = [f"{plural(view.n_segments, 'segment')} by {view.method}{tag}"]
     if view.verdict:
         warning = "" if view.stable else "Warning: "
         lines.append(f"{warning}Why {view.recommended}: {view.verdict}")
     if view.alternative and view.method == view.recommended:
         lines.append(view.alternative[0].upper() + view.alternative[1:])
-    if view.surrogate_accuracy is not None and len(view.importance):
-        top = ", ".join(
-            f"{row.feature} {row.permutation_mean:.2f}"
-            for row in view.importance.head(3).itertuples()
-        )
-        lines.append(
-            f"What separates the segments: {top} (accuracy a surrogate forest loses when the "
-            f"feature is shuffled; it reproduces {view.surrogate_accuracy:.0%} of the segments)"
-        )
+    headline = importance_headline(view.importance, view.surrogate_accuracy)
+    if headline:
+        lines.append(headline)
     return Text("\n".join(lines))
+
+
+def _outcome_cell(record: dict[Any, Any], outcomes: dict[str, dict[str, Any]]) -> str:
+    """Return the (at most three) outcomes on which the segment differs most from all.
+
+    Ranked by the standardised difference, as the drivers are: a rare result (0.1% vs
+    1.3%) does not crowd out a common one that moves more (24% vs 15%).
+    """
+    shown = []
+    for column, info in outcomes.items():
+        mean = float(record.get(f"{column}_mean", math.nan))
+        if mean != mean or info.get("mean") is None:
+            continue
+        std = info.get("std") or 1.0
+        # The result a campaign is judged on (Response, y, churn ...) always comes first.
+        headline = snake_case(without_units(column)) in HEADLINE_OUTCOMES
+        shown.append((not headline, -abs(mean - info["mean"]) / std, column, mean, info))
+    shown.sort(key=lambda item: item[:2])
+    return "\n".join(
+        describe_outcome(column, mean, info["mean"], info["rate"]).replace(" overall", "")
+        for _, _, column, mean, info in shown[:3]
+    )
 
 
 def render_profile_view(view: ProfileView) -> Group:
@@ -167,24 +201,52 @@ def render_profile_view(view: ProfileView) -> Group:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Segment", min_width=14)
     table.add_column("Customers", justify="right", no_wrap=True)
+    counts = segment_counts(view.profiles, view.sizes)
     if has_value:
         table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("Key figures (segment mean, all)", min_width=20)
+    table.add_column("Key figures (segment, all)", min_width=20)
     table.add_column("Top drivers", min_width=16)
+    outcomes = {c: i for c, i in view.outcomes.items() if f"{c}_mean" in view.profiles.columns}
+    if outcomes:
+        table.add_column("Outcomes (segment vs all)", min_width=16)
     table.add_column("Recommended action", min_width=20)
     for record in view.profiles.to_dict("records"):
         cells = [
             str(record["segment"]),
             str(record["name"]),
-            f"{int(record['size']):,}\n{float(record['share']):.0%}",
+            _customers_cell(counts[int(record["segment"])]),
         ]
         if has_value:
             cells.append(f"{float(record['value_share']):.0%}")
         cells += [
             str(record["key_figures"]).replace("; ", "\n"),
             str(record["drivers"]).replace("; ", "\n"),
-            str(record["recommendation"]),
         ]
+        if outcomes:
+            cells.append(_outcome_cell(record, outcomes))
+        cells.append(str(record["recommendation"]))
         # Cells hold data: never let a value be read as rich markup.
         table.add_row(*(Text(cell) for cell in cells))
-    return Group(_headline(view), table)
+    parts: list[Text | Table] = [_headline(view), table]
+    if any(c.unusual or c.counted_elsewhere for c in counts.values()):
+        parts.append(Text(_COUNTS_NOTE))
+    return Group(*parts)
+
+
+#: Under the table when some customers are described apart from their segment.
+_COUNTS_NOTE = (
+    "Customers: as in segments.csv, where a flagged outlier keeps its nearest segment "
+    "(is_outlier = true). The unusual ones are described apart in segment -2, so a "
+    "segment's figures are those of its other customers."
+)
+
+
+def _customers_cell(count: SegmentCount) -> str:
+    """Return the customers of a profile row: as segments.csv counts them, share, note."""
+    lines = [f"{count.customers:,}", f"{count.share:.0%}"]
+    # Short lines: the column stays as narrow as its header.
+    if count.unusual:
+        lines.append(f"incl. {count.unusual:,}\nunusual")
+    elif count.counted_elsewhere:
+        lines.append("also in\ntheir\nsegments")
+    return "\n".join(lines)

@@ -16,7 +16,9 @@ segment, with ``is_outlier`` true.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +27,18 @@ import pandas as pd
 from segmentkit.actions import (
     VALUE_FEATURE,
     SegmentFacts,
+    data_kind,
     match_rules,
+    match_unusual,
     semantic_columns,
     value_columns,
 )
 from segmentkit.config import ProfilesConfig
+from segmentkit.labels import FeatureLabel, category_name, category_words, feature_label
+from segmentkit.naming import NOISE_NAME, OUTLIER_NAME, name_segments, unusual_name
+from segmentkit.outcomes import outcome_facts, outcome_means
 from segmentkit.prepare import PreparedData
-from segmentkit.text import display_name, format_number
+from segmentkit.text import display_name, snake_case
 
 __all__ = [
     "NOISE_NAME",
@@ -47,8 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NOISE_NAME = "Unusual customers (noise)"
-OUTLIER_NAME = "Unusual customers (outliers)"
 #: Profile number of flagged outliers (``-1`` is DBSCAN noise).
 UNUSUAL_SEGMENT = -2
 MISSING = "(missing)"
@@ -98,7 +103,8 @@ class SegmentProfiles:
         known, ``description, key_figures, drivers, recommendation,
         recommendation_rules``, then per numeric feature ``<f>_mean/_median/_min/_max/_z``
         and per categorical feature ``<f>_top``, ``<f>_top_share``, ``<f>_top_lift`` and
-        ``<f>_mix`` (the most common values with share and lift).
+        ``<f>_mix`` (the most common values with share and lift); ``<o>_mean`` per outcome
+        column (:mod:`segmentkit.outcomes`) comes before the features.
     contrasts : pandas.DataFrame
         Segment × numeric feature standardised differences (segments ``>= 0`` only).
     names : dict
@@ -142,45 +148,73 @@ def profile_groups(labels: np.ndarray, fit_mask: np.ndarray) -> np.ndarray:
     return groups
 
 
-def _level_words(z: float) -> str:
-    if z >= 1.5:
-        return "Very high"
-    if z >= 0.5:
-        return "High"
-    if z <= -1.5:
-        return "Very low"
-    if z <= -0.5:
-        return "Low"
-    return "Average"
+def typical_statistic(column: str, log_columns: list[str]) -> str:
+    """Return the figure that says whether a segment is higher or lower on a feature.
+
+    The median for a column the model saw on a log scale (skewed money: the mean is
+    pulled by a few whales, and the model compares logs), else the mean.
+
+    Examples
+    --------
+    >>> typical_statistic("Fresh", ["Fresh"]), typical_statistic("Age", ["Fresh"])
+    ('median', 'mean')
+    """
+    return "median" if column in log_columns else "mean"
 
 
-def _name_segments(
-    contrasts: pd.DataFrame, categorical_notes: dict[int, list[str]]
-) -> dict[int, str]:
-    names: dict[int, str] = {}
-    taken: set[str] = set()
-    for segment in contrasts.index:
-        row = contrasts.loc[segment]
-        ordered = row.abs().sort_values(ascending=False, kind="stable")
-        strong = [c for c in ordered.index if abs(row[c]) >= 0.5]
-        parts = [f"{_level_words(row[c])} {display_name(c).lower()}" for c in strong[:2]]
-        if not parts:
-            parts = categorical_notes.get(segment, [])[:1] or ["Average customers"]
-        name = " · ".join(p[0].upper() + p[1:] for p in parts)
-        extra = iter(list(strong[2:]) + [c for c in ordered.index if c not in strong])
-        while name in taken:
-            column = next(extra, None)
-            if column is None:
-                break
-            name += f" · {_level_words(row[column])} {display_name(column).lower()}"
-        suffix = 2
-        base = name
-        while name in taken:
-            name = f"{base} ({suffix})"
-            suffix += 1
-        taken.add(name)
-        names[segment] = name
-    return names
+def feature_labels(prepared: PreparedData) -> dict[str, FeatureLabel]:
+    """How each numeric feature reads: words, unit, birth years as ages, dates as days."""
+    years = [
+        int(str(day)[:4]) for day in prepared.date_references.values() if str(day)[:4].isdigit()
+    ]
+    reference_year = max(years) if years else None
+    return {
+        column: feature_label(
+            column, is_date=column in prepared.date_references, reference_year=reference_year
+        )
+        for column in prepared.numeric_features
+    }
+
+
+#: A customer whose value is at least this quantile of all customers' is a top customer.
+TOP_QUANTILE = 0.9
+#: Where a birth year reaches the rules as an age.
+AGE_FEATURE = "@age_years"
+_NON_NEGATIVE = re.compile(
+    r"spend|spent|amount|sales|revenue|monetary|purchase|(^|_)mnt|income|salary|price|balance"
+    r"|(^|_)(num|count|cnt|qty|quantity|frequency|visits|orders)($|_)"
+)
+
+
+def _implausible(
+    cleaned: pd.DataFrame, labels: dict[str, FeatureLabel], value_columns: list[str]
+) -> np.ndarray:
+    """Flag customers with a figure that cannot be true.
+
+    A negative amount or count (returns larger than purchases), an age below 0 or above 110.
+    """
+    bad = np.zeros(len(cleaned), dtype=bool)
+    for column, label in labels.items():
+        values = cleaned[column].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            if label.words == "age":
+                shown = label.shown(values)
+                bad |= (shown < 0) | (shown > 110)
+            elif column in value_columns or _NON_NEGATIVE.search(snake_case(column)):
+                bad |= values < 0
+    return bad
+
+
+def _who_they_are(population: _Population, members: np.ndarray) -> str:
+    """Say how many unusual customers are top customers and how many bring no value."""
+    top = int(population.top_value[members].sum())
+    negligible = int(population.negligible[members].sum())
+    parts = []
+    if top:
+        parts.append(f"{top:,} among the top 10% of customers by {population.value_label()}")
+    if negligible:
+        parts.append(f"{negligible:,} with no {population.value_label()} recorded")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _customers(count: int) -> str:
@@ -188,6 +222,8 @@ def _customers(count: int) -> str:
 
 
 def _percent(share: float) -> str:
+    if 0 < share < 0.005:
+        return "<1%"  # "0%" would read as none
     return f"{100 * share:.0f}%"
 
 
@@ -229,6 +265,14 @@ class _Population:
         self.standardiser = _Standardiser(prepared)
         self.z_columns = self.standardiser.columns
         self.mean = {c: float(cleaned[c].mean()) for c in self.numeric}
+        # One figure per feature says "higher" or "lower": the median of a column the
+        # model saw on a log scale (its z is a difference of logs), else the mean.
+        self.typical_stat = {c: typical_statistic(c, prepared.log_columns) for c in self.numeric}
+        self.typical = {
+            c: float(cleaned[c].median() if self.typical_stat[c] == "median" else self.mean[c])
+            for c in self.numeric
+        }
+        self.labels = feature_labels(prepared)
         self.categories = {
             c: cleaned[c].astype(object).where(cleaned[c].notna(), MISSING).astype(str)
             for c in self.categorical
@@ -256,10 +300,42 @@ class _Population:
             # make every other segment look "low".
             self.value_log = np.log1p(self.value.clip(lower=0).to_numpy())
             self.semantic.setdefault("spending", VALUE_FEATURE)
+        # A birth year is an age to the rules too ("@age mean_below 30").
+        self.age_from = next(
+            (c for c, label in self.labels.items() if label.offset is not None), None
+        )
+        if self.age_from is not None and "age" not in self.semantic:
+            self.semantic["age"] = AGE_FEATURE
+        self.kind = data_kind(self.numeric + self.categorical)
+        self.implausible = _implausible(cleaned, self.labels, self.value_columns)
+        # Who the unusual customers are, one by one: the best tenth by value, or none.
+        self.negligible = np.zeros(len(cleaned), dtype=bool)
+        self.top_value = np.zeros(len(cleaned), dtype=bool)
+        if self.value is not None:
+            amounts = self.value.to_numpy(dtype=float)
+            self.negligible = amounts <= 0
+            self.top_value = (amounts >= np.quantile(amounts, TOP_QUANTILE)) & (amounts > 0)
 
-    def z(self, members: np.ndarray) -> dict[str, float]:
+    def z(self, members: np.ndarray, row: dict[str, object]) -> dict[str, float]:
+        """Standardised differences that agree with the figures shown beside them.
+
+        A difference whose sign disagrees with the typical figure's (a segment of a
+        few whales and many small customers: higher mean, lower median) is no clear
+        difference, and counts as 0.
+        """
         z = self.standardiser.z(members)
-        return {c: float(v) for c, v in zip(self.z_columns, z, strict=True)}
+        effects = {}
+        for column, value in zip(self.z_columns, z, strict=True):
+            typical = row.get(f"{column}_{self.typical_stat[column]}")
+            gap = float(typical) - self.typical[column] if typical is not None else np.nan  # type: ignore[arg-type]
+            effects[column] = float(value) if np.sign(gap) == np.sign(value) else 0.0
+        return effects
+
+    def figure(self, column: str, row: dict[str, object]) -> tuple[str, str]:
+        """Return the segment's and everyone's typical figure of a feature, for people."""
+        label = self.labels[column]
+        segment = float(row[f"{column}_{self.typical_stat[column]}"])  # type: ignore[arg-type]
+        return label.figure(segment), label.figure(self.typical[column])
 
     def value_facts(self, members: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
         """Standardised difference and mean of the customer value, for the rules."""
@@ -272,12 +348,12 @@ class _Population:
     def value_label(self) -> str:
         if len(self.value_columns) == 1:
             return display_name(self.value_columns[0]).lower()
+        if all(display_name(c).lower().startswith("spend") for c in self.value_columns):
+            return "total spend"  # MntWines, MntFruits, ...: "spend on wines", ...
         return "total value"
 
 
-def _numeric_stats(
-    row: dict[str, object], part: pd.DataFrame, z: dict[str, float], columns: list[str]
-) -> None:
+def _numeric_stats(row: dict[str, object], part: pd.DataFrame, columns: list[str]) -> None:
     for column in columns:
         values = part[column].dropna()
         present = len(values) > 0
@@ -285,7 +361,7 @@ def _numeric_stats(
         row[f"{column}_median"] = float(values.median()) if present else np.nan
         row[f"{column}_min"] = float(values.min()) if present else np.nan
         row[f"{column}_max"] = float(values.max()) if present else np.nan
-        row[f"{column}_z"] = z.get(column, np.nan)
+        row[f"{column}_z"] = np.nan  # filled once the typical figures are known
 
 
 def _categorical_stats(
@@ -329,19 +405,18 @@ def _phrase(
     shares: dict[tuple[str, str], float],
 ) -> str:
     strength = "much " if abs(driver.z) >= 1.5 else ""
-    label = display_name(driver.feature).lower()
     if driver.value is None:
-        direction = "higher" if driver.z > 0 else "lower"
-        mean = format_number(float(row[f"{driver.feature}_mean"]))  # type: ignore[arg-type]
-        overall = format_number(population.mean[driver.feature])
-        return f"{strength}{direction} {label} (mean {mean} vs {overall})"
+        feature = population.labels[driver.feature]
+        direction = "higher" if feature.direction(driver.z) > 0 else "lower"
+        segment, overall = population.figure(driver.feature, row)
+        statistic = population.typical_stat[driver.feature]
+        return f"{strength}{direction} {feature.words} ({statistic} {segment} vs {overall})"
+    label = display_name(driver.feature).lower()
     direction = "more" if driver.z > 0 else "fewer"
     overall_share = float(population.category_shares[driver.feature].get(driver.value, 0.0))
     segment_share = shares.get((driver.feature, driver.value), 0.0)
-    return (
-        f"{strength}{direction} customers with {label} {driver.value} "
-        f"({_percent(segment_share)} vs {_percent(overall_share)})"
-    )
+    who = category_words(driver.feature, driver.value) or f"customers with {label} {driver.value}"
+    return f"{strength}{direction} {who} ({_percent(segment_share)} vs {_percent(overall_share)})"
 
 
 def _describe(
@@ -350,6 +425,7 @@ def _describe(
     drivers: list[Driver],
     population: _Population,
     shares: dict[tuple[str, str], float],
+    members: np.ndarray,
 ) -> str:
     size, share = int(row["size"]), float(row["share"])  # type: ignore[call-overload, arg-type]
     if segment == UNUSUAL_SEGMENT:
@@ -366,6 +442,8 @@ def _describe(
         opening = f"{_customers(size)} ({_percent(share)} of all)"
     if "value_share" in row:
         opening += f", bringing {_percent(float(row['value_share']))} of {population.value_label()}"  # type: ignore[arg-type]
+    if segment < 0 and population.value is not None:
+        opening += _who_they_are(population, members)
     strong = [d for d in drivers if abs(d.z) >= 0.5][:3]
     if not strong:
         return opening + ". Close to the average customer on every feature."
@@ -375,10 +453,12 @@ def _describe(
 
 def _key_figures(z: dict[str, float], row: dict[str, object], population: _Population) -> str:
     columns = sorted(z, key=lambda c: -abs(z[c]))[:3]
-    return "; ".join(
-        f"{c}: {format_number(float(row[f'{c}_mean']))} (all: {format_number(population.mean[c])})"  # type: ignore[arg-type]
-        for c in columns
-    )
+    parts = []
+    for column in columns:
+        segment, overall = population.figure(column, row)
+        median = " (median)" if population.typical_stat[column] == "median" else ""
+        parts.append(f"{population.labels[column].title}{median}: {segment} (all: {overall})")
+    return "; ".join(parts)
 
 
 def _facts(
@@ -402,6 +482,10 @@ def _facts(
     if "value_share" in row and float(row["share"]) > 0:  # type: ignore[arg-type]
         value_index = float(row["value_share"]) / float(row["share"])  # type: ignore[arg-type]
     value_z, value_mean = population.value_facts(members)
+    if population.age_from is not None:
+        label = population.labels[population.age_from]
+        value_z[AGE_FEATURE] = label.direction(z.get(population.age_from, 0.0))
+        value_mean[AGE_FEATURE] = label.shown(float(row[f"{population.age_from}_mean"]))  # type: ignore[arg-type]
     return SegmentFacts(
         z={**z, **value_z},
         mean={
@@ -413,6 +497,10 @@ def _facts(
         value_index=value_index,
         category=category,
         driver=max(positive, key=lambda c: positive[c]) if positive else None,
+        category_group=category_words(*category[:2]) if category else None,
+        kind=population.kind,
+        implausible=float(population.implausible[members].mean()) if members.any() else 0.0,
+        negligible=float(population.negligible[members].mean()) if members.any() else 0.0,
     )
 
 
@@ -467,8 +555,11 @@ def profile_segments(
         }
         if population.value is not None:
             row["value_share"] = float(population.value[members].sum() / population.value.sum())
-        z = zs[group] = population.z(members)
-        _numeric_stats(row, cleaned.loc[members], z, population.numeric)
+        # Outcomes (campaign results) are described, never segmented on.
+        row.update(outcome_means(prepared.outcomes, members))
+        _numeric_stats(row, cleaned.loc[members], population.numeric)
+        z = zs[group] = population.z(members, row)
+        row.update({f"{c}_z": z.get(c, np.nan) for c in population.numeric})
         categorical_drivers, tops = _categorical_stats(
             row, population, members, config.top_categories
         )
@@ -481,16 +572,21 @@ def profile_segments(
         ranked = sorted(numeric_drivers + categorical_drivers, key=lambda d: -abs(d.z))
         drivers[group] = tuple(ranked)
         notes[group] = [
-            f"Mostly {top} ({display_name(c).lower()})"
+            f"Mostly {words}"
             for c, (top, lift) in tops.items()
-            if float(row[f"{c}_top_share"]) >= 0.6 and lift >= 1.5  # type: ignore[arg-type]
+            if float(row[f"{c}_top_share"]) >= 0.6  # type: ignore[arg-type]
+            and lift >= 1.5
+            and (words := category_name(c, top)) is not None
         ]
         facts[group] = _facts(z, row, tops, categorical_drivers, population, shares[group], members)
+        facts[group] = dataclasses.replace(
+            facts[group], outcomes=outcome_facts(prepared.outcomes, members)
+        )
         if group >= 0:
             contrast_rows[group] = z
         rows.append(row)
     contrasts = pd.DataFrame.from_dict(contrast_rows, orient="index", columns=population.z_columns)
-    names = _name_segments(contrasts, notes)
+    names = name_segments(contrasts, notes, population.labels)
     for segment, name in (carried_names or {}).items():
         if segment in names:
             names[segment] = name
@@ -498,16 +594,20 @@ def profile_segments(
     for segment in names:
         if segment not in (carried_names or {}) and names[segment] in taken:
             names[segment] += " (new)"
-    names.update({-1: NOISE_NAME, UNUSUAL_SEGMENT: OUTLIER_NAME})
+    recommendations: dict[int, tuple[tuple[str, str], ...]] = {}
+    for group in (g for g in order if g < 0):
+        label, actions = match_unusual(facts[group], config)
+        recommendations[group] = tuple(actions)
+        names[group] = unusual_name(group, label, zs[group], population.labels)
     names = {g: names[g] for g in order}
-    descriptions, recommendations = {}, {}
+    descriptions = {}
     for row in rows:
         group = int(row["segment"])  # type: ignore[call-overload]
-        descriptions[group] = _describe(group, row, list(drivers[group]), population, shares[group])
+        descriptions[group] = _describe(
+            group, row, list(drivers[group]), population, shares[group], groups == group
+        )
         if group >= 0:
             recommendations[group] = tuple(match_rules(facts[group], config))
-        else:
-            recommendations[group] = (("unusual", config.unusual_action),)
         row["name"] = names[group]
         row["description"] = descriptions[group]
         row["key_figures"] = _key_figures(zs[group], row, population)

@@ -276,7 +276,9 @@ def recommend_method(
                 f"({_known(stabilities[finer], 1.0):.2f}) and keep enough of the separation "
                 f"({separation(finer)}, at least a fifth)"
                 + (
-                    f"; segments {', '.join(map(str, shaky))} do not survive resampling"
+                    f"; {'segment' if len(shaky) == 1 else 'segments'} "
+                    f"{', '.join(map(str, shaky))} "
+                    f"{'does' if len(shaky) == 1 else 'do'} not survive resampling"
                     if shaky
                     else ""
                 )

@@ -1,4 +1,4 @@
-"""Infer what each column of a customer table is: id, numeric, categorical, date or unusable.
+"""Infer each column's role: id, numeric, categorical, date, outcome or unusable.
 
 The rules are deliberately simple and every decision is returned with its reason, so the
 log can say *why* a column was used or dropped and a user can override it in the config.
@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.config import CleaningConfig, InputConfig
+from segmentkit.features.rfm import rfm_derived_columns
+from segmentkit.outcomes import outcome_values
+from segmentkit.text import snake_case, without_units
 
-__all__ = ["ColumnRole", "infer_roles", "looks_like_id_name"]
+__all__ = ["ColumnRole", "infer_roles", "looks_like_id_name", "looks_like_outcome_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,23 @@ _CUSTOMER_ID_MIN_DISTINCT = 0.85
 _ID_MIN_DISTINCT = 0.95
 # The header a reader gives a column that had none (``Unnamed: 0``), or pandas' "index".
 _INDEX_NAME = re.compile(r"^(Unnamed: \d+(\.\d+)?|index)$", re.IGNORECASE)
+# The result of a campaign, matched on the snake_case name without units. Whole names
+# only, so features that merely contain a word ("response_time", "target_age_group",
+# "conversion_rate", "churn_risk", "poutcome") are not caught:
+# - the whole name: response, responded, converted, conversion, churn, churned, complain,
+#   complained, complaint, complaints, subscribed, outcome, target, label, y;
+# - accepted, alone or first (AcceptedCmp1 -> accepted_cmp1, accepted_offer);
+# - is_/has_/did_/was_ and a result verb (is_churned, has_responded, did_convert);
+# - a qualifier then response, responded, converted or churned (campaign_response).
+_OUTCOME_NAME = re.compile(
+    r"^(response|responded|converted|conversion|churn|churned|complain|complained|complaints?"
+    r"|subscribed|outcome|target|label|y)$"
+    r"|^accepted(_|$)"
+    r"|^(is|has|did|was)_(respond(ed)?|response|convert(ed)?|churn(ed)?|complain(ed|t)?"
+    r"|accept(ed)?|subscribe[ds]?)$"
+    r"|_(response|responded|converted|churned)$"
+)
+_OUTCOME_REASON = "profiled per segment, never used to segment"
 
 
 def looks_like_id_name(name: str) -> bool:
@@ -54,6 +74,18 @@ def looks_like_id_name(name: str) -> bool:
     return bool(_ID_NAME.search(name.strip()) or _CAMEL_ID.search(name.strip()))
 
 
+def looks_like_outcome_name(name: str) -> bool:
+    """Return whether a column name reads like the result of a campaign (an outcome).
+
+    Examples
+    --------
+    >>> names = ["Response", "AcceptedCmp1", "is_churned", "y", "Income", "target_age_group"]
+    >>> [looks_like_outcome_name(n) for n in names]
+    [True, True, True, True, False, False]
+    """
+    return bool(_OUTCOME_NAME.search(snake_case(without_units(name))))
+
+
 @dataclass(frozen=True)
 class ColumnRole:
     """The role of one column and why it was chosen.
@@ -63,8 +95,9 @@ class ColumnRole:
     column : str
         Column name.
     role : str
-        One of ``id``, ``numeric``, ``categorical``, ``date``, ``constant``, ``text``, ``ignore``.
-        Only ``numeric``, ``categorical`` and ``date`` columns become features.
+        One of ``id``, ``numeric``, ``categorical``, ``date``, ``outcome``, ``constant``,
+        ``text``, ``ignore``. Only ``numeric``, ``categorical`` and ``date`` columns become
+        features; an ``outcome`` (a campaign result) is profiled per segment instead.
     reason : str
         Human-readable reason, used in logs and the report.
     """
@@ -167,6 +200,24 @@ def _infer_one(
     )
 
 
+def _outcome(series: pd.Series, name: str, input_config: InputConfig) -> ColumnRole | None:
+    """Return the outcome role of a column listed in, or detected under, ``input.outcomes``.
+
+    Detection (``input.outcomes`` null) needs an outcome-like name and values that give a
+    rate or a mean (numbers, true/false, yes/no), and never takes a column the user
+    listed in ``input.features``.
+    """
+    if input_config.outcomes is not None:
+        if name not in input_config.outcomes:
+            return None
+        return ColumnRole(name, "outcome", f"listed in input.outcomes; {_OUTCOME_REASON}")
+    if name in (input_config.features or []) or not looks_like_outcome_name(name):
+        return None
+    if outcome_values(series) is None:
+        return None
+    return ColumnRole(name, "outcome", f"named like a campaign result; {_OUTCOME_REASON}")
+
+
 def _customer_id(
     frame: pd.DataFrame, input_config: InputConfig, cleaning: CleaningConfig
 ) -> ColumnRole | None:
@@ -190,7 +241,7 @@ def infer_roles(
     frame : pandas.DataFrame
         The table after numeric text has been converted.
     input_config : InputConfig
-        ``id_column``, ``features``, ``exclude`` and ``roles`` overrides.
+        ``id_column``, ``features``, ``exclude``, ``outcomes`` and ``roles`` overrides.
     cleaning : CleaningConfig
         Cardinality thresholds.
 
@@ -208,6 +259,9 @@ def infer_roles(
     # column (postal_code, order_no) comes first and is nearly unique too.
     preferred = None if id_column is not None else _customer_id(frame, input_config, cleaning)
     id_taken = id_column is not None or preferred is not None
+    # A customer table from `segmentkit rfm`: its scores and extra measures are left out
+    # unless named, so `rfm` + `run` segments like `run --transactions`.
+    derived = rfm_derived_columns(frame.columns) if input_config.features is None else {}
     for name in frame.columns:
         override: str | None = input_config.roles.get(name)
         if name == id_column:
@@ -217,8 +271,12 @@ def infer_roles(
         elif override is not None:
             role = "ignore" if override == "id" else override
             roles[name] = ColumnRole(name, role, "set in the config")
+        elif outcome := _outcome(frame[name], name, input_config):
+            roles[name] = outcome
         elif name in input_config.exclude:
             roles[name] = ColumnRole(name, "ignore", "excluded in the config")
+        elif name in derived:
+            roles[name] = ColumnRole(name, "ignore", derived[name])
         elif input_config.features is not None and name not in input_config.features:
             # Still detect the id so segments.csv can carry it.
             guess = _infer_one(frame[name], name, len(frame), cleaning, id_taken)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,11 +45,14 @@ from segmentkit.errors import DataError
 from segmentkit.text import snake_case
 
 __all__ = [
+    "RFM_EXTRAS",
     "RFM_FEATURES",
+    "RFM_SCORES",
     "CustomerTable",
     "TransactionColumns",
     "customers_from_transactions",
     "infer_transaction_columns",
+    "rfm_derived_columns",
     "rfm_group",
 ]
 
@@ -56,6 +60,10 @@ logger = logging.getLogger(__name__)
 
 #: The customer-table columns segmentation uses by default.
 RFM_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value")
+#: Scores and group derived from the RFM features: labels of them, never features.
+RFM_SCORES = ("r_score", "f_score", "m_score", "rfm_score", "rfm_group")
+#: Further measures of the customer table, not segmented on unless asked for.
+RFM_EXTRAS = ("repeat_purchases", "tenure_days", "first_to_last_days", "mean_interpurchase_days")
 
 _PATTERNS = {
     "customer": (
@@ -168,6 +176,49 @@ def infer_transaction_columns(
         order=found.get("order"),
         category=found.get("category"),
     )
+
+
+def rfm_derived_columns(columns: Iterable[object]) -> dict[str, str]:
+    """Return the columns of a ``segmentkit rfm`` table that a run leaves out, with reasons.
+
+    A customer table written by ``segmentkit rfm`` and segmented with ``segmentkit run``
+    must give the segments ``run --transactions`` gives: only the :data:`RFM_FEATURES`.
+    The table is recognised by its signature (the RFM features and all
+    :data:`RFM_SCORES`); its scores, group, :data:`RFM_EXTRAS` and ``share_*`` columns are
+    then left out. Other columns (joined from elsewhere) are untouched, and a column
+    named in ``input.features`` is always used.
+
+    Parameters
+    ----------
+    columns : iterable
+        The table's column names.
+
+    Returns
+    -------
+    dict
+        Column to the reason it is not a feature; empty for any other table.
+
+    Examples
+    --------
+    >>> table = ["id", *RFM_FEATURES, "tenure_days", *RFM_SCORES, "age"]
+    >>> sorted(rfm_derived_columns(table))[:3]
+    ['f_score', 'm_score', 'r_score']
+    >>> "age" in rfm_derived_columns(table), rfm_derived_columns(["id", "recency_days"])
+    (False, {})
+    """
+    names = [str(c) for c in columns]
+    if not {*RFM_FEATURES, *RFM_SCORES} <= set(names):
+        return {}
+    asked = "name it in input.features to segment on it"
+    reasons = {}
+    for name in names:
+        if name in RFM_SCORES:
+            reasons[name] = f"derived RFM score, not a feature; {asked}"
+        elif name in RFM_EXTRAS or name.startswith("share_"):
+            reasons[name] = (
+                f"RFM measure not segmented on by default (as in --transactions); {asked}"
+            )
+    return reasons
 
 
 def _numbers(series: pd.Series) -> pd.Series:

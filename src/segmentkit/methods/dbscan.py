@@ -184,7 +184,8 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
             f"eps = {rows[chosen]['eps']:.4g}: every candidate was degenerate "
             f"({rows[chosen]['degenerate']}); this is not a usable segmentation"
         )
-        logger.warning("dbscan: %s", summary)
+        # Not logged here: run_method logs every search's summary once, and each
+        # rejected candidate was already a warning above.
     elif settings.eps is not None:
         summary = f"eps = {knee:.4g} was fixed by the user"
     else:

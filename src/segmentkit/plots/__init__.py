@@ -1,7 +1,9 @@
 """Figures of a segmentation: static PNGs (matplotlib) and interactive plotly figures.
 
 :func:`write_plots` draws every PNG of a finished run into ``plots/`` (no browser, no
-network, no refitting) and saves the scatter-plot coordinates the report reuses.
+network, no refitting) and saves the scatter-plot coordinates the report reuses, and the
+values behind the drivers and silhouette figures, from which ``segmentkit rename`` draws
+the figures that show segment names again (:mod:`segmentkit.plots.named`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from sklearn.metrics import silhouette_samples
 from segmentkit.evaluation import stratified_sample
 from segmentkit.output import write_csv
 from segmentkit.plots import static
+from segmentkit.plots.named import (
+    driver_table,
+    drivers_figure,
+    heatmap_figure,
+    silhouette_figure,
+)
 from segmentkit.plots.projection import ScatterPoints, scatter_points
 from segmentkit.profiles import profile_groups
+from segmentkit.text import plural
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -43,19 +52,15 @@ def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Pat
     clustered = np.flatnonzero(labels >= 0)
     if len(np.unique(labels[clustered])) < 2:
         return []
-    note = ""
     if len(clustered) > max_points:
-        # Silhouette is O(n²): a stratified sample keeps it bounded.
+        # Silhouette is O(n²): a stratified sample keeps it bounded (the figure says so).
         clustered = clustered[stratified_sample(labels[clustered], max_points, run.config.seed)]
-        note = f"{len(clustered):,} of {int((labels >= 0).sum()):,} customers (stratified sample)"
     values = silhouette_samples(run.prepared.X[clustered], labels[clustered])
-    figure = static.silhouette_plot(
-        values,
-        labels[clustered],
-        names=_names(run, method),
-        average=float(values.mean()),
-        note=note,
-    )
+    # Saved, and drawn from, so that a renamed segment's figure can be drawn again.
+    table = pd.DataFrame({"segment": labels[clustered], "silhouette": values})
+    write_csv(table, folder / f"silhouette_{method}.csv")
+    total = int((labels >= 0).sum())
+    figure = silhouette_figure(table, names=_names(run, method), total=total)
     path = folder / f"silhouette_{method}.png"
     static.save_figure(figure, path)
     return [path]
@@ -68,11 +73,11 @@ def _drivers(run: SegmentationRun, folder: Path) -> list[Path]:
     if not top:
         return []
     groups = profile_groups(run.results[method].labels, run.prepared.fit_mask)
-    figure = static.driver_distributions(
-        run.prepared.cleaned[top],
-        groups,
-        names=_names(run, method),
-        kind=run.config.report.distribution_plot,
+    # Saved, and drawn from, so that a renamed segment's figure can be drawn again.
+    table = driver_table(run.prepared.cleaned[top], groups)
+    write_csv(table, folder / f"drivers_{method}.csv")
+    figure = drivers_figure(
+        table, names=_names(run, method), kind=run.config.report.distribution_plot
     )
     path = folder / f"drivers_{method}.png"
     static.save_figure(figure, path)
@@ -120,18 +125,23 @@ def _method_figures(
     profiles = run.profiles[method]
     real = profiles.contrasts
     if len(real) and len(real.columns):
-        means = profiles.table.set_index("segment").loc[
-            real.index, [f"{c}_mean" for c in real.columns]
-        ]
-        means.columns = list(real.columns)
-        figures[f"heatmap_{method}.png"] = static.profile_heatmap(real, means, names=names)
+        # From the profile table (the contrasts are its _z columns), as a redraw does.
+        figures[f"heatmap_{method}.png"] = heatmap_figure(
+            profiles.table, list(real.columns), log_columns=run.prepared.log_columns, names=names
+        )
     for name, figure in figures.items():
         static.save_figure(figure, folder / name)
         written.append(folder / name)
     return written
 
 
-def write_plots(run: SegmentationRun, folder: str | Path) -> tuple[list[Path], ScatterPoints]:
+def write_plots(
+    run: SegmentationRun,
+    folder: str | Path,
+    *,
+    shown_as: str | Path | None = None,
+    figures: bool = True,
+) -> tuple[list[Path], ScatterPoints]:
     """Draw every static figure of a finished run into ``folder``.
 
     Parameters
@@ -140,6 +150,12 @@ def write_plots(run: SegmentationRun, folder: str | Path) -> tuple[list[Path], S
         The finished run (nothing is refitted).
     folder : str or Path
         Created if needed; usually ``<out>/plots``.
+    shown_as : str or Path, optional
+        The folder the log names: the final one when ``folder`` is inside a temporary
+        output folder that is renamed when complete (default ``folder``).
+    figures : bool
+        Draw the PNGs; when false only ``scatter_points.csv`` is written (quick runs,
+        ``--no-figures``: the report can still be rendered later from it).
 
     Returns
     -------
@@ -153,10 +169,12 @@ def write_plots(run: SegmentationRun, folder: str | Path) -> tuple[list[Path], S
     max_points = run.config.report.max_points
     points = scatter_points(run, max_points=max_points, seed=run.config.seed)
     write_csv(points.table, folder / "scatter_points.csv")
-    written = []
+    written: list[Path] = []
+    if not figures:
+        return written, points
     for method in run.results:
         written += _method_figures(run, method, points, folder)
     written += _silhouette(run, folder, max_points)
     written += _drivers(run, folder)
-    logger.info("Wrote %d figures to %s", len(written), folder)
+    logger.info("Wrote %s to %s", plural(len(written), "figure"), shown_as or folder)
     return written, points

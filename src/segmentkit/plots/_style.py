@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from os import PathLike
+from pathlib import Path
 from typing import Any, ParamSpec
 
 import matplotlib as mpl
@@ -237,4 +238,5 @@ def save_figure(fig: Figure, path: str | PathLike[str]) -> None:
         # Agg draws the same pixels with or without a display; without "Software" the PNG
         # does not record the matplotlib version, so equal figures give equal bytes.
         fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, facecolor="white")
-    logger.debug("figure written to %s", path)
+    # The file name only: the folder is usually a temporary one, renamed when complete.
+    logger.debug("figure written: %s", Path(path).name)

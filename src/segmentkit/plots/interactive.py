@@ -17,8 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from segmentkit.importance_words import importance_groups, short_group_label
 from segmentkit.plots.colours import segment_colours
-from segmentkit.text import format_number
+from segmentkit.text import axis_label, format_figure, format_number, is_year_column
 
 __all__ = [
     "criteria_figure",
@@ -200,21 +201,44 @@ def criteria_figure(criteria: pd.DataFrame, *, method: str) -> str:
 
 
 def importance_figure(importance: pd.DataFrame, *, method: str, accuracy: float | None) -> str:
-    """Permutation importance (mean ± std) per original feature, most important on top."""
-    rows = importance.head(15).iloc[::-1]
+    """Accuracy lost (mean ± std) per group of correlated features, most important on top.
+
+    A group is shuffled together (see :mod:`segmentkit.explain`); a feature without a
+    correlated twin is its own group. The hover lists what each member costs alone.
+    Tables without group columns (older output folders) give one bar per feature.
+    """
+    groups = importance_groups(importance).head(15).iloc[::-1]
+    alone = dict(
+        zip(importance["feature"].astype(str), importance["permutation_mean"], strict=True)
+    )
+    labels, hovers = [], []
+    rows = zip(groups["feature_group"], groups["features"], groups["permutation_mean"], strict=True)
+    for label, features, drop in rows:
+        members = [str(f) for f in features]
+        labels.append(_text(short_group_label(members)))
+        detail = "<br>".join(f"{_text(f)} alone: {alone[f]:.1%}" for f in members)
+        hovers.append(
+            f"{_text(label)}<br>shuffled together: {float(drop):.1%}"
+            + (f"<br>{detail}" if len(members) > 1 else "")
+        )
     trace = go.Bar(
-        x=rows["permutation_mean"],
-        y=[_text(f) for f in rows["feature"]],
-        error_x={"type": "data", "array": rows["permutation_std"]},
+        x=groups["permutation_mean"],
+        y=labels,
+        error_x={"type": "data", "array": groups["permutation_std"]},
         orientation="h",
         marker={"color": "#4e79a7"},
         name="permutation importance",
+        hovertext=hovers,
+        hoverinfo="text",
     )
     title = f"{_text(method)}: what drives the segments"
     if accuracy is not None:
         title += f"<br><sup>surrogate forest reproduces {accuracy:.0%} of held-out segments</sup>"
-    layout = _layout(title, max(HEIGHT, 120 + 28 * len(rows)))
-    layout["xaxis"] = {"title": {"text": "accuracy lost when shuffled"}}
+    layout = _layout(title, max(HEIGHT, 120 + 28 * len(groups)))
+    layout["xaxis"] = {
+        "title": {"text": "accuracy lost when shuffled (correlated features together)"},
+        "tickformat": ".0%",
+    }
     layout["margin"] = {"l": 200, "r": 20, "t": 70, "b": 50}
     return _to_json(go.Figure(data=[trace], layout=layout))
 
@@ -233,15 +257,27 @@ def sizes_figure(profiles: pd.DataFrame, *, method: str) -> str:
     return _to_json(go.Figure(data=traces, layout=layout))
 
 
-def heatmap_figure(profiles: pd.DataFrame, features: Sequence[str], *, method: str) -> str:
-    """Segment × feature standardised differences, real means in the cells and on hover."""
+def heatmap_figure(
+    profiles: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    method: str,
+    typical: Mapping[str, str] | None = None,
+) -> str:
+    """Segment × feature standardised differences, typical values in the cells and on hover.
+
+    ``typical`` names the figure of each feature the colour agrees with (``median`` for
+    skewed columns, else ``mean``; :func:`segmentkit.profiles.typical_statistic`).
+    """
     rows = profiles[profiles["segment"] >= 0]
     z = rows[[f"{f}_z" for f in features]].to_numpy(dtype=float)
-    means = rows[[f"{f}_mean" for f in features]].to_numpy(dtype=float)
-    text = [[format_number(v) for v in row] for row in means]
+    statistic = {f: (typical or {}).get(f, "mean") for f in features}
+    means = rows[[f"{f}_{statistic[f]}" for f in features]].to_numpy(dtype=float)
+    years = [is_year_column(f) for f in features]
+    text = [[format_figure(v, year=y) for v, y in zip(row, years, strict=True)] for row in means]
     trace = go.Heatmap(
         z=np.clip(z, -3, 3),
-        x=[_text(f) for f in features],
+        x=[_text(axis_label(f)) for f in features],
         y=[_text(n) for n in rows["name"]],
         text=text,
         texttemplate="%{text}",
@@ -251,10 +287,13 @@ def heatmap_figure(profiles: pd.DataFrame, features: Sequence[str], *, method: s
         zmin=-3,
         zmax=3,
         colorbar={"title": {"text": "sd from all"}},
-        hovertemplate="%{y}<br>%{x}: mean %{text}<br>%{z:.2f} sd from all customers<extra></extra>",
+        hovertemplate="%{y}<br>%{x}: %{customdata} %{text}<br>%{z:.2f} sd from all customers"
+        "<extra></extra>",
+        customdata=[[statistic[f] for f in features] for _ in range(len(rows))],
     )
     layout = _layout(
-        f"{_text(method)}: how segments differ (colour: sd from all customers; text: mean)",
+        f"{_text(method)}: how segments differ (colour: sd from all customers; text: mean, "
+        "median for skewed columns)",
         max(HEIGHT, 140 + 40 * len(rows)),
     )
     layout["yaxis"] = {"autorange": "reversed"}

@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.mplot3d import Axes3D
 
+from segmentkit.importance_words import importance_groups, short_group_label
 from segmentkit.plots._style import (
     _GREY,
     _HALO,
@@ -48,7 +49,7 @@ from segmentkit.plots.diagnostics import (
     k_distance_curve,
     silhouette_plot,
 )
-from segmentkit.text import format_number
+from segmentkit.text import axis_label, format_figure, is_year_column
 
 __all__ = [
     "criteria_curves",
@@ -151,7 +152,9 @@ def importance_bars(
     Parameters
     ----------
     importance : pandas.DataFrame
-        Columns ``feature, permutation_mean, permutation_std, rf_importance``.
+        Columns ``feature, permutation_mean, permutation_std, rf_importance``; with
+        ``feature_group, group_permutation_mean, group_permutation_std`` one bar per
+        group of correlated features (:func:`~segmentkit.importance_words.importance_groups`).
     method : str
         Method name, for the title.
     accuracy : float or None
@@ -173,6 +176,10 @@ def importance_bars(
     missing = sorted({"feature", "permutation_mean"} - set(importance.columns))
     if missing:
         raise ValueError(f"importance lacks columns {missing}")
+    if "feature_group" in importance.columns:
+        # One bar per group of correlated features, shuffled together (see explain).
+        groups = importance_groups(importance)
+        importance = groups.assign(feature=[short_group_label(f) for f in groups["features"]])
     mean = _numeric(importance["permutation_mean"])
     std = _numeric(importance["permutation_std"]) if "permutation_std" in importance else 0 * mean
     order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")[:top]
@@ -182,8 +189,25 @@ def importance_bars(
     ax.barh(rows, mean[order], xerr=np.nan_to_num(std[order]), color="#4e79a7",
             error_kw={"ecolor": "#333333", "capsize": 3, "linewidth": 1})  # fmt: skip
     ax.set_yticks(rows, labels=[_label(f) for f in importance["feature"].to_numpy()[order]])
+    if "features" in importance.columns:
+        # The axis shortens a group ("a + 4 more"): name its members on the bar itself.
+        right = ax.get_xlim()[1]
+        for row, position in zip(rows, order, strict=True):
+            members = [str(f) for f in importance["features"].iloc[position]]
+            if len(members) < 2:
+                continue
+            end = max(float(np.nan_to_num(mean[position])), 0.0)
+            inside = end > 0.6 * right
+            lines = textwrap.wrap(", ".join(members), 50)
+            more = "…" if len(lines) > 2 else ""
+            text = "\n".join(_label(line, 60) for line in lines[:2]) + more
+            outside = end + float(np.nan_to_num(std[position]))
+            ax.annotate(text, xy=(0.0 if inside else outside, row), xytext=(4, 0),
+                        textcoords="offset points", va="center", ha="left", fontsize=7,
+                        color="white" if inside else _GREY)  # fmt: skip
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Drop in surrogate accuracy when the feature is shuffled")
+    ax.set_xlabel("Drop in surrogate accuracy when shuffled (correlated features together)")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.grid(axis="x", alpha=0.3)
     shown = len(order) < len(importance)
     _titles(fig, ax, title, f"Top {len(order)} of {len(importance)} features" if shown else "")
@@ -216,7 +240,13 @@ def profile_heatmap(z: pd.DataFrame, means: pd.DataFrame, *, names: Mapping[int,
         return _message_figure("No profile to show")
     values = z.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     real = means.reindex(index=z.index, columns=z.columns).apply(pd.to_numeric, errors="coerce")
-    annot = np.vectorize(lambda v: mpl_text(format_number(float(v))), otypes=[object])(real)
+    annot = np.array(
+        [
+            [mpl_text(format_figure(float(v), year=is_year_column(c))) for c, v in row.items()]
+            for _, row in real.iterrows()
+        ],
+        dtype=object,
+    ).reshape(real.shape)
     finite = np.abs(values[np.isfinite(values)])
     limit = float(np.clip(finite.max() if finite.size else 1.0, 1.0, 3.0))
     tags = _group_labels([int(s) for s in z.index], names)
@@ -226,12 +256,16 @@ def profile_heatmap(z: pd.DataFrame, means: pd.DataFrame, *, names: Mapping[int,
     # No ``center``: seaborn would rebuild the colormap; symmetric limits centre it at 0.
     sns.heatmap(np.clip(values, -limit, limit), ax=ax, cmap="RdBu_r", vmin=-limit, vmax=limit,
                 annot=annot, fmt="", annot_kws={"fontsize": 9}, linewidths=0.5,
-                xticklabels=[_label(c, 30) for c in z.columns], yticklabels=list(tags.values()),
+                xticklabels=[_label(axis_label(c), 30) for c in z.columns],
+                yticklabels=list(tags.values()),
                 cbar_kws={"label": "vs all customers (SD)"})  # fmt: skip
     ax.tick_params(axis="y", labelrotation=0)
     for tick in ax.get_xticklabels():
         tick.set(rotation=35, ha="right", rotation_mode="anchor")
-    fig.suptitle("Segment profiles: colour = difference from average, number = segment mean")
+    fig.suptitle(
+        "Segment profiles: colour = difference from average, "
+        "number = segment mean (median for skewed columns)"
+    )
     return fig
 
 

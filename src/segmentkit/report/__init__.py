@@ -72,8 +72,16 @@ def render_report(folder: str | Path) -> str:
     return template.render(report=model, plotly_js=plotly_js)
 
 
-def write_report(folder: str | Path) -> Path:
+def write_report(folder: str | Path, *, shown_as: str | Path | None = None) -> Path:
     """Render the report of ``folder`` into ``folder/report.html``, replacing it atomically.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A finished output folder.
+    shown_as : str or Path, optional
+        The folder the log names: the final one when ``folder`` is a temporary output
+        folder that is renamed when complete (default ``folder``).
 
     Returns
     -------
@@ -98,5 +106,5 @@ def write_report(folder: str | Path) -> Path:
         raise
     finally:
         unlock_file(lock)
-    logger.info("Report written to %s", target)
+    logger.info("Report written to %s", Path(shown_as or folder) / REPORT_NAME)
     return target

@@ -9,6 +9,7 @@ it looks and escapes every string.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -18,9 +19,18 @@ from typing import Any
 import pandas as pd
 
 from segmentkit.errors import DataError
+from segmentkit.importance_words import importance_headline
+from segmentkit.outcomes import describe_outcome, format_outcome, headline_first, outcome_lift
 from segmentkit.output import read_output_csv
 from segmentkit.plots import interactive
-from segmentkit.text import format_number
+from segmentkit.report.rules_section import (
+    agreement_sentence,
+    method_rules,
+    read_rules,
+    segment_rule,
+)
+from segmentkit.segment_counts import SegmentCount, segment_counts, summary_sizes
+from segmentkit.text import format_figure, format_number, is_year_column, plural
 
 __all__ = ["Figure", "MethodSection", "ReportModel", "SegmentSection", "load_report_model"]
 
@@ -62,6 +72,13 @@ class SegmentSection:
     recommendations: list[str]
     numeric: list[dict[str, str]]
     categorical: list[dict[str, str]]
+    outcomes: list[str] = field(default_factory=list)
+    #: ``size`` with its noun ("83 customers"): customers as ``segments.csv`` counts them.
+    customers: str = ""
+    #: How that count relates to the profile (outliers described apart), or "".
+    count_note: str = ""
+    #: The segment's rule in words (``segment_rules.csv``), or "".
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,9 @@ class MethodSection:
     notes: list[str]
     figures: list[Figure]
     segments: list[dict[str, str]]
+    #: Per segment its rule in words, and how often the rules agree with the segments.
+    rules: list[dict[str, str]] = field(default_factory=list)
+    rules_agreement: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,11 @@ class ReportModel:
     rfm_columns: list[str] = field(default_factory=list)
     rfm_rows: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    outcome_columns: list[str] = field(default_factory=list)
+    outcome_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: The recommended segmentation's rules, and how often they agree with its segments.
+    rules: list[dict[str, str]] = field(default_factory=list)
+    rules_agreement: str = ""
 
 
 def _text(value: object) -> str:
@@ -123,7 +148,7 @@ def _percent(value: object) -> str:
     return "" if number != number else f"{number:.0%}"
 
 
-def _number(value: object) -> str:
+def _number(value: object, *, year: bool = False) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     try:
@@ -132,6 +157,9 @@ def _number(value: object) -> str:
         return str(value)
     if number != number:
         return ""
+    if year:
+        # Calendar years (1970, not 1,970): see segmentkit.text.is_year_column.
+        return format_figure(number, year=True)
     if number in (float("inf"), float("-inf")):
         return "∞" if number > 0 else "-∞"
     if number.is_integer() and abs(number) < 1e15:
@@ -205,6 +233,7 @@ def _segment_sections(
 ) -> list[SegmentSection]:
     population = summary.get("population", {})
     explanation = summary["methods"][method].get("explanation", {}).get("segments", {})
+    counts = segment_counts(profiles, summary_sizes(summary["methods"][method]))
     sections = []
     for row in profiles.to_dict("records"):
         segment = int(row["segment"])
@@ -212,14 +241,15 @@ def _segment_sections(
         for feature, stats in population.get("numeric", {}).items():
             if f"{feature}_mean" not in row:
                 continue
+            year = is_year_column(feature, [stats.get("min"), stats.get("max")])
             numeric.append(
                 {
                     "feature": feature,
-                    "mean": _number(row[f"{feature}_mean"]),
-                    "median": _number(row[f"{feature}_median"]),
-                    "min": _number(row[f"{feature}_min"]),
-                    "max": _number(row[f"{feature}_max"]),
-                    "all": _number(stats.get("mean")),
+                    "mean": _number(row[f"{feature}_mean"], year=year),
+                    "median": _number(row[f"{feature}_median"], year=year),
+                    "min": _number(row[f"{feature}_min"], year=year),
+                    "max": _number(row[f"{feature}_max"], year=year),
+                    "all": _number(stats.get("mean"), year=year),
                     "z": f"{float(row[f'{feature}_z']):+.2f}"
                     if str(row.get(f"{feature}_z", "")) not in ("", "nan")
                     else "",
@@ -231,13 +261,20 @@ def _segment_sections(
             if f"{feature}_mix" in row
         ]
         actions = explanation.get(str(segment), {}).get("recommendations", [])
+        known = population.get("outcomes", {})
+        outcomes = [
+            describe_outcome(column, float(row[f"{column}_mean"]), known[column]["mean"],
+                             known[column]["rate"])
+            for column in headline_first(list(known))
+            if f"{column}_mean" in row
+        ]  # fmt: skip
         value_share = row.get("value_share")
         sections.append(
             SegmentSection(
                 segment=segment,
                 name=str(row["name"]),
-                size=int(row["size"]),
-                share=float(row["share"]),
+                size=counts[segment].customers,
+                share=counts[segment].share,
                 value_share=None
                 if value_share is None or value_share != value_share
                 else float(value_share),
@@ -247,9 +284,48 @@ def _segment_sections(
                 or [str(row.get("recommendation", ""))],
                 numeric=numeric,
                 categorical=categorical,
+                outcomes=outcomes,
+                customers=counts[segment].customers_text(),
+                count_note=counts[segment].note(),
             )
         )
     return sections
+
+
+def _outcome_table(profiles: pd.DataFrame, summary: dict[str, Any]) -> dict[str, Any]:
+    """Each segment's outcome rates (means) with their lift over all customers."""
+    outcomes = {
+        column: info
+        for column, info in summary.get("population", {}).get("outcomes", {}).items()
+        if f"{column}_mean" in profiles
+    }
+    if not outcomes:
+        return {}
+    rows = [
+        {
+            "segment": f"{int(r['segment'])}: {r['name']}",
+            "size": f"{int(r['size']):,}",
+            "cells": [
+                format_outcome(float(r[f"{column}_mean"]), info["rate"])
+                + _lift_text(float(r[f"{column}_mean"]), info["mean"])
+                for column, info in outcomes.items()
+            ],
+        }
+        for r in profiles.to_dict("records")
+    ]
+    rows.append(
+        {
+            "segment": "All customers",
+            "size": f"{int(profiles['size'].sum()):,}",
+            "cells": [format_outcome(info["mean"], info["rate"]) for info in outcomes.values()],
+        }
+    )
+    return {"outcome_columns": list(outcomes), "outcome_rows": rows}
+
+
+def _lift_text(mean: float, overall: float | None) -> str:
+    lift = outcome_lift(mean, overall if overall is not None else float("nan"))
+    return "" if lift != lift else f" (×{lift:.1f})"
 
 
 def _method_section(
@@ -304,6 +380,8 @@ def _method_section(
                 plotly_json=interactive.importance_figure(
                     rows, method=method, accuracy=explanation.get("surrogate_accuracy")
                 ),
+                # The same sentence as `segmentkit profile`, from the same rows.
+                caption=importance_headline(rows, explanation.get("surrogate_accuracy")),
                 method=method,
                 kind="importance",
             )
@@ -320,9 +398,11 @@ def _method_section(
         "stability": str(stability.get("summary", "")) if isinstance(stability, dict) else "",
         "surrogate accuracy": _percent(explanation.get("surrogate_accuracy")),
     }
+    counts = segment_counts(profiles, summary_sizes(info))
     segments = [
-        {"segment": str(r["segment"]), "name": str(r["name"]), "size": f"{int(r['size']):,}",
-         "share": _percent(r["share"]), "drivers": str(r.get("drivers", ""))}
+        {"segment": str(r["segment"]), "name": str(r["name"]),
+         "size": _count_cell(counts[int(r["segment"])]),
+         "share": _percent(counts[int(r["segment"])].share), "drivers": str(r.get("drivers", ""))}
         for r in profiles.to_dict("records")
     ]  # fmt: skip
     return MethodSection(
@@ -333,6 +413,15 @@ def _method_section(
         figures=figures,
         segments=segments,
     )
+
+
+def _count_cell(count: SegmentCount) -> str:
+    """Return the customers as ``segments.csv`` counts them, e.g. ``83 (2 unusual)``."""
+    if count.unusual:
+        return f"{count.customers:,} ({count.unusual:,} unusual)"
+    if count.counted_elsewhere:
+        return f"{count.customers:,} (also in their segments)"
+    return f"{count.customers:,}"
 
 
 def _load_summary(folder: Path) -> dict[str, Any]:
@@ -376,6 +465,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
     source = summary.get("input", {})
     n_segments = summary["methods"][recommended]["n_segments"]
     overview_figures = _overview_figures(folder, profiles, summary, recommended)
+    rules = read_rules(folder)
     methods = []
     for method in summary["methods"]:
         method_profiles = all_profiles[all_profiles["method"] == method]
@@ -393,7 +483,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
         title=title,
         subtitle=(
             f"{Path(str(source.get('path', 'input'))).name}: {int(rows.get('kept', 0)):,} "
-            f"customers in {n_segments} segments by {recommended}"
+            f"customers in {plural(int(n_segments), 'segment')} by {recommended}"
         ),
         facts=[
             ("Customers read", f"{int(rows.get('read', 0)):,}"),
@@ -405,6 +495,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
         ],
         transactions=_transaction_facts(source.get("transactions")),
         **_rfm_crosstab(folder, profiles),
+        **_outcome_table(profiles, summary),
         columns=[
             {"column": str(name), "role": str(info.get("role")), "reason": str(info.get("reason"))}
             for name, info in summary.get("columns", {}).items()
@@ -427,8 +518,20 @@ def load_report_model(folder: str | Path) -> ReportModel:
         skipped=[(str(k), str(v)) for k, v in summary.get("skipped_methods", {}).items()],
         recommended=recommended,
         overview_figures=overview_figures,
-        segments=_segment_sections(profiles, summary, recommended),
-        methods=methods,
+        segments=[
+            dataclasses.replace(s, rule=segment_rule(rules, recommended, s.segment))
+            for s in _segment_sections(profiles, summary, recommended)
+        ],
+        methods=[
+            dataclasses.replace(
+                m,
+                rules=method_rules(rules, m.method),
+                rules_agreement=agreement_sentence(rules, m.method),
+            )
+            for m in methods
+        ],
+        rules=method_rules(rules, recommended),
+        rules_agreement=agreement_sentence(rules, recommended),
         footer=[
             ("segmentkit", str(summary.get("segmentkit_version", ""))),
             ("seed", str(summary.get("seed", ""))),
@@ -507,8 +610,19 @@ def _overview_figures(
             Figure(
                 id="heatmap",
                 title="How the segments differ",
-                plotly_json=interactive.heatmap_figure(profiles, numeric[:25], method=method),
-                caption="Colour: standardised difference from all customers; text: segment mean.",
+                plotly_json=interactive.heatmap_figure(
+                    profiles,
+                    numeric[:25],
+                    method=method,
+                    typical={
+                        f: str(stats.get("typical", "mean"))
+                        for f, stats in summary["population"]["numeric"].items()
+                    },
+                ),
+                caption=(
+                    "Colour: standardised difference from all customers; text: segment mean "
+                    "(median for skewed columns, which the model compares on a log scale)."
+                ),
                 kind="heatmap",
             )
         )
@@ -525,7 +639,8 @@ def _overview_figures(
                     plotly_json=interactive.migration_figure(rows, method=method),
                     caption=(
                         f"Compared with {summary['previous'].get('folder', 'the previous run')}: "
-                        f"{len(previous.get('matched', {}))} segment(s) kept their identity; "
+                        f"{plural(len(previous.get('matched', {})), 'segment')} kept their "
+                        "identity; "
                         f"new: {', '.join(map(str, previous.get('new_segments', []))) or 'none'}; "
                         f"vanished: {', '.join(map(str, previous.get('vanished', []))) or 'none'}. "
                         f"{int(rows['customers'].sum()):,} customers are in both runs."
