@@ -171,6 +171,7 @@ def _with_unusual(amounts: list[float]) -> tuple[pd.DataFrame, np.ndarray]:
         ),
         ([-500.0, -20, -3000, -80, 400], "Possible data errors (noise)", "unusual_data_errors"),
         ([0.0, 0, 0, 0, 400], "No recorded value (noise)", "unusual_negligible"),
+        ([3.0, 5, 4, 6, 2], "Smallest accounts (noise)", "unusual_small_accounts"),
     ],
 )
 def test_unusual_customers_are_named_by_what_they_are(

@@ -106,6 +106,14 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         unusual="No recorded value",
     ),
     _rule(
+        "unusual_small_accounts",
+        "Very small accounts: serve them through low-cost channels, and check a few for "
+        "mistyped figures before including them in a campaign.",
+        ("@value", "is", "very_low"),
+        group="unusual",
+        unusual="Smallest accounts",
+    ),
+    _rule(
         "unusual_some_negligible",
         "Some of them have no value recorded: check those records (is_outlier in "
         "segments.csv) before including them in a campaign.",
