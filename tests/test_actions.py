@@ -437,3 +437,10 @@ def test_known_placeholders_accepted() -> None:
     rules = [{"name": "r", "when": [], "action": action}]
     config = Config().with_overrides({"profiles.rules": rules})
     assert config.profiles.rules[0].action == action
+
+
+def test_long_since_last_purchase_is_won_back_whatever_the_frequency() -> None:
+    # CDNOW: half the customers last bought 503 days ago, at an average frequency; they
+    # were advised "Grow the basket: free-delivery thresholds".
+    found = match_rules(facts({"recency": 1.2, "spend": -0.6}), ProfilesConfig())
+    assert rule_names(found)[0] == "win_back"

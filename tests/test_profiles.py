@@ -19,7 +19,6 @@ from segmentkit.profiles import (
     profile_groups,
     profile_segments,
 )
-from segmentkit.text import format_number
 
 # Nothing that changes numbers: no log transform, outliers are ordinary customers.
 PLAIN = {"cleaning.log_transform.mode": "never", "cleaning.outliers.policy": "keep"}
@@ -340,19 +339,20 @@ def test_name_from_category_when_numbers_are_average() -> None:
         {"income": [10.5, 20, 30, 40] * 2, "region": ["north"] * 4 + ["south"] * 4}
     )
     _, result = profile(frame, np.repeat([0, 1], 4), plain_config())
-    assert result.names == {0: "Mostly north (region)", 1: "Mostly south (region)"}
+    # Every customer of each segment has the value: "All", not "Mostly".
+    assert result.names == {0: "All north (region)", 1: "All south (region)"}
 
 
 def test_description_size_and_means_in_original_units() -> None:
     _, result = profile(customers(), LABELS, plain_config())
     description = result.descriptions[0]
     assert description.startswith("3 customers (30% of all).")
-    assert f"higher income (mean {format_number(85.0)} vs {format_number(52.0)})" in description
-    assert "(mean 85.0 vs 52.0)" in description
-    assert "lower spending score (mean 15.0 vs 50.0)" in description
+    # Whole figures print whole (a mean of 85.0 reads "85"), others with ~3 digits.
+    assert "higher income (mean 85 vs 52)" in description
+    assert "lower spending score (mean 15 vs 50)" in description
     assert result.table.loc[0, "description"] == description
     key_figures = result.table.loc[0, "key_figures"]
-    assert key_figures.startswith("Income: 85.0 (all: 52.0); Spending score: 15.0 (all: 50.0)")
+    assert key_figures.startswith("Income: 85 (all: 52); Spending score: 15 (all: 50)")
 
 
 def test_description_close_to_average() -> None:
@@ -376,7 +376,7 @@ def test_drivers_ordered_by_absolute_z() -> None:
     assert isinstance(first, Driver)
     assert (first.feature, first.value) == ("income", None)
     assert first.z == pytest.approx(1.375)
-    assert result.table.loc[0, "drivers"].startswith("income +1.4 sd; spending_score -1.3 sd")
+    assert result.table.loc[0, "drivers"].startswith("Income +1.4 sd; Spending score -1.3 sd")
 
 
 def test_categorical_driver_carries_value() -> None:

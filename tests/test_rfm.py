@@ -1018,3 +1018,275 @@ def test_model_keeps_the_transaction_settings(two_paths: TwoPaths) -> None:
     assert table_model.transactions is None
     with pytest.raises(DataError, match="trained on a customer table"):
         table_model.transaction_settings()
+
+
+# --------------------------------------------------------------------------- new-user issues
+
+CDNOW_FLAGS = ("--customer-column", "column_2", "--date-column", "column_3")
+CDNOW_AMOUNT = ("--amount-column", "column_5")
+CUSTOMER_TABLES = [
+    "mall_customers/Mall_Customers.csv",
+    "wholesale_customers/Wholesale customers data.csv",
+    "customer_personality/marketing_campaign.csv",
+    "bank_marketing/bank.csv",
+    "cc_general/CC GENERAL.csv",
+    "cdnow/cdnow_customers_summary.csv",
+]
+
+
+def _rfm_table_named(first: str, ids: list[str]) -> pd.DataFrame:
+    """A customer table as `segmentkit rfm` writes it, its id column called ``first``."""
+    rng = np.random.default_rng(3)
+    n = len(ids)
+    recency = rng.integers(1, 300, n).astype(float)
+    frequency = rng.integers(1, 30, n)
+    monetary = rng.gamma(2, 300, n).round(2)
+    return pd.DataFrame(
+        {
+            first: ids,
+            "recency_days": recency,
+            "frequency": frequency,
+            "repeat_purchases": frequency - 1,
+            "monetary": monetary,
+            "avg_order_value": (monetary / frequency).round(2),
+            "tenure_days": recency + 30,
+            "first_to_last_days": np.full(n, 30.0),
+            "mean_interpurchase_days": np.full(n, 5.0),
+            "r_score": rng.integers(1, 6, n),
+            "f_score": rng.integers(1, 6, n),
+            "m_score": rng.integers(1, 6, n),
+            "rfm_score": ["345"] * n,
+            "rfm_group": ["Loyal"] * n,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [f"{i:04d}" for i in range(1, 41)],  # as read back: text with leading zeros
+        list(range(1, 41)),  # or plain integers
+    ],
+)
+def test_the_first_column_of_an_rfm_table_is_the_id_whatever_its_name(ids: list[Any]) -> None:
+    # New user: `rfm` on the header-less CDNOW log wrote the id as `column_2`, and `run`
+    # on that table segmented on column_2 ("Low column 2 · ...").
+    from segmentkit.config import Config
+    from segmentkit.roles import infer_roles
+
+    config = Config()
+    frame = _rfm_table_named("column_2", ids)
+    roles = infer_roles(frame, config.input, config.cleaning)
+    assert roles["column_2"].role == "id"
+    assert "segmentkit rfm" in roles["column_2"].reason
+    assert [c for c, r in roles.items() if r.is_feature] == list(RFM_FEATURES)
+    # With features named, the id is still the id.
+    asked = Config.model_validate({"input": {"features": ["recency_days", "frequency"]}})
+    roles = infer_roles(frame, asked.input, asked.cleaning)
+    assert roles["column_2"].role == "id"
+    # A role set in the config wins; a first column the user excluded is left alone.
+    named = Config.model_validate({"input": {"roles": {"column_2": "numeric"}}})
+    assert infer_roles(frame, named.input, named.cleaning)["column_2"].role == "numeric"
+    excluded = Config.model_validate({"input": {"exclude": ["column_2"]}})
+    assert infer_roles(frame, excluded.input, excluded.cleaning)["column_2"].role == "ignore"
+
+
+def test_cdnow_rfm_then_run_segments_like_run_transactions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # New user: `rfm` (column flags) then `run` used the id column_2 as a feature and gave
+    # other segments than `run --transactions` on the same log.
+    log = shared_dataset("cdnow/CDNOW_sample.txt")
+    customers = tmp_path / "cdnow_rfm.csv"
+    code, _, err = cli(capsys, "rfm", log, "--out", customers, *CDNOW_FLAGS, *CDNOW_AMOUNT, "-q")
+    assert code == 0, err
+    assert pd.read_csv(customers, dtype=str).columns[0] == "column_2"  # the name is kept
+    args = ("--methods", "kmeans", "--no-figures", "-q")
+    code, _, err = cli(capsys, "run", customers, "--out", tmp_path / "table", *args)
+    assert code == 0, err
+    code, _, err = cli(
+        capsys,
+        "run",
+        log,
+        "--transactions",
+        *CDNOW_FLAGS,
+        *CDNOW_AMOUNT,
+        "--out",
+        tmp_path / "tx",
+        *args,
+    )
+    assert code == 0, err
+    summary = json.loads((tmp_path / "table" / "run.json").read_text(encoding="utf-8"))
+    assert summary["columns"]["column_2"]["role"] == "id"
+    assert summary["features"] == list(RFM_FEATURES)
+    via_table, via_log = (
+        pd.read_csv(tmp_path / name / "segments.csv", dtype={"column_2": str})
+        for name in ("table", "tx")
+    )
+    assert via_table.columns[0] == via_log.columns[0] == "column_2"
+    assert via_table["column_2"].iloc[0] == "0001"
+    assert via_table["column_2"].tolist() == via_log["column_2"].tolist()
+    assert via_table["segment"].tolist() == via_log["segment"].tolist()
+
+
+def _retail_lines(n: int) -> pd.DataFrame:
+    """The first ``n`` lines of the full Online Retail log, as a user would cut them."""
+    path = shared_dataset("online_retail/online_retail_from_rda.csv.gz")
+    return pd.read_csv(path, nrows=n)
+
+
+def test_run_refuses_a_transaction_log_without_transactions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # New user: `run retail50k.csv` segmented invoice lines ("Low invoice no · High
+    # customer id").
+    log = tmp_path / "retail50k.csv"
+    _retail_lines(49_999).to_csv(log, index=False)
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "run", log, "--out", out)
+    assert code == 2, err
+    assert "Traceback" not in err
+    (line,) = error_lines(err)
+    assert "looks like a transaction log" in line
+    assert "'CustomerID'" in line and "'InvoiceDate'" in line
+    assert f"segmentkit run {log} --transactions" in line
+    assert "segmentkit rfm" in line and "--id-column" in line
+    assert {p.name for p in tmp_path.iterdir()} == {"retail50k.csv"}
+
+
+def test_a_named_id_column_overrides_the_transaction_log_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "lines.csv"
+    _retail_lines(3_000).to_csv(log, index=False)
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "run", log, "--out", out, "--methods", "kmeans", "--k", "2")
+    assert code == 2 and "looks like a transaction log" in err
+    args = ("--out", out, "--methods", "kmeans", "--k", "2", "--no-figures", "-q")
+    code, _, err = cli(capsys, "run", log, "--id-column", "InvoiceNo", *args)
+    assert code == 0, err
+    assert pd.read_csv(out / "segments.csv").columns[0] == "InvoiceNo"
+
+
+@pytest.mark.parametrize("relative", CUSTOMER_TABLES)
+def test_customer_tables_do_not_look_like_transaction_logs(relative: str) -> None:
+    from segmentkit.features.rfm import transaction_log_reason
+    from segmentkit.io import read_table
+
+    frame = read_table(shared_dataset(relative)).frame
+    assert transaction_log_reason(frame) is None
+
+
+def test_customer_tables_that_resemble_a_log_do_not_trip_the_check(
+    two_paths: TwoPaths,
+) -> None:
+    from segmentkit.features.rfm import transaction_log_reason
+    from segmentkit.io import read_table
+
+    # The bundled customer table, and an rfm table (dates and money, unique customers).
+    assert transaction_log_reason(read_table(sample_data_path()).frame) is None
+    assert transaction_log_reason(read_table(two_paths.customers).frame) is None
+    # A few tiers repeat, but they are categories, not customers.
+    n = 300
+    tiers = pd.DataFrame(
+        {
+            "member_tier": [f"tier {i % 5}" for i in range(n)],
+            "signup_date": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
+            "total_spend": np.arange(n, dtype=float),
+        }
+    )
+    assert transaction_log_reason(tiers) is None
+    # The same shape with many repeating customers is a log.
+    log = tiers.assign(member_tier=[f"c{i % 60}" for i in range(n)])
+    reason = transaction_log_reason(log)
+    assert reason is not None and "'member_tier'" in reason and "60 customers" in reason
+
+
+def test_eight_digit_integer_dates_are_inferred() -> None:
+    # CDNOW's header-less log: column_3 holds 19970101-style integers.
+    frame = pd.DataFrame(
+        {
+            "column_1": ["0001", "0001", "0002"],
+            "column_3": [19970101, 19970118, 19980630],
+            "column_4": [2, 1, 3],
+            "amount": [29.33, 10.0, 5.5],
+        }
+    )
+    columns = infer_transaction_columns(frame, TransactionsConfig(customer_column="column_1"))
+    assert columns.date == "column_3"
+    # As text too; but 8-digit codes that are no plausible dates are not taken.
+    text = frame.assign(column_3=frame["column_3"].astype(str))
+    assert infer_transaction_columns(text, TransactionsConfig(customer_column="column_1")).date == (
+        "column_3"
+    )
+    codes = frame.assign(column_3=[10234567, 31129999, 99991231])
+    with pytest.raises(DataError, match="cannot tell which column is the date"):
+        infer_transaction_columns(codes, TransactionsConfig(customer_column="column_1"))
+    result = customers_from_transactions(text, TransactionsConfig(customer_column="column_1"))
+    assert result.snapshot == pd.Timestamp("1998-07-01")
+
+
+def test_cdnow_needs_only_the_customer_and_amount_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cdnow: pd.DataFrame
+) -> None:
+    out = tmp_path / "customers.csv"
+    log = shared_dataset("cdnow/CDNOW_sample.txt")
+    code, _, err = cli(
+        capsys, "rfm", log, "--out", out, "--customer-column", "column_2", *CDNOW_AMOUNT
+    )
+    assert code == 0, err
+    assert "date=column_3" in err
+    assert len(pd.read_csv(out)) == cdnow["customer_id"].nunique()
+
+
+@pytest.mark.parametrize("command", ["rfm", "run"])
+def test_missing_log_columns_name_the_flags_of_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    log = shared_dataset("cdnow/CDNOW_sample.txt")
+    out = tmp_path / ("customers.csv" if command == "rfm" else "out")
+    extra = ("--transactions",) if command == "run" else ()
+    code, _, err = cli(capsys, command, log, *extra, "--out", out, "-q")
+    assert code == 1
+    assert "Traceback" not in err
+    (line,) = error_lines(err)
+    assert "cannot tell which column is the customer, amount" in line
+    assert "--customer-column" in line and "transactions.customer_column" in line
+    assert "--amount-column" in line and "--quantity-column" in line
+    assert "rfm flags" not in line
+    assert "'column_1'" in line  # the columns there are
+    assert not out.exists()
+
+
+def test_run_column_flags_need_transactions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = cli(
+        capsys, "run", sample_data_path(), "--out", out, "--customer-column", "CustomerID"
+    )
+    assert code == 2
+    (line,) = error_lines(err)
+    assert line == "error: --customer-column needs --transactions (add --transactions)"
+    assert not out.exists()
+
+
+def test_run_column_flags_set_the_transaction_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    pd.DataFrame(
+        {
+            "who": [f"c{i % 12}" for i in range(60)],
+            "when": pd.date_range("2024-01-01", periods=60).strftime("%Y-%m-%d"),
+            "paid": np.linspace(5, 100, 60),
+        }
+    ).to_csv(log, index=False)
+    out = tmp_path / "out"
+    args = ("--methods", "kmeans", "--k", "2", "--no-figures", "-q")
+    flags = ("--customer-column", "who", "--date-column", "when", "--amount-column", "paid")
+    code, _, err = cli(capsys, "run", log, "--transactions", *flags, "--out", out, *args)
+    assert code == 0, err
+    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert summary["input"]["transactions"]["columns"]["customer"] == "who"
+    assert summary["input"]["transactions"]["customers"] == 12

@@ -225,7 +225,10 @@ def test_one_segment_is_singular() -> None:
     view = ProfileView("dbscan", "dbscan", 1, profiles, pd.DataFrame(), None)
     console = Console(width=120, record=True)
     console.print(render_profile_view(view))
-    assert console.export_text().splitlines()[0] == "1 segment by dbscan (recommended)"
+    # Singular, and not called a recommendation: one segment splits no one.
+    assert console.export_text().splitlines()[0] == (
+        "1 segment by dbscan (not a usable segmentation: customers are not split)"
+    )
     assert plural(1, "customer") == "1 customer"
     assert plural(2, "customer") == "2 customers"
 

@@ -4,6 +4,7 @@ that fits the data, and unusual customers named by what they are (issue 16)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from sklearn.cluster import KMeans
 
 from conftest import shared_dataset
 from segmentkit.api import transaction_config
+from segmentkit.cli import main
 from segmentkit.config import Config
 from segmentkit.datasets import sample_data_path
 from segmentkit.features.rfm import customers_from_transactions
@@ -127,7 +129,8 @@ def test_marketing_campaign_names_and_actions_read_as_words() -> None:
     # A birth year reads as an age counted from the data's latest date (2014-06-29), a
     # registration date as days as a customer.
     assert labels["Year_Birth"].words == "age"
-    assert labels["Year_Birth"].figure(1970.0) == "44.0 years"
+    assert labels["Year_Birth"].figure(1970.0) == "44 years"
+    assert labels["Year_Birth"].figure(1969.5) == "44.5 years"
     assert labels["Dt_Customer"].words == "days as a customer"
     assert labels["MntMeatProducts"].words == "spend on meat products"
     assert labels["NumWebVisitsMonth"].words == "number of web visits per month"
@@ -204,6 +207,66 @@ def test_demo_top_customers_are_advised_as_top_customers() -> None:
     unusual_value = value[~prepared.fit_mask].sum() / value.sum()
     assert table.loc[-2, "value_share"] == pytest.approx(unusual_value)
     assert unusual_value > 0.15  # a few customers, a large share of the spend
-    assert profiles.names[-2].startswith("Top customers")
-    assert "VIP" in profiles.recommendations[-2][0][1]
-    assert "data errors" not in profiles.recommendations[-2][0][1]
+    # One customer holds most of it: the group is advised to find and care for its top
+    # customers, not called suspects, and not all called top customers either.
+    top = prepared.cleaned["monetary"] >= prepared.cleaned["monetary"].quantile(0.9)
+    assert 0 < top[~prepared.fit_mask].mean() <= 0.5
+    assert profiles.names[-2] == "Some top customers (outliers)"
+    advice = " ".join(a for _, a in profiles.recommendations[-2])
+    assert "VIP care" in advice and "data errors" not in advice
+
+
+def test_a_segment_close_to_average_is_named_by_its_largest_difference() -> None:
+    # Segment 1 buys a little more often (about 0.3 sd): not "Average customers".
+    rng = np.random.default_rng(5)
+    visits = np.concatenate([rng.normal(5.0, 1.0, 300), rng.normal(5.7, 1.0, 300)])
+    frame = pd.DataFrame({"visits": visits, "age": rng.normal(40, 8, 600)})
+    config = Config().with_overrides({"seed": 0, "cleaning.outliers.policy": "keep"})
+    prepared = prepare(frame, config)
+    labels = np.repeat([0, 1], 300)
+    profiles = profile_segments(prepared, "kmeans", labels, config.profiles)
+    z = profiles.contrasts.loc[1, "visits"]
+    assert 0.25 <= z < 0.5
+    assert profiles.names[1] == "Above-average visits"
+    assert "Close to the average customer; slightly higher visits (mean" in profiles.descriptions[1]
+
+
+def test_value_columns_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_dataset("wholesale_customers/Wholesale customers data.csv")
+    # A misspelt value column stops the run with one line, like --exclude does (it used to
+    # warn after the segmentation and leave the column out of every share of value).
+    code = main(
+        ["run", str(path), "--value-columns", "Fresh,Delicasen", "--out", str(tmp_path / "bad")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and not (tmp_path / "bad").exists()
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "'Delicasen'" in errors[0] and "Traceback" not in err
+    out = tmp_path / "good"
+    args = ["--methods", "kmeans", "--k", "2", "--no-figures", "-q", "--out", str(out)]
+    assert main(["run", str(path), "--value-columns", "Fresh,Milk", *args]) == 0
+    profiles = pd.read_csv(out / "segment_profiles.csv")
+    segments = pd.read_csv(out / "segments.csv")
+    value = segments["Fresh"] + segments["Milk"]
+    for row in profiles[profiles["segment"] >= 0].itertuples():
+        members = (segments["segment"] == row.segment) & ~segments["is_outlier"]
+        assert row.value_share == pytest.approx(value[members].sum() / value.sum())
+
+
+def test_profile_of_another_method_does_not_borrow_the_recommendations_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = shared_dataset("wholesale_customers/Wholesale customers data.csv")
+    out = tmp_path / "out"
+    args = ["--methods", "kmeans,dbscan", "--k", "2", "--no-figures", "-q", "--out", str(out)]
+    assert main(["run", str(path), *args]) == 0
+    summary = pd.read_json(out / "run.json", typ="series")
+    recommended = summary["recommended"]["method"]
+    other = next(m for m in ("kmeans", "dbscan") if m != recommended)
+    capsys.readouterr()
+    assert main(["profile", str(out), "--method", other]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"Why {recommended}:" not in "\n".join(lines)
+    assert lines[1].startswith(f"Recommended instead: {recommended} (")
+    n_other = summary["methods"][other]["n_segments"]
+    assert ("not a usable segmentation" in lines[0]) == (n_other < 2)

@@ -80,11 +80,20 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         unusual="Possible data errors",
     ),
     _rule(
+        "unusual_lapsed_top_customers",
+        "Among your best customers, but they have not bought for a long time: win them back "
+        "personally now (a call or a personal offer), before they are lost.",
+        ("@top_share", "mean_above", 0.5),
+        ("@recency", "is", "high"),
+        group="unusual",
+        unusual="Lapsed top customers",
+    ),
+    _rule(
         "unusual_top_customers",
         "Your most valuable customers: VIP care and retention first (a named contact, early "
         "access, service before discounts); check the very largest for business accounts "
         "before treating them as consumers.",
-        ("@value_index", "mean_above", 2.0),
+        ("@top_share", "mean_above", 0.5),
         group="unusual",
         unusual="Top customers",
     ),
@@ -95,6 +104,15 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         ("@value", "is", "high"),
         group="unusual",
         unusual="Top customers",
+    ),
+    _rule(
+        "unusual_some_top_customers",
+        "A few of them hold a large share of value: sort them by value in segments.csv "
+        "(is_outlier = true, or segment -1) and give the top ones VIP care; look at the "
+        "others individually before any campaign.",
+        ("@value_index", "mean_above", 2.0),
+        group="unusual",
+        unusual="Some top customers",
     ),
     _rule(
         "unusual_negligible",
@@ -140,6 +158,12 @@ DEFAULT_RULES: tuple[RuleConfig, ...] = (
         "on those who do not respond.",
         ("@recency", "is", "high"),
         ("@frequency", "is", "low"),
+        group="lifecycle",
+    ),
+    _rule(
+        "win_back",
+        "Win back: a reminder with a time-limited incentive; stop after two unanswered tries.",
+        ("@recency", "is", "high"),
         group="lifecycle",
     ),
     _rule(
@@ -454,6 +478,8 @@ class SegmentFacts:
         Share of the group's customers with an impossible figure (``@implausible``).
     negligible : float
         Share of the group's customers with no value recorded (``@negligible``).
+    top_share : float
+        Share of the group's customers among the top 10% of all by value (``@top_share``).
     outcomes : dict
         Outcome column (a campaign result, :mod:`segmentkit.outcomes`) to ``(segment mean
         or rate, lift over all customers)``; conditions on it read ``lift_above``,
@@ -472,6 +498,7 @@ class SegmentFacts:
     kind: str = "general"
     implausible: float = 0.0
     negligible: float = 0.0
+    top_share: float = 0.0
 
 
 def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
@@ -490,8 +517,12 @@ def _holds(condition: RuleCondition, facts: SegmentFacts) -> bool:
             return False
         _, top_value, lift = facts.category
         return _categorical_holds(condition, top_value, lift)
-    if feature in ("@implausible", "@negligible"):
-        share = facts.implausible if feature == "@implausible" else facts.negligible
+    if feature in ("@implausible", "@negligible", "@top_share"):
+        share = {
+            "@implausible": facts.implausible,
+            "@negligible": facts.negligible,
+            "@top_share": facts.top_share,
+        }[feature]
         if condition.mean_above is not None:
             return share > condition.mean_above
         if condition.mean_below is not None:
@@ -619,6 +650,7 @@ def unknown_rule_features(config: ProfilesConfig, columns: list[str]) -> list[st
         "@category_group",
         "@implausible",
         "@negligible",
+        "@top_share",
         "@driver",
         VALUE_FEATURE,
     }

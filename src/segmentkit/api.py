@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shlex
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from segmentkit.features.rfm import (
     CustomerTable,
     customers_from_transactions,
     infer_transaction_columns,
+    transaction_log_reason,
 )
 from segmentkit.identity import load_previous
 from segmentkit.io import read_table
@@ -69,7 +71,9 @@ def segment_file(
         ``segment_migration.csv`` counts the customers who moved.
     transactions : bool
         ``path`` is a transaction log: build the customer table first (RFM features, see
-        :func:`segmentkit.features.rfm.customers_from_transactions`).
+        :func:`segmentkit.features.rfm.customers_from_transactions`). Without it, a file
+        that reads as a log (:func:`segmentkit.features.rfm.transaction_log_reason`) is
+        refused unless the id column is named.
     progress_bar : bool
         Draw a progress bar per stage on stderr (for terminals); otherwise each stage
         ends with one log line (elapsed time and an estimate of what remains).
@@ -112,6 +116,8 @@ def segment_file(
             "read_notes": list(table.warnings),
         }
         frame = table.frame
+        if not transactions:
+            _refuse_a_transaction_log(frame, config, path)
         if transactions:
             with progress.stage("transactions"):
                 customers = customers_from_transactions(frame, config.transactions)
@@ -127,6 +133,26 @@ def segment_file(
                 figures=figures,
             )
     return run, out
+
+
+def _refuse_a_transaction_log(frame: pd.DataFrame, config: Config, path: str | Path) -> None:
+    """Stop before segmenting the lines of a transaction log as if they were customers.
+
+    Naming the id column (``input.id_column``, ``--id-column``, or an ``id`` in
+    ``input.roles``) says what a row is, and turns the check off.
+    """
+    if config.input.id_column is not None or "id" in config.input.roles.values():
+        return
+    reason = transaction_log_reason(frame, config.transactions)
+    if reason is None:
+        return
+    quoted = shlex.quote(str(path))
+    raise ConfigError(
+        f"{path} looks like a transaction log, not a customer table: {reason}",
+        hint=f"segment its customers with `segmentkit run {quoted} --transactions`, or build "
+        f"the customer table first with `segmentkit rfm {quoted} --out customers.csv`; if "
+        "each row really is one customer, name the id column with --id-column",
+    )
 
 
 def score_file(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,34 @@ _DELIMITER_HELP = (
 _SHEET_HELP = (
     "Excel sheet: its name or 0-based position (default: the first, or the only sheet with data)."
 )
+#: The transaction-log column flags of `rfm` and `run --transactions`: the
+#: ``transactions.<key>`` they set, and their help.
+_COLUMN_FLAGS = {
+    "customer_column": ("--customer-column", "customer id column (default: inferred)."),
+    "date_column": ("--date-column", "date/time column (default: inferred)."),
+    "amount_column": ("--amount-column", "line amount column (default: inferred)."),
+    "quantity_column": ("--quantity-column", "quantity column, with --price-column."),
+    "price_column": ("--price-column", "unit price column, with --quantity-column."),
+    "order_column": ("--order-column", "order/invoice id column (default: inferred)."),
+    "category_column": ("--category-column", "product category column (default: inferred)."),
+}
+
+
+def _column_options(prefix: str = "") -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Add the transaction-log column flags (``_COLUMN_FLAGS``) to a command."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for key, (flag, text) in reversed(_COLUMN_FLAGS.items()):
+            help_text = prefix + text if prefix else text[0].upper() + text[1:]
+            command = click.option(flag, key, metavar="NAME", help=help_text)(command)
+        return command
+
+    return decorate
+
+
+def _transaction_overrides(columns: dict[str, str | None]) -> dict[str, str | None]:
+    """Return the ``transactions.*`` config overrides of the column flags given."""
+    return {f"transactions.{key}": value for key, value in columns.items()}
 
 
 @cli.command()
@@ -136,6 +165,7 @@ _SHEET_HELP = (
     is_flag=True,
     help="INPUT is a transaction log: build RFM features per customer first.",
 )
+@_column_options("With --transactions, the log's ")
 @click.option(
     "--previous",
     type=_PATH,
@@ -190,12 +220,17 @@ def run(
     verbose: int,
     quiet: bool,
     debug: bool,
+    **columns: str | None,
 ) -> None:
     """Segment the customers in INPUT (CSV, TSV, Parquet or Excel) into --out.
 
     With --backend dask, INPUT may also be a folder or a glob such as "exports/*.csv".
+    With --transactions, INPUT is a transaction log; the column flags name its columns.
     """
     _state["debug"] = debug
+    given = [_COLUMN_FLAGS[key][0] for key, value in columns.items() if value is not None]
+    if given and not transactions:
+        raise ConfigError(f"{given[0]} needs --transactions", hint="add --transactions")
     if backend == "local" and scheduler is not None:
         raise ConfigError("--scheduler needs --backend dask", hint="add --backend dask")
     if backend == "dask" and (transactions or previous is not None):
@@ -228,6 +263,7 @@ def run(
             "clustering.k_limit": k_max if k_max is not None and k_max >= 2 else None,
             "seed": seed,
             "n_jobs": n_jobs,
+            **_transaction_overrides(columns),
         }
     )
     figures = not no_figures
@@ -405,9 +441,14 @@ def profile(out_dir: Path, method: str | None) -> None:
     show_default=True,
     help="online-retail: a transaction log (RFM first); wholesale: a customer table.",
 )
+@click.option(
+    "--no-figures",
+    is_flag=True,
+    help="Skip the PNGs and report.html, as for run (render it later with `segmentkit report`).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def demo(out: Path, dataset: str, quiet: bool, debug: bool) -> None:
+def demo(out: Path, dataset: str, no_figures: bool, quiet: bool, debug: bool) -> None:
     """Segment bundled real data (UCI, CC BY 4.0) into --out: transactions by default."""
     from segmentkit.datasets import WHOLESALE_SPEND_COLUMNS, sample_data_path
 
@@ -416,21 +457,10 @@ def demo(out: Path, dataset: str, quiet: bool, debug: bool) -> None:
     if dataset == "wholesale":
         # Every product column is annual spend: their sum is the customer's value.
         config = Config().with_overrides({"profiles.value_columns": list(WHOLESALE_SPEND_COLUMNS)})
-        _segment_and_report(sample_data_path(), config, out, buffer)
+        _segment_and_report(sample_data_path(), config, out, buffer, figures=not no_figures)
         return
     path = sample_data_path("online_retail_sample.csv.gz")
-    _segment_and_report(path, Config(), out, buffer, transactions=True)
-
-
-_COLUMN_FLAGS = {
-    "customer_column": "--customer-column",
-    "date_column": "--date-column",
-    "amount_column": "--amount-column",
-    "quantity_column": "--quantity-column",
-    "price_column": "--price-column",
-    "order_column": "--order-column",
-    "category_column": "--category-column",
-}
+    _segment_and_report(path, Config(), out, buffer, transactions=True, figures=not no_figures)
 
 
 @cli.command()
@@ -444,13 +474,7 @@ _COLUMN_FLAGS = {
     help="Customer table to write (atomically).",
 )
 @click.option("--config", "-c", "config_path", type=_PATH, help="JSON configuration file.")
-@click.option("--customer-column", help="Customer id column (default: inferred).")
-@click.option("--date-column", help="Date/time column (default: inferred).")
-@click.option("--amount-column", help="Line amount column (default: inferred).")
-@click.option("--quantity-column", help="Quantity column, with --price-column.")
-@click.option("--price-column", help="Unit price column, with --quantity-column.")
-@click.option("--order-column", help="Order/invoice id column (default: inferred).")
-@click.option("--category-column", help="Product category column (default: inferred).")
+@_column_options()
 @click.option("--snapshot-date", help="YYYY-MM-DD (default: the day after the last purchase).")
 @click.option(
     "--frequency-unit",
@@ -483,7 +507,7 @@ def rfm(
     _setup_logging(0, quiet, debug)
     config = load_config(config_path).with_overrides(
         {
-            **{f"transactions.{name}": value for name, value in columns.items()},
+            **_transaction_overrides(columns),
             "transactions.snapshot_date": snapshot_date,
             "transactions.frequency_unit": frequency_unit,
             "input.encoding": encoding,

@@ -92,9 +92,16 @@ class FeatureLabel:
         '86.5 k$'
         >>> FeatureLabel("Year_Birth", "year of birth", year=True).figure(1970.2)
         '1970'
+        >>> FeatureLabel("NumDealsPurchases", "number of deals purchases").figure(3.0)
+        '3'
         """
         shown = self.shown(value)
-        text = f"{shown:.0f}" if self.year else format_number(shown)
+        if self.year:
+            text = f"{shown:.0f}"
+        elif shown == shown and float(shown).is_integer() and abs(shown) < 1e15:
+            text = f"{shown:,.0f}"  # a median count is 3, not 3.00
+        else:
+            text = format_number(shown)
         return f"{text} {self.unit}" if self.unit and text != "n/a" else text
 
     def level_name(self, level: str) -> str:
@@ -134,7 +141,7 @@ def feature_label(
     'days since last login'
     >>> label = feature_label("Year_Birth", reference_year=2014)
     >>> label.words, label.figure(1970), label.level_name("High")
-    ('age', '44.0 years', 'Older customers')
+    ('age', '44 years', 'Older customers')
     >>> feature_label("Year_Birth").level_name("High")
     'Younger customers'
     >>> feature_label("Annual Income (k$)").figure(60.56)

@@ -22,6 +22,21 @@ NOISE_NAME = "Unusual customers (noise)"
 OUTLIER_NAME = "Unusual customers (outliers)"
 
 
+#: Below "High" / "Low" (half a standard deviation), a difference still worth naming.
+SLIGHT = 0.25
+
+
+def _slight(z: dict[str, float], labels: dict[str, FeatureLabel]) -> list[str]:
+    """Name a segment close to average by its largest difference, or "Average customers"."""
+    column = max(z, key=lambda c: abs(z[c]), default=None)
+    if column is None or abs(z[column]) < SLIGHT:
+        return ["Average customers"]
+    label = labels[column]
+    level = "Above-average" if label.direction(z[column]) > 0 else "Below-average"
+    part = label.level_name(level)
+    return [part[0].upper() + part[1:]]
+
+
 def _level_words(z: float) -> str:
     if z >= 1.5:
         return "Very high"
@@ -83,7 +98,7 @@ def name_segments(
         strong = [c for c in ordered.index if abs(row[c]) >= 0.5]
         parts = _strong_parts(row.to_dict(), labels, 2)
         if not parts:
-            parts = categorical_notes.get(segment, [])[:1] or ["Average customers"]
+            parts = categorical_notes.get(segment, [])[:1] or _slight(row.to_dict(), labels)
         name = " · ".join(p[0].upper() + p[1:] for p in parts)
         extra = iter(list(strong[2:]) + [c for c in ordered.index if c not in strong])
         while name in taken:

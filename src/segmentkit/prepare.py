@@ -153,6 +153,9 @@ def _check_named_columns(frame: pd.DataFrame, config: Config) -> None:
     wanted += [
         ("cleaning.log_transform.columns", c) for c in config.cleaning.log_transform.columns or []
     ]
+    wanted += [
+        ("profiles.value_columns (--value-columns)", c) for c in config.profiles.value_columns or []
+    ]
     missing = [(where, name) for where, name in wanted if name not in frame.columns]
     if missing:
         available = ", ".join(repr(c) for c in frame.columns[:30])

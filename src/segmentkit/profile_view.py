@@ -160,10 +160,15 @@ def load_profile_view(out_dir: str | Path, method: str | None = None) -> Profile
 
 def _headline(view: ProfileView) -> Text:
     tag = " (recommended)" if view.method == view.recommended else ""
+    if view.n_segments < 2:
+        tag = " (not a usable segmentation: customers are not split)"
     lines = [f"{plural(view.n_segments, 'segment')} by {view.method}{tag}"]
-    if view.verdict:
+    if view.verdict and view.method == view.recommended:
         warning = "" if view.stable else "Warning: "
         lines.append(f"{warning}Why {view.recommended}: {view.verdict}")
+    elif view.verdict:
+        # Another method's reason under this one's headline would read as this one's.
+        lines.append(f"Recommended instead: {view.recommended} ({view.verdict})")
     if view.alternative and view.method == view.recommended:
         lines.append(view.alternative[0].upper() + view.alternative[1:])
     headline = importance_headline(view.importance, view.surrogate_accuracy)
@@ -217,7 +222,8 @@ def render_profile_view(view: ProfileView) -> Group:
             _customers_cell(counts[int(record["segment"])]),
         ]
         if has_value:
-            cells.append(f"{float(record['value_share']):.0%}")
+            share = float(record["value_share"])
+            cells.append("<1%" if 0 < share < 0.005 else f"{share:.0%}")  # "0%" reads as none
         cells += [
             str(record["key_figures"]).replace("; ", "\n"),
             str(record["drivers"]).replace("; ", "\n"),

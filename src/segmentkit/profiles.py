@@ -35,10 +35,10 @@ from segmentkit.actions import (
 )
 from segmentkit.config import ProfilesConfig
 from segmentkit.labels import FeatureLabel, category_name, category_words, feature_label
-from segmentkit.naming import NOISE_NAME, OUTLIER_NAME, name_segments, unusual_name
+from segmentkit.naming import NOISE_NAME, OUTLIER_NAME, SLIGHT, name_segments, unusual_name
 from segmentkit.outcomes import outcome_facts, outcome_means
 from segmentkit.prepare import PreparedData
-from segmentkit.text import display_name, snake_case
+from segmentkit.text import axis_label, display_name, snake_case
 
 __all__ = [
     "NOISE_NAME",
@@ -84,8 +84,11 @@ class Driver:
         --------
         >>> Driver("Channel", -1.234, "Retail").describe()
         'Channel = Retail -1.2 sd'
+        >>> Driver("MntMeatProducts", 0.91).describe()
+        'Spend on meat products +0.9 sd'
         """
-        label = self.feature if self.value is None else f"{self.feature} = {self.value}"
+        name = axis_label(self.feature)  # in words; a name with spaces keeps its units
+        label = name if self.value is None else f"{name} = {self.value}"
         return f"{label} {self.z:+.1f} sd"
 
 
@@ -446,7 +449,11 @@ def _describe(
         opening += _who_they_are(population, members)
     strong = [d for d in drivers if abs(d.z) >= 0.5][:3]
     if not strong:
-        return opening + ". Close to the average customer on every feature."
+        slight = [d for d in drivers if abs(d.z) >= SLIGHT][:2]
+        if not slight:
+            return opening + ". Close to the average customer on every feature."
+        phrases = [_phrase(d, population, row, shares) for d in slight]
+        return f"{opening}. Close to the average customer; slightly {', '.join(phrases)}."
     phrases = [_phrase(d, population, row, shares) for d in strong]
     return f"{opening}. Compared with all customers: {', '.join(phrases)}."
 
@@ -501,6 +508,7 @@ def _facts(
         kind=population.kind,
         implausible=float(population.implausible[members].mean()) if members.any() else 0.0,
         negligible=float(population.negligible[members].mean()) if members.any() else 0.0,
+        top_share=float(population.top_value[members].mean()) if members.any() else 0.0,
     )
 
 
@@ -572,7 +580,7 @@ def profile_segments(
         ranked = sorted(numeric_drivers + categorical_drivers, key=lambda d: -abs(d.z))
         drivers[group] = tuple(ranked)
         notes[group] = [
-            f"Mostly {words}"
+            f"{'All' if float(row[f'{c}_top_share']) >= 1 else 'Mostly'} {words}"  # type: ignore[arg-type]
             for c, (top, lift) in tops.items()
             if float(row[f"{c}_top_share"]) >= 0.6  # type: ignore[arg-type]
             and lift >= 1.5

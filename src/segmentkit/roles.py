@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.config import CleaningConfig, InputConfig
-from segmentkit.features.rfm import rfm_derived_columns
+from segmentkit.features.rfm import is_rfm_column, is_rfm_table, rfm_derived_columns
 from segmentkit.outcomes import outcome_values
 from segmentkit.text import snake_case, without_units
 
@@ -231,6 +231,32 @@ def _customer_id(
     return None
 
 
+def _rfm_customer(frame: pd.DataFrame, input_config: InputConfig) -> ColumnRole | None:
+    """Return the customer column of a table ``segmentkit rfm`` wrote, if it qualifies.
+
+    ``rfm`` writes the customer id first, under the log's name for it, which need not read
+    like an id (``column_2`` for a log without a header). The first column that is neither
+    an RFM column nor an exported row index is taken when it is mostly unique and the
+    config does not give it another part (roles, exclude, features).
+    """
+    if not is_rfm_table(frame.columns):
+        return None
+    first = next((c for c in frame.columns if not _INDEX_NAME.match(str(c).strip())), None)
+    if first is None or is_rfm_column(first):
+        return None
+    if first in input_config.roles or first in input_config.exclude:
+        return None
+    if first in (input_config.features or []):
+        return None
+    n_rows = len(frame)
+    n_unique = int(frame[first].dropna().nunique())
+    if n_rows < 2 or n_unique < _CUSTOMER_ID_MIN_DISTINCT * n_rows:
+        return None
+    return ColumnRole(
+        first, "id", "the customer column of a `segmentkit rfm` table: its first column"
+    )
+
+
 def infer_roles(
     frame: pd.DataFrame, input_config: InputConfig, cleaning: CleaningConfig
 ) -> dict[str, ColumnRole]:
@@ -255,9 +281,14 @@ def infer_roles(
     for name, wanted in input_config.roles.items():
         if wanted == "id" and id_column is None:
             id_column = name
-    # A column named for the customer (customer_id) is the id even when another key-like
+    # The first column of a `segmentkit rfm` table is the customer, whatever its name; and
+    # a column named for the customer (customer_id) is the id even when another key-like
     # column (postal_code, order_no) comes first and is nearly unique too.
-    preferred = None if id_column is not None else _customer_id(frame, input_config, cleaning)
+    preferred = (
+        None
+        if id_column is not None
+        else _rfm_customer(frame, input_config) or _customer_id(frame, input_config, cleaning)
+    )
     id_taken = id_column is not None or preferred is not None
     # A customer table from `segmentkit rfm`: its scores and extra measures are left out
     # unless named, so `rfm` + `run` segments like `run --transactions`.

@@ -103,6 +103,8 @@ WHOLE_NAMES = {
     "year_birth": "Year of birth",
     "birth_year": "Year of birth",
     "dt_customer": "Customer since",
+    # Mall Customers' "Genre" is the French / Portuguese word for gender.
+    "genre": "Gender",
 }
 
 #: A count "per" a period when the name ends in one ("NumWebVisitsMonth").

@@ -52,8 +52,11 @@ __all__ = [
     "TransactionColumns",
     "customers_from_transactions",
     "infer_transaction_columns",
+    "is_rfm_column",
+    "is_rfm_table",
     "rfm_derived_columns",
     "rfm_group",
+    "transaction_log_reason",
 ]
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,49 @@ _PATTERNS = {
         r"categor|department|(^|_)family($|_)|product_?type|product_?group|(^|_)segment($|_)"
     ),
 }
+
+
+#: The flag of ``segmentkit rfm`` and ``run --transactions`` and the config key naming
+#: each part, for the messages that ask for a column.
+_FLAG = {
+    "customer": ("--customer-column", "transactions.customer_column"),
+    "date": ("--date-column", "transactions.date_column"),
+    "amount": ("--amount-column", "transactions.amount_column"),
+    "quantity": ("--quantity-column", "transactions.quantity_column"),
+    "price": ("--price-column", "transactions.price_column"),
+    "order": ("--order-column", "transactions.order_column"),
+    "category": ("--category-column", "transactions.category_column"),
+}
+#: Years a date written as 8 digits (19970101, as in CDNOW's log) may fall in: 8-digit
+#: codes outside them (10234567, 99991231) are not taken for dates.
+_EIGHT_DIGIT_YEARS = (1900, 2100)
+
+
+def _eight_digit_dates(series: pd.Series) -> bool:
+    """Whether ``series`` holds dates written as 8 digits, ``YYYYMMDD`` (numbers or text).
+
+    Examples
+    --------
+    >>> [_eight_digit_dates(pd.Series(v)) for v in ([19970101, 19980630], ["10234567"])]
+    [True, False]
+    """
+    sample = series.dropna().head(1000)
+    if sample.empty or pd.api.types.is_bool_dtype(sample):
+        return False
+    if pd.api.types.is_numeric_dtype(sample):
+        values = sample.to_numpy(dtype=float)
+        if not bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0)):
+            return False
+        text = pd.Series(values.astype("int64").astype(str))
+    elif pd.api.types.is_object_dtype(sample) or pd.api.types.is_string_dtype(sample):
+        text = sample.astype("string").str.strip()
+    else:
+        return False
+    if not bool(text.str.fullmatch(r"\d{8}").all()):
+        return False
+    parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    low, high = _EIGHT_DIGIT_YEARS
+    return bool(parsed.notna().all() and parsed.dt.year.between(low, high).all())
 
 
 @dataclass(frozen=True)
@@ -113,7 +159,9 @@ def infer_transaction_columns(
 
     A column named in ``config`` wins; otherwise the first column whose name matches the
     part's pattern. Date and order patterns overlap ("InvoiceDate"), so a column taken by
-    one part is not offered to the next.
+    one part is not offered to the next. When no name says "date", the first column of
+    dates written as 8 digits (``19970101``, years 1900–2100, as in CDNOW's header-less
+    log) is the date.
 
     Raises
     ------
@@ -131,7 +179,7 @@ def infer_transaction_columns(
         "category": config.category_column,
     }
     absent = [
-        f"transactions.{part}_column = {name!r}"
+        f"{_FLAG[part][1]} = {name!r} ({_FLAG[part][0]})"
         for part, name in given.items()
         if name and name not in columns
     ]
@@ -153,6 +201,8 @@ def infer_transaction_columns(
         if part == "date":
             # Prefer a name that says "date" over "time" alone.
             matches.sort(key=lambda c: "date" not in snake_case(c))
+            if not matches:
+                matches = [c for c in columns if c not in taken and _eight_digit_dates(frame[c])]
         found[part] = matches[0] if matches else None
         if found[part]:
             taken.add(found[part])
@@ -164,8 +214,7 @@ def infer_transaction_columns(
     if missing:
         raise DataError(
             f"cannot tell which column is the {', '.join(missing)} of the transaction log",
-            hint="name it in the config (transactions.customer_column, date_column, "
-            "amount_column or quantity_column + price_column) or with the rfm flags",
+            hint=_name_them(missing, columns),
         )
     return TransactionColumns(
         customer=str(found["customer"]),
@@ -176,6 +225,43 @@ def infer_transaction_columns(
         order=found.get("order"),
         category=found.get("category"),
     )
+
+
+def _name_them(missing: list[str], columns: list[str]) -> str:
+    """Say how to name the ``missing`` parts: the flags (rfm, run --transactions), the keys."""
+    ways = []
+    for part in missing:
+        if part == "customer" or part == "date":
+            flag, key = _FLAG[part]
+            ways.append(f"{flag} ({key})")
+        else:
+            ways.append(
+                "--amount-column, or --quantity-column and --price-column "
+                "(transactions.amount_column, or quantity_column and price_column)"
+            )
+    listing = ", ".join(repr(c) for c in columns[:30]) + (", ..." if len(columns) > 30 else "")
+    pronoun = "it" if len(missing) == 1 else "them"
+    return f"name {pronoun} with {'; '.join(ways)}; the log's columns: {listing}"
+
+
+def is_rfm_table(columns: Iterable[object]) -> bool:
+    """Return whether a table's columns are those ``segmentkit rfm`` writes.
+
+    The signature is the :data:`RFM_FEATURES` and all :data:`RFM_SCORES`; such a table
+    has the customer id as its first column, whatever its name (``rfm`` keeps the log's).
+
+    Examples
+    --------
+    >>> is_rfm_table(["column_2", *RFM_FEATURES, *RFM_SCORES]), is_rfm_table(RFM_FEATURES)
+    (True, False)
+    """
+    return {*RFM_FEATURES, *RFM_SCORES} <= {str(c) for c in columns}
+
+
+def is_rfm_column(name: object) -> bool:
+    """Return whether ``name`` is a column ``segmentkit rfm`` computes (not the id)."""
+    text = str(name)
+    return text in {*RFM_FEATURES, *RFM_SCORES, *RFM_EXTRAS} or text.startswith("share_")
 
 
 def rfm_derived_columns(columns: Iterable[object]) -> dict[str, str]:
@@ -207,7 +293,7 @@ def rfm_derived_columns(columns: Iterable[object]) -> dict[str, str]:
     (False, {})
     """
     names = [str(c) for c in columns]
-    if not {*RFM_FEATURES, *RFM_SCORES} <= set(names):
+    if not is_rfm_table(names):
         return {}
     asked = "name it in input.features to segment on it"
     reasons = {}
@@ -234,6 +320,65 @@ def _dates(series: pd.Series) -> pd.Series:
         # 19970101-style integers.
         return pd.to_datetime(series.astype("string"), format="%Y%m%d", errors="coerce")
     return parse_dates(series)
+
+
+#: A log repeats its customers: each on at least this many rows on average ...
+_LOG_ROWS_PER_CUSTOMER = 2.0
+#: ... and there are more of them than a category has levels (``cleaning.max_categories``'
+#: default), so that "member_tier" with five tiers is not taken for customers.
+_LOG_MIN_CUSTOMERS = 20
+#: Share of the sampled lines whose date and amount must read as such.
+_LOG_MIN_PARSED = 0.9
+
+
+def transaction_log_reason(
+    frame: pd.DataFrame, config: TransactionsConfig | None = None
+) -> str | None:
+    """Say why ``frame`` reads as a transaction log rather than a customer table, or None.
+
+    A log has a customer column whose values repeat (at least 20 customers, on two rows
+    each on average), a column of dates and an amount (or quantity and unit price) —
+    found as :func:`infer_transaction_columns` finds them, and checked on the values.
+    ``segmentkit run`` stops on such a table unless ``--transactions`` is given (or the
+    id column is named): segmenting its lines as customers is never what was meant.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read.
+    config : TransactionsConfig, optional
+        Column names, when the configuration gives them.
+
+    Returns
+    -------
+    str or None
+        The evidence, e.g. ``'CustomerID' repeats (1,234 customers on 49,999 rows), with
+        dates in 'InvoiceDate' and amounts from 'Quantity' x 'UnitPrice'``.
+    """
+    try:
+        columns = infer_transaction_columns(frame, config or TransactionsConfig())
+    except DataError:
+        return None
+    ids = frame[columns.customer]
+    ids = ids.loc[ids.notna() & (ids.astype("string").str.strip() != "")]
+    n_customers = int(ids.nunique())
+    if n_customers < _LOG_MIN_CUSTOMERS or len(ids) < _LOG_ROWS_PER_CUSTOMER * n_customers:
+        return None
+    sample = frame.loc[ids.index[:1000]]
+    if float(_dates(sample[columns.date]).notna().mean()) < _LOG_MIN_PARSED:
+        return None
+    if columns.amount is not None:
+        money = _numbers(sample[columns.amount])
+        amounts = f"amounts in {columns.amount!r}"
+    else:
+        money = _numbers(sample[str(columns.quantity)]) * _numbers(sample[str(columns.price)])
+        amounts = f"amounts from {columns.quantity!r} x {columns.price!r}"
+    if float(money.notna().mean()) < _LOG_MIN_PARSED:
+        return None
+    return (
+        f"{columns.customer!r} repeats ({n_customers:,} customers on {len(ids):,} rows), "
+        f"with dates in {columns.date!r} and {amounts}"
+    )
 
 
 @dataclass(frozen=True)

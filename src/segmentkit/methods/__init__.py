@@ -146,7 +146,8 @@ def run_method(
     fit_rows = np.ones(len(X), dtype=bool) if fit_mask is None else np.asarray(fit_mask, bool)
     X_fit = X[fit_rows]
     search = spec.search(X_fit, context)
-    logger.info("%s: %s", spec.name, search.summary)
+    usable = "not a usable segmentation" not in search.summary
+    (logger.info if usable else logger.warning)("%s: %s", spec.name, search.summary)
     settings = context.clustering.stability
     add_steps(1 + settings.n_resamples)
     labels, assigner = fit_and_place(spec, X, fit_rows, search.params, context)

@@ -173,7 +173,8 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
             chosen = len(rows) - 1
         elif problem is not None:
             notes.append(f"dbscan: eps = {eps:.4g} ({rows[-1]['eps_source']}) rejected: {problem}")
-            logger.warning("%s", notes[-1])
+            # A step of the search, not a problem: only its outcome is a warning (below).
+            logger.info("%s", notes[-1])
         advance()
         if chosen is not None:
             break
@@ -184,8 +185,8 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
             f"eps = {rows[chosen]['eps']:.4g}: every candidate was degenerate "
             f"({rows[chosen]['degenerate']}); this is not a usable segmentation"
         )
-        # Not logged here: run_method logs every search's summary once, and each
-        # rejected candidate was already a warning above.
+        # Not logged here: run_method logs every search's summary once, as a warning
+        # when the segmentation is not usable.
     elif settings.eps is not None:
         summary = f"eps = {knee:.4g} was fixed by the user"
     else:
