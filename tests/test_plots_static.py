@@ -23,7 +23,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from segmentkit.plots import _style, static
 from segmentkit.plots.colours import NOISE_COLOUR, OUTLIER_COLOUR
 from segmentkit.plots.static import mpl_text
-from segmentkit.text import format_number
+from segmentkit.text import format_figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HOSTILE = "Spend ($) $x$ <script>"
@@ -430,7 +430,8 @@ def test_profile_heatmap_annotates_real_means(tmp_path: Path) -> None:
     fig = static.profile_heatmap(z, means[list(reversed(means.columns))], names=NAMES)
     ax = fig.axes[0]
     # Cells in row-major order; means are aligned to z's columns whatever their order.
-    assert [t.get_text() for t in ax.texts] == [format_number(v) for v in means.to_numpy().ravel()]
+    # About three significant digits; whole figures whole ("-3", not "-3.00").
+    assert [t.get_text() for t in ax.texts] == [format_figure(v) for v in means.to_numpy().ravel()]
     assert [t.get_text() for t in ax.get_yticklabels()] == [mpl_text(NAMES[g]) for g in (0, 1, 2)]
     assert ax.get_xticklabels()[0].get_text() == mpl_text(HOSTILE)
     low, high = ax.collections[0].get_clim()

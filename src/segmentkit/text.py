@@ -268,7 +268,11 @@ def format_figure(value: float, *, year: bool = False) -> str:
     --------
     >>> format_figure(1970.4), format_figure(1970.4, year=True), format_figure(3.5, year=True)
     ('1,970', '1970', '3.50')
+    >>> format_figure(3.0), format_figure(12000.0)
+    ('3', '12,000')
     """
     if year and value is not None and value == value and 1000 <= abs(value) < 10000:
         return f"{value:.0f}"
+    if value is not None and value == value and float(value).is_integer() and abs(value) < 1e15:
+        return f"{value:,.0f}"  # a median count of 3 reads "3", not "3.00"
     return format_number(value)
