@@ -113,7 +113,9 @@ def _eight_digit_dates(series: pd.Series) -> bool:
         return False
     if pd.api.types.is_numeric_dtype(sample):
         values = sample.to_numpy(dtype=float)
-        if not bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0)):
+        whole = np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0)
+        # Only 8-digit magnitudes can be dates; larger ones would not fit an int64 cast.
+        if not bool(whole and np.all((values >= 1e7) & (values < 1e8))):
             return False
         text = pd.Series(values.astype("int64").astype(str))
     elif pd.api.types.is_object_dtype(sample) or pd.api.types.is_string_dtype(sample):
