@@ -722,3 +722,21 @@ def test_input_not_modified() -> None:
     pd.testing.assert_frame_equal(
         prepared.raw, before.iloc[prepared.kept_rows].reset_index(drop=True)
     )
+
+
+def test_a_text_id_is_not_logged_as_converted(caplog: pytest.LogCaptureFixture) -> None:
+    # The id's digits are parsed only to judge its role; the log said "numbers stored as
+    # text converted to numbers" for CustomerID although segments.csv keeps "0001".
+    frame = pd.DataFrame(
+        {
+            "CustomerID": [f"{i:04d}" for i in range(1, 41)],
+            "spend": [f"${100 + 7 * i:,}" for i in range(40)],
+            "visits": [float(i % 9) for i in range(40)],
+        }
+    )
+    with caplog.at_level("INFO", logger="segmentkit"):
+        prepared = prepare(frame, Config())
+    converted = [r.getMessage() for r in caplog.records if "stored as text" in r.getMessage()]
+    assert converted == ["Column 'spend': numbers stored as text converted to numbers"]
+    assert prepared.ids.tolist()[:2] == ["0001", "0002"]
+    assert [s.column for s in prepared.steps if s.rule == "numeric_text"] == ["spend"]

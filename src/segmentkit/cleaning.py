@@ -19,6 +19,7 @@ __all__ = [
     "CleaningStep",
     "convert_numeric_text",
     "dates_to_days",
+    "log_step",
     "normalise_categories",
     "out_of_range",
     "parse_dates",
@@ -113,7 +114,7 @@ def _is_text(series: pd.Series) -> bool:
 
 
 def convert_numeric_text(
-    frame: pd.DataFrame, *, min_share: float
+    frame: pd.DataFrame, *, min_share: float, log: bool = True
 ) -> tuple[pd.DataFrame, list[CleaningStep]]:
     """Convert text columns that hold numbers (``"$1,200"``, ``"1.234,5"``) to floats.
 
@@ -126,6 +127,9 @@ def convert_numeric_text(
         Input table (not modified).
     min_share : float
         Share of non-missing values that must parse, in (0, 1].
+    log : bool
+        Log each conversion (:func:`log_step`); ``False`` when the caller logs the steps
+        it keeps (a text id converted only to judge its role is not a change).
 
     Returns
     -------
@@ -167,9 +171,15 @@ def convert_numeric_text(
         if failed:
             detail += f"; {failed} value(s) that are not numbers became missing"
         steps.append(CleaningStep("numeric_text", name, detail, len(present)))
-        # Values lost to missing are a change to the data: a warning, visible under -q.
-        (logger.warning if failed else logger.info)("Column %r: %s", name, detail)
+        if log:
+            log_step(steps[-1])
     return out, steps
+
+
+def log_step(step: CleaningStep) -> None:
+    """Log a numeric-text conversion; values lost to missing are a warning (seen under -q)."""
+    lost = "became missing" in step.detail
+    (logger.warning if lost else logger.info)("Column %r: %s", step.column, step.detail)
 
 
 def normalise_categories(

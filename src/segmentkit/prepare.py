@@ -27,6 +27,7 @@ from segmentkit.cleaning import (
     CleaningStep,
     convert_numeric_text,
     dates_to_days,
+    log_step,
     normalise_categories,
     out_of_range,
     parse_dates,
@@ -472,8 +473,10 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     _check_named_columns(data, config)
 
     as_read = data
-    data, new_steps = convert_numeric_text(data, min_share=config.cleaning.numeric_text_share)
-    steps += new_steps
+    data, converted = convert_numeric_text(
+        data, min_share=config.cleaning.numeric_text_share, log=False
+    )
+    steps += converted
     roles = infer_roles(data, config.input, config.cleaning)
     for role in roles.values():
         log = logger.warning if role.role in {"text", "constant"} else logger.info
@@ -518,6 +521,10 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
         # above only to judge the column's role.
         data[id_column] = as_read[id_column]
         steps = [s for s in steps if not (s.rule == "numeric_text" and s.column == id_column)]
+    # Logged only now: the id's digits were converted to judge its role, not to use them.
+    for step in converted:
+        if step in steps:
+            log_step(step)
     all_ids = data[id_column].copy() if id_column is not None else None
     if id_column is not None:
         missing_id = data[id_column].isna()
