@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.atomic import output_error
+from segmentkit.errors import DataError
 
 __all__ = [
     "read_output_csv",
+    "read_run_summary",
     "replace_csv_cells",
     "write_csv",
     "write_json",
@@ -273,6 +275,44 @@ def read_output_csv(path: str | os.PathLike[str], *, text: bool = False) -> pd.D
             if quoted.any():
                 frame.isetitem(i, column.map(_restore).array)
     return frame
+
+
+def read_run_summary(
+    folder: Path, needed: Iterable[str], *, hint: str, absent_hint: str | None = None
+) -> dict[str, Any]:
+    """Read ``run.json`` of a finished output folder that holds every ``needed`` file.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder.
+    needed : iterable of str
+        Files the caller reads besides ``run.json``'s summary.
+    hint : str
+        What to do when files are missing.
+    absent_hint : str, optional
+        What to do when the folder does not exist.
+
+    Raises
+    ------
+    DataError
+        One line: the folder is absent or incomplete, or ``run.json`` lacks its
+        ``methods`` and ``recommended.method``.
+    """
+    if not folder.is_dir():
+        raise DataError(f"output folder not found: {folder}", hint=absent_hint)
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise DataError(
+            f"{folder} is not a complete segmentkit output folder (missing {', '.join(missing)})",
+            hint=hint,
+        )
+    try:
+        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        str(summary["recommended"]["method"]), dict(summary["methods"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataError(f"cannot read {folder / 'run.json'}: {error}") from None
+    return dict(summary)
 
 
 def _csv_records(lines: Iterable[str]) -> Iterator[str]:

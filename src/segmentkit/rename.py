@@ -28,7 +28,7 @@ from typing import Any
 from segmentkit.atomic import atomic_output_dir
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.model import MODEL_NAME, SegmentationModel
-from segmentkit.output import read_output_csv, replace_csv_cells, write_json
+from segmentkit.output import read_output_csv, read_run_summary, replace_csv_cells, write_json
 from segmentkit.plots.named import redraw_named_figures
 from segmentkit.report import REPORT_NAME, write_report
 from segmentkit.segment_names import check_segment_name, describe_segments
@@ -86,29 +86,14 @@ class Renamed:
 
 
 def _summary(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise DataError(
-            f"output folder not found: {folder}",
-            hint="give the folder an earlier `segmentkit run` wrote",
-        )
-    missing = [name for name in NEEDED if not (folder / name).is_file()]
     if (folder / "segments").is_dir():
         raise DataError(
             f"{folder} was written by --backend dask, whose segments/ holds every "
             "customer's segment name; rename is not available there",
             hint="set profiles.names in the configuration and run again",
         )
-    if missing:
-        raise DataError(
-            f"{folder} is not a complete segmentkit output folder (missing {', '.join(missing)})",
-            hint="give the folder an earlier `segmentkit run` wrote",
-        )
-    try:
-        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        str(summary["recommended"]["method"]), dict(summary["methods"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(f"cannot read {folder / 'run.json'}: {error}") from None
-    return dict(summary)
+    hint = "give the folder an earlier `segmentkit run` wrote"
+    return read_run_summary(folder, NEEDED, hint=hint, absent_hint=hint)
 
 
 def _current_names(folder: Path, method: str) -> dict[int, str]:
@@ -221,24 +206,15 @@ def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Re
         changed.append("segments.csv")
     else:
         shutil.copy2(folder / "segments.csv", tmp / "segments.csv")
-    if (folder / "segment_migration.csv").is_file():
-        replace_csv_cells(
-            folder / "segment_migration.csv",
-            tmp / "segment_migration.csv",
-            column="new_name",
-            value=name,
-            where={"method": method, "new_segment": segment},
-        )
-        changed.append("segment_migration.csv")
-    if (folder / "segment_rules.csv").is_file():
-        replace_csv_cells(
-            folder / "segment_rules.csv",
-            tmp / "segment_rules.csv",
-            column="name",
-            value=name,
-            where={"method": method, "segment": segment},
-        )
-        changed.append("segment_rules.csv")
+    # Files a run writes only sometimes: the name column and the rows that name the segment.
+    optional = (
+        ("segment_migration.csv", "new_name", {"method": method, "new_segment": segment}),
+        ("segment_rules.csv", "name", {"method": method, "segment": segment}),
+    )
+    for file, column, where in optional:
+        if (folder / file).is_file():
+            replace_csv_cells(folder / file, tmp / file, column=column, value=name, where=where)
+            changed.append(file)
     if (folder / "segment_rules.sql").is_file():
         sql = (folder / "segment_rules.sql").read_text(encoding="utf-8")
         renamed_sql = _renamed_sql(sql, renamed)

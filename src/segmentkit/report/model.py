@@ -18,10 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from segmentkit.errors import DataError
 from segmentkit.importance_words import importance_headline
 from segmentkit.outcomes import describe_outcome, format_outcome, headline_first, outcome_lift
-from segmentkit.output import read_output_csv
+from segmentkit.output import read_output_csv, read_run_summary
 from segmentkit.plots import interactive
 from segmentkit.report.rules_section import (
     agreement_sentence,
@@ -425,20 +424,7 @@ def _count_cell(count: SegmentCount) -> str:
 
 
 def _load_summary(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise DataError(f"output folder not found: {folder}")
-    missing = [name for name in NEEDED if not (folder / name).is_file()]
-    if missing:
-        raise DataError(
-            f"{folder} is not a complete segmentkit output folder (missing {', '.join(missing)})",
-            hint="point at a folder written by `segmentkit run`",
-        )
-    try:
-        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        summary["methods"], summary["recommended"]["method"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(f"cannot read {folder / 'run.json'}: {error}") from None
-    return dict(summary)
+    return read_run_summary(folder, NEEDED, hint="point at a folder written by `segmentkit run`")
 
 
 def load_report_model(folder: str | Path) -> ReportModel:
