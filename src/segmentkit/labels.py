@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from segmentkit.text import display_name, format_number, snake_case, unit_of, without_units
+from segmentkit.text import display_name, format_figure, snake_case, unit_of, without_units
 
 __all__ = ["FeatureLabel", "category_name", "category_words", "feature_label"]
 
@@ -95,13 +95,7 @@ class FeatureLabel:
         >>> FeatureLabel("NumDealsPurchases", "number of deals purchases").figure(3.0)
         '3'
         """
-        shown = self.shown(value)
-        if self.year:
-            text = f"{shown:.0f}"
-        elif shown == shown and float(shown).is_integer() and abs(shown) < 1e15:
-            text = f"{shown:,.0f}"  # a median count is 3, not 3.00
-        else:
-            text = format_number(shown)
+        text = format_figure(self.shown(value), year=self.year)
         return f"{text} {self.unit}" if self.unit and text != "n/a" else text
 
     def level_name(self, level: str) -> str:
