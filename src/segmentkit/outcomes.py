@@ -38,6 +38,7 @@ __all__ = [
     "describe_outcome",
     "format_outcome",
     "headline_first",
+    "is_headline_outcome",
     "outcome_facts",
     "outcome_frame",
     "outcome_lift",
@@ -232,7 +233,12 @@ def headline_first(columns: list[str]) -> list[str]:
     >>> headline_first(["AcceptedCmp1", "Complain", "Response"])
     ['Response', 'AcceptedCmp1', 'Complain']
     """
-    return sorted(columns, key=lambda c: snake_case(without_units(c)) not in HEADLINE_OUTCOMES)
+    return sorted(columns, key=lambda c: not is_headline_outcome(c))
+
+
+def is_headline_outcome(column: str) -> bool:
+    """Whether a column is the result a campaign is judged on (Response, y, churn ...)."""
+    return snake_case(without_units(column)) in HEADLINE_OUTCOMES
 
 
 def describe_outcome(column: str, mean: float, overall: float | None, rate: bool) -> str:

@@ -20,10 +20,10 @@ from rich.text import Text
 
 from segmentkit.errors import DataError
 from segmentkit.importance_words import importance_headline
-from segmentkit.outcomes import HEADLINE_OUTCOMES, describe_outcome, outcome_population
+from segmentkit.outcomes import describe_outcome, is_headline_outcome, outcome_population
 from segmentkit.output import read_output_csv
 from segmentkit.segment_counts import SegmentCount, segment_counts, segment_sizes, summary_sizes
-from segmentkit.text import plural, snake_case, without_units
+from segmentkit.text import plural
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -190,8 +190,9 @@ def _outcome_cell(record: dict[Any, Any], outcomes: dict[str, dict[str, Any]]) -
             continue
         std = info.get("std") or 1.0
         # The result a campaign is judged on (Response, y, churn ...) always comes first.
-        headline = snake_case(without_units(column)) in HEADLINE_OUTCOMES
-        shown.append((not headline, -abs(mean - info["mean"]) / std, column, mean, info))
+        shown.append(
+            (not is_headline_outcome(column), -abs(mean - info["mean"]) / std, column, mean, info)
+        )
     shown.sort(key=lambda item: item[:2])
     return "\n".join(
         describe_outcome(column, mean, info["mean"], info["rate"]).replace(" overall", "")
