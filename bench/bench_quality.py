@@ -45,8 +45,8 @@ from sklearn.preprocessing import StandardScaler
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import segment_prepared
-from segmentkit.prepare import prepare
-from segmentkit.recommend import nested_share, recommend_method
+from segmentkit.prepare.transformer import prepare
+from segmentkit.selection.method_choice import nested_share, recommend_method
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 BENCHMARK = SHARED / "clustering-benchmark"

@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_info
 
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
-from segmentkit.export import save_run
+from segmentkit.output.export import save_run
 from segmentkit.pipeline import run_segmentation
 from segmentkit.progress import RunProgress, run_stages
 from segmentkit.resources import stage_memory

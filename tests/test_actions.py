@@ -1,4 +1,4 @@
-"""Tests for segmentkit.actions: semantic columns, value columns, levels and the rule library."""
+"""Tests for describe.actions: semantic columns, value columns, levels and the rule library."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from segmentkit.actions import (
+from segmentkit.config import Config, ProfilesConfig, RuleCondition, parse_config
+from segmentkit.describe.actions import (
     DEFAULT_RULES,
     SegmentFacts,
     level_of,
@@ -15,9 +16,8 @@ from segmentkit.actions import (
     unknown_rule_features,
     value_columns,
 )
-from segmentkit.config import Config, ProfilesConfig, RuleCondition, parse_config
+from segmentkit.describe.labels import category_words
 from segmentkit.errors import ConfigError
-from segmentkit.labels import category_words
 
 SEMANTIC = {
     "income": "income",

@@ -1,9 +1,9 @@
 import numpy as np
 from sklearn.datasets import make_blobs
 
-from segmentkit.alternative import finer_alternative
 from segmentkit.config import Config
 from segmentkit.methods import METHODS, SearchContext, run_method
+from segmentkit.selection.alternative import finer_alternative
 
 
 def _context(**overrides: object) -> SearchContext:

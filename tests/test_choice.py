@@ -16,8 +16,8 @@ from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.methods import MethodResult
 from segmentkit.pipeline import segment_prepared
-from segmentkit.prepare import PreparedData, prepare
-from segmentkit.recommend import Recommendation, recommend_method
+from segmentkit.prepare.transformer import PreparedData, prepare
+from segmentkit.selection.method_choice import Recommendation, recommend_method
 
 
 def _choose(

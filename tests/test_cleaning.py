@@ -1,4 +1,4 @@
-"""Tests for segmentkit.cleaning: number parsing, numeric text, category spellings, dates."""
+"""Tests for prepare.cleaning: number parsing, numeric text, category spellings, dates."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentkit.cleaning import (
+from segmentkit.prepare.cleaning import (
     convert_numeric_text,
     dates_to_days,
     normalise_categories,

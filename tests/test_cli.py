@@ -20,8 +20,8 @@ from segmentkit import __version__
 from segmentkit.cli import cli as cli_group
 from segmentkit.cli import main
 from segmentkit.datasets import make_customers, sample_data_path
+from segmentkit.describe.importance_words import importance_headline
 from segmentkit.errors import ConfigError
-from segmentkit.importance_words import importance_headline
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

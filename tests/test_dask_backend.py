@@ -1,4 +1,4 @@
-"""Tests for the Dask backend (segmentkit.distributed and its two helper modules).
+"""Tests for the Dask backend (segmentkit.backends.dask.run and its two helper modules).
 
 The library runs use one in-process ``LocalCluster`` (1 worker, 2 threads); the CLI run
 starts the default local cluster of worker processes itself.
@@ -17,21 +17,21 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentkit.cli import main
-from segmentkit.config import Config
-from segmentkit.datasets import SyntheticCustomers, make_customers
-from segmentkit.distributed import DaskRun, segment_with_dask
-from segmentkit.distributed_assign import clean_partitions, write_segments
-from segmentkit.distributed_input import (
+from segmentkit.backends.dask.assign import clean_partitions, write_segments
+from segmentkit.backends.dask.read import (
     column_statistics,
     draw_sample,
     find_input,
     read_input,
 )
+from segmentkit.backends.dask.run import DaskRun, segment_with_dask
+from segmentkit.cli import main
+from segmentkit.config import Config
+from segmentkit.datasets import SyntheticCustomers, make_customers
+from segmentkit.describe.profiles import profile_groups
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.model import SegmentationModel
 from segmentkit.pipeline import SegmentationRun, run_segmentation
-from segmentkit.profiles import profile_groups
+from segmentkit.scoring.model import SegmentationModel
 
 pytestmark = pytest.mark.dask
 

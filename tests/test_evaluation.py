@@ -1,4 +1,4 @@
-"""Tests for segmentkit.evaluation: stratified silhouette samples and the internal criteria."""
+"""Tests for selection.criteria: stratified silhouette samples and the internal criteria."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from segmentkit import evaluation
-from segmentkit.evaluation import cluster_metrics, silhouette, stratified_sample
+from segmentkit.selection import criteria as evaluation
+from segmentkit.selection.criteria import cluster_metrics, silhouette, stratified_sample
 
 # --------------------------------------------------------------------------- stratified_sample
 

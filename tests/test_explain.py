@@ -1,4 +1,4 @@
-"""Tests for segmentkit.explain: the surrogate forest, grouped importance and fidelity."""
+"""Tests for describe.importance: the surrogate forest, grouped importance and fidelity."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from conftest import shared_dataset
-from segmentkit import explain
 from segmentkit.config import Config, ExplainConfig
 from segmentkit.datasets import make_customers
-from segmentkit.explain import (
+from segmentkit.describe import importance as explain
+from segmentkit.describe.importance import (
     Importance,
     correlated_groups,
     explain_segments,
     grouped_permutation_importance,
 )
-from segmentkit.importance_words import MIN_DROP, importance_groups, importance_headline
+from segmentkit.describe.importance_words import MIN_DROP, importance_groups, importance_headline
 from segmentkit.pipeline import run_segmentation
-from segmentkit.prepare import prepare
+from segmentkit.prepare.transformer import prepare
 
 COLUMNS = [
     "feature",

@@ -23,7 +23,7 @@ from segmentkit import __version__
 from segmentkit.cli import main
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
-from segmentkit.export import segments_table
+from segmentkit.output.export import segments_table
 from segmentkit.pipeline import run_segmentation
 
 N_ROWS = 600

@@ -38,17 +38,17 @@ import pandas as pd
 import pytest
 
 import segmentkit.api
-import segmentkit.atomic
-import segmentkit.model
+import segmentkit.output.atomic
 import segmentkit.report
-from segmentkit.atomic import atomic_output_dir, clean_leftovers
+import segmentkit.scoring.model
 from segmentkit.cli import main
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers, sample_data_path
 from segmentkit.errors import OutputError
-from segmentkit.model import SegmentationModel
-from segmentkit.output import write_csv, write_json
+from segmentkit.output.atomic import atomic_output_dir, clean_leftovers
+from segmentkit.output.write import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun
+from segmentkit.scoring.model import SegmentationModel
 
 N_ROWS = 150
 #: Small and quick, with every output file of a normal run.
@@ -284,36 +284,36 @@ class KillPoint:
 #: Moments inside writing and swapping, each hit exactly by a hook in the child.
 KILL_POINTS = {
     "after the first csv": KillPoint(
-        [{"target": "segmentkit.export:write_csv", "when": "after"}], "previous"
+        [{"target": "segmentkit.output.export:write_csv", "when": "after"}], "previous"
     ),
     "after the model": KillPoint(
-        [{"target": "segmentkit.model:SegmentationModel.save", "when": "after"}], "previous"
+        [{"target": "segmentkit.scoring.model:SegmentationModel.save", "when": "after"}], "previous"
     ),
     "before the report": KillPoint(
-        [{"target": "segmentkit.export:write_report", "when": "before"}], "previous"
+        [{"target": "segmentkit.output.export:write_report", "when": "before"}], "previous"
     ),
     "before the swap": KillPoint(
-        [{"target": "segmentkit.atomic:_swap_into_place", "when": "before"}], "previous"
+        [{"target": "segmentkit.output.atomic:_swap_into_place", "when": "before"}], "previous"
     ),
     "right after the swap": KillPoint(
-        [{"target": "segmentkit.atomic:_exchange", "when": "after"}], "new"
+        [{"target": "segmentkit.output.atomic:_exchange", "when": "after"}], "new"
     ),
     "while removing the previous output": KillPoint(
-        [{"target": "segmentkit.atomic:_discard", "when": "midway"}], "new", rerun=True
+        [{"target": "segmentkit.output.atomic:_discard", "when": "midway"}], "new", rerun=True
     ),
     # File systems without an atomic exchange (NFS, old kernels): two renames.
     "between the two renames": KillPoint(
         [
-            {"target": "segmentkit.atomic:_exchange", "when": "return", "value": False},
-            {"target": "segmentkit.atomic:_rename", "when": "after", "nth": 1},
+            {"target": "segmentkit.output.atomic:_exchange", "when": "return", "value": False},
+            {"target": "segmentkit.output.atomic:_rename", "when": "after", "nth": 1},
         ],
         "moved aside",
         rerun=True,
     ),
     "after the two renames": KillPoint(
         [
-            {"target": "segmentkit.atomic:_exchange", "when": "return", "value": False},
-            {"target": "segmentkit.atomic:_rename", "when": "after", "nth": 2},
+            {"target": "segmentkit.output.atomic:_exchange", "when": "return", "value": False},
+            {"target": "segmentkit.output.atomic:_rename", "when": "after", "nth": 2},
         ],
         "new",
         rerun=True,
@@ -378,13 +378,13 @@ def test_rerun_removes_only_stale_leftovers_of_its_own(
         else:
             (work / name).mkdir()
             (work / name / "x").write_text("x", encoding="utf-8")
-    fd = segmentkit.atomic.lock_file(work / ".out.tmp-1badc0de")
+    fd = segmentkit.output.atomic.lock_file(work / ".out.tmp-1badc0de")
     try:
         code, _, err = cli(
             capsys, "run", setup.new_input, "-c", setup.config, "-o", work / "out", "-q"
         )
     finally:
-        segmentkit.atomic.unlock_file(fd)
+        segmentkit.output.atomic.unlock_file(fd)
     assert code == 0, err
     assert beside(work) == set(keep)
     assert snapshot(setup.previous) == setup.files  # the link was not followed
@@ -423,11 +423,11 @@ def test_a_report_killed_mid_write_is_tidied_by_the_next_one(
     keep = {".report-live0001.html", ".report-mine.html", "report-abcd1234.html"}
     for name in keep:
         (out / name).write_text("<html>", encoding="utf-8")
-    fd = segmentkit.atomic.lock_file(out / ".report-live0001.html")
+    fd = segmentkit.output.atomic.lock_file(out / ".report-live0001.html")
     try:
         code, _, err = cli(capsys, "report", out)
     finally:
-        segmentkit.atomic.unlock_file(fd)
+        segmentkit.output.atomic.unlock_file(fd)
     assert code == 0, err
     assert reports_beside(out) == keep - {"report-abcd1234.html"}  # the stale one is gone
     assert (out / "report-abcd1234.html").is_file()
@@ -567,7 +567,7 @@ def _fail_swap(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     def exchange(first: Path, second: Path) -> bool:
         raise _oserror(code, str(first))
 
-    monkeypatch.setattr(segmentkit.atomic, "_exchange", exchange)
+    monkeypatch.setattr(segmentkit.output.atomic, "_exchange", exchange)
 
 
 ENOSPC_HINT = "no space left on device"
@@ -704,14 +704,14 @@ def test_full_disk_while_scoring_keeps_the_previous_scored_file(
 def test_read_only_location_for_rfm_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = segmentkit.atomic.tempfile.mkstemp
+    original = segmentkit.output.atomic.tempfile.mkstemp
 
     def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
         if str(kwargs.get("prefix", "")).startswith(".customers.csv.tmp-"):
             raise _oserror(errno.EROFS, str(kwargs.get("dir")))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(segmentkit.atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(segmentkit.output.atomic.tempfile, "mkstemp", mkstemp)
     out = tmp_path / "customers.csv"
     logs = sample_data_path("online_retail_sample.csv.gz")
     code, _, err = cli(capsys, "rfm", logs, "-o", out, "-q")

@@ -1,6 +1,6 @@
 """Segments that keep their identity across re-runs (``segmentkit run --previous OLD``).
 
-Unit tests of :func:`segmentkit.identity.match_segments` on hand-built profiles, then end
+Unit tests of :func:`segmentkit.describe.identity.match_segments` on hand-built profiles, then end
 to end on 600 synthetic customers with four planted segments: the same customers again
 (shuffled), customers moved from one planted segment to another, a different k, the
 report and the CLI's errors.
@@ -22,10 +22,10 @@ import pytest
 from segmentkit.cli import main
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers
-from segmentkit.identity import Identity, PreviousRun, load_previous, match_segments
-from segmentkit.io import read_table
-from segmentkit.model import SegmentationModel
+from segmentkit.describe.identity import Identity, PreviousRun, load_previous, match_segments
 from segmentkit.pipeline import SegmentationRun, run_segmentation
+from segmentkit.scoring.model import SegmentationModel
+from segmentkit.sources.read import read_table
 
 # --------------------------------------------------------------------------- match_segments
 

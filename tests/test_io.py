@@ -1,4 +1,4 @@
-"""Tests for segmentkit.io: reading tables, atomic output folders and safe writers."""
+"""Tests for segmentkit.sources.read: reading tables, atomic output folders and safe writers."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from conftest import shared_dataset
-from segmentkit import io as skio
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.io import (
+from segmentkit.sources import read as skio
+from segmentkit.sources.read import (
     TableRead,
     atomic_output_dir,
     file_sha256,
@@ -183,7 +183,7 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
 
 def test_cp1252_fallback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = make(tmp_path, "cp.csv", "name;price\nCafé;5 €\nNaïve;7 €\n", "cp1252")
-    with caplog.at_level(logging.WARNING, logger="segmentkit.io"):
+    with caplog.at_level(logging.WARNING, logger="segmentkit.sources.read"):
         result = read_table(path)
     assert result.encoding == "cp1252"
     assert result.frame["name"].tolist() == ["Café", "Naïve"]
@@ -294,7 +294,7 @@ def test_repeated_header_rows_are_dropped(tmp_path: Path, caplog: pytest.LogCapt
     # Concatenated CRM exports: the header line again mid-file, once with stray spaces.
     text = "id,name,spend\n1,Ann,10.5\n2,Bob,3\nid,name,spend\n3,Cy,4\n id , name ,spend\n4,Di,5\n"
     path = make(tmp_path, "r.csv", text)
-    with caplog.at_level(logging.WARNING, logger="segmentkit.io"):
+    with caplog.at_level(logging.WARNING, logger="segmentkit.sources.read"):
         result = read_table(path)
     frame = result.frame
     assert frame.to_dict("list") == {
@@ -404,7 +404,7 @@ def test_parquet_is_read_from_disk_not_as_bytes(
         raise AssertionError("a Parquet file must not be read into memory as bytes")
 
     monkeypatch.setattr(skio, "_read_bytes", no_bytes)
-    with caplog.at_level(logging.WARNING, logger="segmentkit.io"):
+    with caplog.at_level(logging.WARNING, logger="segmentkit.sources.read"):
         result = read_table(path, encoding="latin-1", sheet="Sheet1")
     pd.testing.assert_frame_equal(result.frame, frame)
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

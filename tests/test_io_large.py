@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentkit import io as segmentkit_io
 from segmentkit.errors import DataError
-from segmentkit.io import read_table
+from segmentkit.sources import read as segmentkit_io
+from segmentkit.sources.read import read_table
 
 CASES = {
     "plain.csv": ("id,age,city\n1,30,Köln\n2,41,Paris\n3,,Rome\n", "utf-8"),

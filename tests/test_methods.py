@@ -15,12 +15,12 @@ from sklearn.metrics import adjusted_rand_score
 from conftest import shared_dataset
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
-from segmentkit.evaluation import cluster_metrics
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.dbscan import CorePointAssigner, k_distances, search_dbscan
 from segmentkit.pipeline import run_segmentation
-from segmentkit.prepare import prepare
-from segmentkit.recommend import recommend_method
+from segmentkit.prepare.transformer import prepare
+from segmentkit.selection.criteria import cluster_metrics
+from segmentkit.selection.method_choice import recommend_method
 
 
 def _context(**overrides: object) -> SearchContext:

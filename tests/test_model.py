@@ -1,4 +1,4 @@
-"""Tests for segmentkit.model: saved models, scoring new customers, refusing unsafe files.
+"""Tests for segmentkit.scoring.model: saved models, scoring new customers, refusing unsafe files.
 
 One segmentation (500 synthetic customers, all four methods) is run and saved once for
 the module; every test reads that output folder or a copy of its ``model.skops``.
@@ -30,12 +30,12 @@ from segmentkit.cli import main
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.errors import DataError
-from segmentkit.export import save_run
-from segmentkit.model import FORMAT_VERSION, MODEL_NAME, TRUSTED_TYPES, SegmentationModel
+from segmentkit.output.export import save_run
 from segmentkit.pipeline import SegmentationRun, run_segmentation
+from segmentkit.scoring.model import FORMAT_VERSION, MODEL_NAME, TRUSTED_TYPES, SegmentationModel
 
 METHODS = ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
-MODEL_LOGGER = "segmentkit.model"
+MODEL_LOGGER = "segmentkit.scoring.model"
 
 
 @dataclass(frozen=True)

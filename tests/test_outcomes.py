@@ -1,4 +1,4 @@
-"""Tests for outcome columns (segmentkit.outcomes and the ``outcome`` role).
+"""Tests for outcome columns (segmentkit.describe.outcomes and the ``outcome`` role).
 
 Issue 16: marketing_campaign's ``Response``, ``AcceptedCmp1..5`` and ``Complain`` and bank
 marketing's ``y`` shaped the segments. An outcome is now detected by name, never a
@@ -20,15 +20,15 @@ import pytest
 from rich.console import Console
 
 from conftest import shared_dataset
-from segmentkit.actions import SegmentFacts, match_rules
 from segmentkit.cli import main
 from segmentkit.config import Config, ProfilesConfig, parse_config
+from segmentkit.describe.actions import SegmentFacts, match_rules
+from segmentkit.describe.outcomes import outcome_frame, outcome_values
+from segmentkit.describe.profiles import profile_groups, profile_segments
+from segmentkit.describe.terminal_view import load_profile_view, render_profile_view
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.outcomes import outcome_frame, outcome_values
-from segmentkit.prepare import prepare
-from segmentkit.profile_view import load_profile_view, render_profile_view
-from segmentkit.profiles import profile_groups, profile_segments
-from segmentkit.roles import ColumnRole, infer_roles, looks_like_outcome_name
+from segmentkit.prepare.roles import ColumnRole, infer_roles, looks_like_outcome_name
+from segmentkit.prepare.transformer import prepare
 
 CAMPAIGN = "customer_personality/marketing_campaign.csv"
 CAMPAIGN_OUTCOMES = [

@@ -1,4 +1,4 @@
-"""Tests for segmentkit.outliers: the neighbour rule (default) next to the IQR fences."""
+"""Tests for segmentkit.prepare.outliers: the neighbour rule (default) next to the IQR fences."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from segmentkit.config import Config
-from segmentkit.outliers import neighbour_outliers
-from segmentkit.prepare import prepare
+from segmentkit.prepare.outliers import neighbour_outliers
+from segmentkit.prepare.transformer import prepare
 
 MAIN, EDGE, FAR = 0, 1, 2
 

@@ -1,4 +1,4 @@
-"""Tests for segmentkit.prepare: from a messy customer table to the model matrix."""
+"""Tests for segmentkit.prepare.transformer: from a messy customer table to the model matrix."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import skops.io as sio
 
 from segmentkit.config import Config
 from segmentkit.errors import DataError
-from segmentkit.model import TRUSTED_TYPES
-from segmentkit.prepare import iqr_outliers, prepare
+from segmentkit.prepare.transformer import iqr_outliers, prepare
+from segmentkit.scoring.model import TRUSTED_TYPES
 
 
 def cfg(overrides: dict[str, Any] | None = None) -> Config:

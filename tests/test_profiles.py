@@ -1,4 +1,4 @@
-"""Tests for segmentkit.profiles: per-segment figures, names, drivers and actions by hand."""
+"""Tests for describe.profiles: per-segment figures, names, drivers and actions by hand."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import pytest
 
 from conftest import shared_dataset
 from segmentkit.config import Config
-from segmentkit.pipeline import run_segmentation
-from segmentkit.prepare import PreparedData, prepare
-from segmentkit.profiles import (
+from segmentkit.describe.profiles import (
     NOISE_NAME,
     OUTLIER_NAME,
     UNUSUAL_SEGMENT,
@@ -19,6 +17,8 @@ from segmentkit.profiles import (
     profile_groups,
     profile_segments,
 )
+from segmentkit.pipeline import run_segmentation
+from segmentkit.prepare.transformer import PreparedData, prepare
 
 # Nothing that changes numbers: no log transform, outliers are ordinary customers.
 PLAIN = {"cleaning.log_transform.mode": "never", "cleaning.outliers.policy": "keep"}

@@ -3,7 +3,7 @@
 Hypothesis draws small tables (1-60 rows, 1-8 columns: numbers, numbers written as
 text, categories, dates, booleans, odd strings, missing values, repeated rows and odd
 column names), writes them as CSV in one of several dialects and encodings, and feeds
-them to :func:`segmentkit.io.read_table` and to the whole run
+them to :func:`segmentkit.sources.read.read_table` and to the whole run
 (:func:`segmentkit.api.segment_file`, K-Means only) with random, sometimes invalid,
 config overrides. The property: either valid outputs or a :class:`SegmentkitError`;
 any other exception is a bug.
@@ -33,8 +33,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from segmentkit.api import segment_file
 from segmentkit.config import Config
 from segmentkit.errors import DataError, SegmentkitError
-from segmentkit.io import read_table
-from segmentkit.output import read_output_csv
+from segmentkit.output.write import read_output_csv
+from segmentkit.sources.read import read_table
 
 SCALE = float(os.environ.get("SEGMENTKIT_PROPERTY_EXAMPLES", "1"))
 SEARCH = os.environ.get("SEGMENTKIT_PROPERTY_RANDOM") == "1"

@@ -26,17 +26,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import segmentkit.rename
+import segmentkit.output.rename
 from segmentkit.cli import main
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers
-from segmentkit.model import SegmentationModel
-from segmentkit.output import read_output_csv, replace_csv_cells, write_csv
+from segmentkit.describe.profiles import profile_segments
+from segmentkit.describe.segment_names import apply_names, check_segment_name
+from segmentkit.output.rename import rename_segment
+from segmentkit.output.write import read_output_csv, replace_csv_cells, write_csv
 from segmentkit.pipeline import run_segmentation
 from segmentkit.plots.named import redraw_named_figures
-from segmentkit.profiles import profile_segments
-from segmentkit.rename import rename_segment
-from segmentkit.segment_names import apply_names, check_segment_name
+from segmentkit.scoring.model import SegmentationModel
 
 FAST = {
     "clustering": {"methods": ["kmeans", "agglomerative"], "k": 3, "stability": {"n_resamples": 0}},
@@ -425,7 +425,7 @@ def test_a_full_disk_midway_leaves_the_folder_as_it_was(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     # By then the CSVs, run.json, the model and the figures are written in the new folder.
-    monkeypatch.setattr(segmentkit.rename, "write_report", full)
+    monkeypatch.setattr(segmentkit.output.rename, "write_report", full)
     line = one_error(run_cli("rename", out, "-s", 1, NEW_NAME), 1)
     assert "no space left on device" in line
     assert "previous output there is unchanged" in line
@@ -448,12 +448,12 @@ def test_a_bug_midway_leaves_the_folder_as_it_was(
 
 KILL_BEFORE_REPORT = r"""
 import os, signal, sys
-import segmentkit.rename
+import segmentkit.output.rename
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
-segmentkit.rename.write_report = die
+segmentkit.output.rename.write_report = die
 from segmentkit.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -22,8 +22,8 @@ from markupsafe import escape
 
 from segmentkit.cli import main
 from segmentkit.datasets import make_customers
+from segmentkit.describe.importance_words import importance_headline
 from segmentkit.errors import DataError
-from segmentkit.importance_words import importance_headline
 from segmentkit.report import render_report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -308,7 +308,7 @@ def test_figures_and_report_need_no_network_and_no_browser(
     import sys
 
     from segmentkit.config import Config
-    from segmentkit.export import save_run
+    from segmentkit.output.export import save_run
     from segmentkit.pipeline import run_segmentation
 
     def refuse(*args: object, **kwargs: object) -> None:

@@ -29,10 +29,10 @@ from segmentkit.cli import main
 from segmentkit.config import parse_config
 from segmentkit.datasets import make_customers
 from segmentkit.errors import ConfigError
-from segmentkit.export import feature_importance_table, k_selection_table
-from segmentkit.io import read_table
-from segmentkit.output import write_csv
+from segmentkit.output.export import feature_importance_table, k_selection_table
+from segmentkit.output.write import write_csv
 from segmentkit.pipeline import effective_jobs, run_segmentation
+from segmentkit.sources.read import read_table
 
 N_ROWS = 500
 # Every method and figure, with a smaller search (fewer GMM candidates, resamples and

@@ -1,4 +1,4 @@
-"""Tests for segmentkit.features.rfm: from a transaction log to one row per customer.
+"""Tests for segmentkit.transactions.rfm: from a transaction log to one row per customer.
 
 Golden data (CDNOW against the summary lifetimes ships), small hand-made logs with
 every expected number worked out by hand, column inference, RFM scores and groups,
@@ -25,7 +25,8 @@ from segmentkit.cli import main
 from segmentkit.config import TransactionsConfig
 from segmentkit.datasets import load_online_retail, sample_data_path
 from segmentkit.errors import DataError
-from segmentkit.features.rfm import (
+from segmentkit.scoring.model import SegmentationModel
+from segmentkit.transactions.rfm import (
     RFM_FEATURES,
     RFM_GROUPS,
     CustomerTable,
@@ -34,7 +35,6 @@ from segmentkit.features.rfm import (
     rfm_derived_columns,
     rfm_group,
 )
-from segmentkit.model import SegmentationModel
 
 #: The per-customer columns every customer table has, in order, after the id.
 RFM_COLUMNS = [
@@ -1072,7 +1072,7 @@ def test_the_first_column_of_an_rfm_table_is_the_id_whatever_its_name(ids: list[
     # New user: `rfm` on the header-less CDNOW log wrote the id as `column_2`, and `run`
     # on that table segmented on column_2 ("Low column 2 · ...").
     from segmentkit.config import Config
-    from segmentkit.roles import infer_roles
+    from segmentkit.prepare.roles import infer_roles
 
     config = Config()
     frame = _rfm_table_named("column_2", ids)
@@ -1170,8 +1170,8 @@ def test_a_named_id_column_overrides_the_transaction_log_check(
 
 @pytest.mark.parametrize("relative", CUSTOMER_TABLES)
 def test_customer_tables_do_not_look_like_transaction_logs(relative: str) -> None:
-    from segmentkit.features.rfm import transaction_log_reason
-    from segmentkit.io import read_table
+    from segmentkit.sources.read import read_table
+    from segmentkit.transactions.rfm import transaction_log_reason
 
     frame = read_table(shared_dataset(relative)).frame
     assert transaction_log_reason(frame) is None
@@ -1180,8 +1180,8 @@ def test_customer_tables_do_not_look_like_transaction_logs(relative: str) -> Non
 def test_customer_tables_that_resemble_a_log_do_not_trip_the_check(
     two_paths: TwoPaths,
 ) -> None:
-    from segmentkit.features.rfm import transaction_log_reason
-    from segmentkit.io import read_table
+    from segmentkit.sources.read import read_table
+    from segmentkit.transactions.rfm import transaction_log_reason
 
     # The bundled customer table, and an rfm table (dates and money, unique customers).
     assert transaction_log_reason(read_table(sample_data_path()).frame) is None

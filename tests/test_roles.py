@@ -1,4 +1,4 @@
-"""Tests for segmentkit.roles: what each column of a customer table is, and why."""
+"""Tests for segmentkit.prepare.roles: what each column of a customer table is, and why."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from conftest import shared_dataset
 from segmentkit.config import Config
-from segmentkit.prepare import prepare
-from segmentkit.roles import ColumnRole, infer_roles, looks_like_id_name
+from segmentkit.prepare.roles import ColumnRole, infer_roles, looks_like_id_name
+from segmentkit.prepare.transformer import prepare
 
 N_ROWS = 30
 

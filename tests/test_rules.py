@@ -17,13 +17,13 @@ from conftest import shared_dataset
 from segmentkit.api import segment_file
 from segmentkit.cli import main
 from segmentkit.config import Config
-from segmentkit.export import segment_rules_sql, segment_rules_table
-from segmentkit.io import read_table
-from segmentkit.output import read_output_csv, write_csv
+from segmentkit.describe.rules import Condition, fit_rules
+from segmentkit.describe.rules_sql import condition_sql, sql_script
+from segmentkit.output.export import segment_rules_sql, segment_rules_table
+from segmentkit.output.write import read_output_csv, write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.report import render_report
-from segmentkit.rules import Condition, fit_rules
-from segmentkit.rules_sql import condition_sql, sql_script
+from segmentkit.sources.read import read_table
 
 MALL = "mall_customers/Mall_Customers.csv"
 MALL_CONFIG = {

@@ -25,7 +25,7 @@ import pytest
 from segmentkit.cli import main
 from segmentkit.config import config_schema
 from segmentkit.datasets import make_customers
-from segmentkit.model import SegmentationModel
+from segmentkit.scoring.model import SegmentationModel
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Text a spreadsheet shows as a number: written as it is, never prefixed.

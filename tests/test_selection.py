@@ -1,4 +1,4 @@
-"""Tests for segmentkit.selection (elbow, consensus rank) and the k helpers in methods."""
+"""Tests for selection.candidates (elbow, consensus rank) and the k helpers in methods."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
 from segmentkit.methods import candidate_ks, size_order
 from segmentkit.methods.base import SegmentAssigner
-from segmentkit.selection import choose_candidate, elbow_knee
+from segmentkit.selection.candidates import choose_candidate, elbow_knee
 
 # --------------------------------------------------------------------------- elbow_knee
 

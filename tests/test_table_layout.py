@@ -1,11 +1,11 @@
-"""Tests for segmentkit.table_layout: whitespace-aligned tables, missing headers, padded codes."""
+"""Tests for sources.table_layout: whitespace-aligned tables, missing headers, padded codes."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from segmentkit.table_layout import (
+from segmentkit.sources.table_layout import (
     WhitespaceLayout,
     detect_whitespace_layout,
     looks_headerless,

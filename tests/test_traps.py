@@ -24,12 +24,12 @@ from conftest import shared_dataset
 from segmentkit.cli import main
 from segmentkit.config import ClusteringConfig, Config
 from segmentkit.datasets import make_customers
+from segmentkit.describe.segment_counts import segment_counts, summary_sizes
+from segmentkit.describe.terminal_view import ProfileView, load_profile_view, render_profile_view
 from segmentkit.errors import ConfigError
 from segmentkit.methods import METHODS, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
-from segmentkit.profile_view import ProfileView, load_profile_view, render_profile_view
-from segmentkit.report.model import load_report_model
-from segmentkit.segment_counts import segment_counts, summary_sizes
+from segmentkit.report.view_model import load_report_model
 from segmentkit.text import format_figure, is_year_column, plural
 
 MALL = "mall_customers/Mall_Customers.csv"

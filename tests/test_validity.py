@@ -5,8 +5,8 @@ import pandas as pd
 from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import silhouette_score
 
-from segmentkit.selection import separation_drop_choice
-from segmentkit.validity import neighbour_count, nn_separation
+from segmentkit.selection.candidates import separation_drop_choice
+from segmentkit.selection.validity import neighbour_count, nn_separation
 
 
 def test_separation_sees_shapes_silhouette_does_not() -> None:

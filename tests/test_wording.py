@@ -16,15 +16,15 @@ from segmentkit.api import transaction_config
 from segmentkit.cli import main
 from segmentkit.config import Config
 from segmentkit.datasets import sample_data_path
-from segmentkit.features.rfm import customers_from_transactions
-from segmentkit.io import read_table
-from segmentkit.prepare import prepare
-from segmentkit.profiles import (
+from segmentkit.describe.profiles import (
     SegmentProfiles,
     feature_labels,
     profile_segments,
     standardised_differences,
 )
+from segmentkit.prepare.transformer import prepare
+from segmentkit.sources.read import read_table
+from segmentkit.transactions.rfm import customers_from_transactions
 
 # "higher spend on wines (median 1,234 vs 567 k$)" or "lower age (mean 41.2 years vs 45.0 years)"
 _PHRASE = re.compile(

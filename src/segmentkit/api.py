@@ -10,11 +10,17 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from segmentkit.atomic import atomic_file, check_output_dir, clean_leftovers
 from segmentkit.config import Config, TransactionsConfig
+from segmentkit.describe.identity import load_previous
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.export import save_run
-from segmentkit.features.rfm import (
+from segmentkit.output.atomic import atomic_file, check_output_dir, clean_leftovers
+from segmentkit.output.export import save_run
+from segmentkit.output.write import write_csv
+from segmentkit.pipeline import SegmentationRun, run_segmentation
+from segmentkit.progress import RunProgress, run_stages
+from segmentkit.scoring.model import SegmentationModel
+from segmentkit.sources.read import read_table
+from segmentkit.transactions.rfm import (
     RFM_EXTRAS,
     RFM_FEATURES,
     RFM_SCORES,
@@ -23,12 +29,6 @@ from segmentkit.features.rfm import (
     infer_transaction_columns,
     transaction_log_reason,
 )
-from segmentkit.identity import load_previous
-from segmentkit.io import read_table
-from segmentkit.model import SegmentationModel
-from segmentkit.output import write_csv
-from segmentkit.pipeline import SegmentationRun, run_segmentation
-from segmentkit.progress import RunProgress, run_stages
 
 __all__ = ["LogSource", "rfm_file", "score_file", "segment_file", "transaction_config"]
 
@@ -71,15 +71,15 @@ def segment_file(
         ``segment_migration.csv`` counts the customers who moved.
     transactions : bool
         ``path`` is a transaction log: build the customer table first (RFM features, see
-        :func:`segmentkit.features.rfm.customers_from_transactions`). Without it, a file
-        that reads as a log (:func:`segmentkit.features.rfm.transaction_log_reason`) is
+        :func:`segmentkit.transactions.rfm.customers_from_transactions`). Without it, a file
+        that reads as a log (:func:`segmentkit.transactions.rfm.transaction_log_reason`) is
         refused unless the id column is named.
     progress_bar : bool
         Draw a progress bar per stage on stderr (for terminals); otherwise each stage
         ends with one log line (elapsed time and an estimate of what remains).
     figures : bool
         Draw the PNGs and ``report.html``; false skips them for quick iterations (see
-        :func:`segmentkit.export.save_run`).
+        :func:`segmentkit.output.export.save_run`).
 
     Returns
     -------
@@ -183,7 +183,7 @@ def score_file(
     out_path : str or Path
         The scored CSV, written atomically.
     encoding, sheet, delimiter : optional
-        As for :func:`segmentkit.io.read_table`.
+        As for :func:`segmentkit.sources.read.read_table`.
     snapshot_date : str, optional
         ``YYYY-MM-DD``: the date recency is measured at when the input is a transaction log.
 

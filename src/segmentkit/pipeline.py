@@ -15,12 +15,9 @@ import sklearn
 from threadpoolctl import threadpool_limits
 
 from segmentkit import __version__
-from segmentkit.actions import unknown_rule_features
-from segmentkit.alternative import Alternative, finer_alternative
 from segmentkit.config import Config
-from segmentkit.errors import ConfigError, DataError
-from segmentkit.explain import Importance, explain_segments
-from segmentkit.identity import (
+from segmentkit.describe.actions import unknown_rule_features
+from segmentkit.describe.identity import (
     Identity,
     PreviousRun,
     carried_choices,
@@ -28,15 +25,18 @@ from segmentkit.identity import (
     check_comparable,
     migration_table,
 )
+from segmentkit.describe.importance import Importance, explain_segments
+from segmentkit.describe.profiles import SegmentProfiles, profile_groups, profile_segments
+from segmentkit.describe.rules import SegmentRules, input_spellings, segment_rules
+from segmentkit.describe.segment_names import apply_names, unknown_segments
+from segmentkit.errors import ConfigError, DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
-from segmentkit.prepare import PreparedData, prepare
-from segmentkit.profiles import SegmentProfiles, profile_groups, profile_segments
+from segmentkit.prepare.transformer import PreparedData, prepare
 from segmentkit.progress import RunProgress, add_steps, advance, run_stages
-from segmentkit.recommend import recommend_method
 from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
-from segmentkit.rules import SegmentRules, input_spellings, segment_rules
-from segmentkit.segment_names import apply_names, unknown_segments
+from segmentkit.selection.alternative import Alternative, finer_alternative
+from segmentkit.selection.method_choice import recommend_method
 
 __all__ = [
     "SegmentationRun",
@@ -90,9 +90,9 @@ class SegmentationRun:
     results : dict
         Method name to :class:`~segmentkit.methods.MethodResult`, in registry order.
     profiles : dict
-        Method name to :class:`~segmentkit.profiles.SegmentProfiles`.
+        Method name to :class:`~segmentkit.describe.profiles.SegmentProfiles`.
     importance : dict
-        Method name to :class:`~segmentkit.explain.Importance`.
+        Method name to :class:`~segmentkit.describe.importance.Importance`.
     recommended : str
         The method whose segments become ``segment`` in the outputs.
     recommendation_reason : str
@@ -118,7 +118,7 @@ class SegmentationRun:
         carried from ``--previous``), already in ``profiles``; the automatic names are
         the others.
     rules : dict
-        Method name to :class:`~segmentkit.rules.SegmentRules`: thresholds on the input
+        Method name to :class:`~segmentkit.describe.rules.SegmentRules`: thresholds on the input
         columns that reproduce its segments, with their agreement.
     """
 
@@ -392,7 +392,7 @@ def segment_prepared(
     Parameters
     ----------
     prepared : PreparedData
-        The output of :func:`~segmentkit.prepare.prepare`.
+        The output of :func:`~segmentkit.prepare.transformer.prepare`.
     config : Config
         The configuration.
     jobs : int

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from segmentkit.evaluation import ClusterMetrics, cluster_metrics
 from segmentkit.methods.agglomerative import fit_agglomerative, search_agglomerative
 from segmentkit.methods.base import (
     MethodResult,
@@ -29,8 +28,9 @@ from segmentkit.methods.genie import fit_genie, search_genie
 from segmentkit.methods.gmm import fit_gmm, search_gmm
 from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
 from segmentkit.progress import add_steps, advance
-from segmentkit.stability import bootstrap_stability
-from segmentkit.validity import nn_separation
+from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
+from segmentkit.selection.stability import bootstrap_stability
+from segmentkit.selection.validity import nn_separation
 
 __all__ = [
     "METHODS",

@@ -1,7 +1,7 @@
 """Shared pieces of the method registry: contexts, results, candidate rules.
 
 A method entry knows how to try its candidate parameters on the rows that shape the
-segments, choose one with :func:`segmentkit.selection.choose_candidate`, and return a
+segments, choose one with :func:`segmentkit.selection.candidates.choose_candidate`, and return a
 fitted :class:`SegmentAssigner` that places any customer (including flagged outliers and,
 later, new customers) in one of its segments.
 """
@@ -18,11 +18,11 @@ import pandas as pd
 
 from segmentkit.config import ClusteringConfig
 from segmentkit.errors import ConfigError, DataError
-from segmentkit.evaluation import ClusterMetrics, cluster_metrics
 from segmentkit.progress import add_steps, advance
-from segmentkit.selection import choose_candidate, separation_drop_choice
+from segmentkit.selection.candidates import choose_candidate, separation_drop_choice
+from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
+from segmentkit.selection.validity import nn_separation
 from segmentkit.text import plural
-from segmentkit.validity import nn_separation
 
 __all__ = [
     "OWN_K_METHODS",
@@ -426,7 +426,7 @@ def choose(
     params : list of str, optional
         Columns that make up the chosen parameters (default ``[label]``).
     elbow_column, votes
-        Passed to :func:`~segmentkit.selection.choose_candidate`.
+        Passed to :func:`~segmentkit.selection.candidates.choose_candidate`.
     notes, curves
         Copied into the :class:`Search`.
     """

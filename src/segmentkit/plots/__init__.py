@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import silhouette_samples
 
-from segmentkit.evaluation import stratified_sample
-from segmentkit.output import write_csv
+from segmentkit.describe.profiles import profile_groups
+from segmentkit.output.write import write_csv
 from segmentkit.plots import static
 from segmentkit.plots.named import (
     driver_table,
@@ -26,7 +26,7 @@ from segmentkit.plots.named import (
     silhouette_figure,
 )
 from segmentkit.plots.projection import ScatterPoints, scatter_points
-from segmentkit.profiles import profile_groups
+from segmentkit.selection.criteria import stratified_sample
 from segmentkit.text import plural
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from segmentkit.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
+from segmentkit.describe.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
 
 __all__ = ["FONT_FALLBACKS", "mpl_text", "save_figure"]
 

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from segmentkit.importance_words import importance_groups, short_group_label
+from segmentkit.describe.importance_words import importance_groups, short_group_label
 from segmentkit.plots.colours import segment_colours
 from segmentkit.text import axis_label, format_figure, format_number, is_year_column
 
@@ -203,7 +203,7 @@ def criteria_figure(criteria: pd.DataFrame, *, method: str) -> str:
 def importance_figure(importance: pd.DataFrame, *, method: str, accuracy: float | None) -> str:
     """Accuracy lost (mean ± std) per group of correlated features, most important on top.
 
-    A group is shuffled together (see :mod:`segmentkit.explain`); a feature without a
+    A group is shuffled together (see :mod:`segmentkit.describe.importance`); a feature without a
     correlated twin is its own group. The hover lists what each member costs alone.
     Tables without group columns (older output folders) give one bar per feature.
     """
@@ -267,7 +267,7 @@ def heatmap_figure(
     """Segment × feature standardised differences, typical values in the cells and on hover.
 
     ``typical`` names the figure of each feature the colour agrees with (``median`` for
-    skewed columns, else ``mean``; :func:`segmentkit.profiles.typical_statistic`).
+    skewed columns, else ``mean``; :func:`segmentkit.describe.profiles.typical_statistic`).
     """
     rows = profiles[profiles["segment"] >= 0]
     z = rows[[f"{f}_z" for f in features]].to_numpy(dtype=float)

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from segmentkit.output import read_output_csv
+from segmentkit.describe.profiles import typical_statistic
+from segmentkit.output.write import read_output_csv
 from segmentkit.plots import static
 from segmentkit.plots._style import _group_order, _numeric
-from segmentkit.profiles import typical_statistic
 
 __all__ = [
     "driver_table",
@@ -127,7 +127,7 @@ def heatmap_figure(
         The method's rows of ``segment_profiles.csv``; segments ``>= 0`` are drawn.
     columns : list of str
         The features, in order; each has ``<f>_z`` and its typical figure
-        (:func:`~segmentkit.profiles.typical_statistic`) in the table.
+        (:func:`~segmentkit.describe.profiles.typical_statistic`) in the table.
     log_columns : list of str
         The features the model saw on a log scale.
     names : mapping

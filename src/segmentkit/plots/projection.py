@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from segmentkit.evaluation import stratified_sample
-from segmentkit.profiles import profile_groups
+from segmentkit.describe.profiles import profile_groups
+from segmentkit.selection.criteria import stratified_sample
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.mplot3d import Axes3D
 
-from segmentkit.importance_words import importance_groups, short_group_label
+from segmentkit.describe.importance_words import importance_groups, short_group_label
 from segmentkit.plots._style import (
     _GREY,
     _HALO,
@@ -154,7 +154,8 @@ def importance_bars(
     importance : pandas.DataFrame
         Columns ``feature, permutation_mean, permutation_std, rf_importance``; with
         ``feature_group, group_permutation_mean, group_permutation_std`` one bar per
-        group of correlated features (:func:`~segmentkit.importance_words.importance_groups`).
+        group of correlated features
+        (:func:`~segmentkit.describe.importance_words.importance_groups`).
     method : str
         Method name, for the title.
     accuracy : float or None

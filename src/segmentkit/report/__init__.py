@@ -1,7 +1,7 @@
 """``report.html``: one self-contained, offline file a marketing team can open and print.
 
 :func:`render_report` turns a finished output folder into HTML: the report model is read
-from the folder's files (:mod:`segmentkit.report.model`), then rendered by a Jinja2
+from the folder's files (:mod:`segmentkit.report.view_model`), then rendered by a Jinja2
 template shipped as package data, with autoescape on for every value and plotly.js
 inlined once, so the file makes no request to any other host.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from segmentkit.atomic import clean_leftovers, lock_file, unlock_file
-from segmentkit.report.model import ReportModel, load_report_model
+from segmentkit.output.atomic import clean_leftovers, lock_file, unlock_file
+from segmentkit.report.view_model import ReportModel, load_report_model
 
 __all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
 
@@ -52,7 +52,7 @@ def render_report(folder: str | Path) -> str:
     Parameters
     ----------
     folder : str or Path
-        A folder written by ``segmentkit run`` (or :func:`segmentkit.export.save_run`).
+        A folder written by ``segmentkit run`` (or :func:`segmentkit.output.export.save_run`).
 
     Returns
     -------

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from segmentkit.output import read_output_csv
-from segmentkit.rules import share_text
+from segmentkit.describe.rules import share_text
+from segmentkit.output.write import read_output_csv
 
 __all__ = ["RULES_FILE", "agreement_sentence", "method_rules", "read_rules", "segment_rule"]
 

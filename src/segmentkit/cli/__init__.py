@@ -1,0 +1,13 @@
+"""The ``segmentkit`` command line: parse, call one library function, write."""
+
+from __future__ import annotations
+
+from segmentkit.cli.main import (
+    cli,
+    main,
+)
+
+__all__ = [
+    "cli",
+    "main",
+]

@@ -1,1 +1,0 @@
-"""Customer features built from other kinds of data (transaction logs)."""

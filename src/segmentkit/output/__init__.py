@@ -1,0 +1,19 @@
+"""The output folder: spreadsheet-safe writers, atomic writes and one reader of a finished run."""
+
+from __future__ import annotations
+
+from segmentkit.output.write import (
+    read_output_csv,
+    read_run_summary,
+    replace_csv_cells,
+    write_csv,
+    write_json,
+)
+
+__all__ = [
+    "read_output_csv",
+    "read_run_summary",
+    "replace_csv_cells",
+    "write_csv",
+    "write_json",
+]

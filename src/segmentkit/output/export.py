@@ -1,0 +1,484 @@
+"""Write a finished run to its output folder, atomically (all files or none).
+
+The files and their columns are the output contract users' scripts rely on; see the
+README's "Outputs" section. Nothing here refits: it only reads a ``SegmentationRun``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentkit import __version__
+from segmentkit.describe.outcomes import outcome_population
+from segmentkit.describe.profiles import typical_statistic
+from segmentkit.describe.rules_sql import sql_script
+from segmentkit.output.atomic import atomic_output_dir
+from segmentkit.output.write import write_csv, write_json
+from segmentkit.pipeline import SegmentationRun, library_versions
+from segmentkit.plots import write_plots
+from segmentkit.progress import add_steps, advance
+from segmentkit.report import REPORT_NAME, write_report
+from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
+from segmentkit.selection.criteria import ClusterMetrics
+from segmentkit.selection.stability import describe as describe_stability
+
+__all__ = [
+    "feature_importance_table",
+    "k_selection_table",
+    "method_comparison_table",
+    "run_summary",
+    "save_run",
+    "segment_rules_sql",
+    "segment_rules_table",
+    "segments_table",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def segments_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per kept customer, in input order, with every method's segment.
+
+    Columns: the id (or ``row``), the original columns as read, ``segment`` and
+    ``segment_name`` (recommended method), ``segment_<method>`` for every method
+    (``-1`` = noise), ``segment_alternative`` when a finer alternative was found, and
+    ``is_outlier``.
+    """
+    prepared = run.prepared
+    table = prepared.raw.copy()
+    table.columns = [str(c).strip() for c in table.columns]
+    if prepared.id_column in table.columns:
+        table.pop(prepared.id_column)
+    # The cleaned id: whole-number ids read as floats (a blank elsewhere) stay whole.
+    table.insert(0, prepared.id_column, prepared.ids.to_numpy())
+    recommended = run.results[run.recommended]
+    names = run.profiles[run.recommended].names
+    table["segment"] = recommended.labels
+    table["segment_name"] = [names[int(s)] for s in recommended.labels]
+    for method, result in run.results.items():
+        table[f"segment_{method}"] = result.labels
+    if "gmm" in run.results:
+        # Membership probability of the assigned component.
+        estimator = run.results["gmm"].assigner.estimator
+        table["confidence_gmm"] = estimator.predict_proba(prepared.X).max(axis=1)
+    if run.alternative is not None:
+        table["segment_alternative"] = run.alternative.result.labels
+    table["is_outlier"] = prepared.is_outlier
+    return table
+
+
+def k_selection_table(run: SegmentationRun) -> pd.DataFrame:
+    """Every candidate every method tried, with all criteria and ``chosen``."""
+    frames = [
+        result.criteria.assign(method=method)[["method", *result.criteria.columns]]
+        for method, result in run.results.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    # Counts stay integers where a method without them leaves the cell empty.
+    for name in ("k", "n_segments_found", "min_samples", "silhouette_sample"):
+        if name in table:
+            table[name] = table[name].astype("Int64")
+    return table
+
+
+def method_comparison_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method: chosen parameters, criteria, stability and the recommendation.
+
+    A criterion that cannot be computed is empty, with the reason in ``metrics_note``.
+    """
+    param_names: list[str] = []
+    extra = [run.alternative.result] if run.alternative is not None else []
+    for result in [*run.results.values(), *extra]:
+        param_names += [p for p in result.params if p not in param_names]
+    rows = []
+    shown = [(method, result, False) for method, result in run.results.items()]
+    if run.alternative is not None:
+        shown.append((run.alternative.method, run.alternative.result, True))
+    for method, result, alternative in shown:
+        metrics = result.metrics
+        stability = result.stability
+        rows.append(
+            {
+                # The alternative's row is named apart, so `method` stays a unique key.
+                "method": f"{method} (finer alternative)" if alternative else method,
+                **{f"param_{p}": result.params.get(p) for p in param_names},
+                "n_segments": result.n_segments,
+                "noise_share": metrics.noise_share,
+                "silhouette": metrics.silhouette,
+                "silhouette_sample": metrics.silhouette_sample,
+                "calinski_harabasz": metrics.calinski_harabasz,
+                "davies_bouldin": metrics.davies_bouldin,
+                "nn_separation": metrics.nn_separation,
+                "stability": stability.mean_ari if stability else None,
+                "unstable_segments": " ".join(str(s) for s in stability.unstable_segments)
+                if stability
+                else "",
+                "metrics_note": metrics.reason or "",
+                "criteria_agree": result.criteria_agree,
+                "selection": result.choice_summary,
+                "recommended": method == run.recommended and not alternative,
+                "alternative": alternative,
+            }
+        )
+    rows += [
+        {
+            "method": method,
+            "n_segments": 0,
+            "metrics_note": f"skipped: {reason}",
+            "recommended": False,
+            "alternative": False,
+        }
+        for method, reason in run.skipped.items()
+    ]
+    table = pd.DataFrame(rows)
+    # Integer parameters stay integers even where another method leaves them empty.
+    for name in param_names:
+        values = [r.params[name] for r in [*run.results.values(), *extra] if name in r.params]
+        if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+            table[f"param_{name}"] = table[f"param_{name}"].astype("Int64")
+    return table
+
+
+def feature_importance_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method × original feature, most important first within a method.
+
+    Columns: ``method, feature, rf_importance, permutation_mean, permutation_std,
+    surrogate_accuracy, n_train, n_test, feature_group, group_permutation_mean,
+    group_permutation_std`` (the group columns are the same on every member's row; see
+    :class:`~segmentkit.describe.importance.Importance`).
+    """
+    frames = []
+    for method, importance in run.importance.items():
+        table = importance.table.assign(
+            method=method,
+            surrogate_accuracy=importance.surrogate_accuracy,
+            n_train=importance.n_train,
+            n_test=importance.n_test,
+        )
+        frames.append(table)
+    columns = [
+        "method",
+        "feature",
+        "rf_importance",
+        "permutation_mean",
+        "permutation_std",
+        "surrogate_accuracy",
+        "n_train",
+        "n_test",
+        # Added later: after the original columns, so readers by position keep working.
+        "feature_group",
+        "group_permutation_mean",
+        "group_permutation_std",
+    ]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def segment_rules_table(run: SegmentationRun) -> pd.DataFrame:
+    """One row per method × segment × rule path, recommended method first.
+
+    Columns: ``method, segment, name, path, rule, description, customers, in_segment,
+    precision, method_agreement, method_paths`` (see :meth:`SegmentRules.table`).
+    """
+    order = sorted(run.rules, key=lambda method: method != run.recommended)
+    frames = [run.rules[m].table(run.profiles[m].names) for m in order]
+    return pd.concat(frames, ignore_index=True)
+
+
+def segment_rules_sql(run: SegmentationRun) -> str:
+    """Return ``segment_rules.sql``: every method's rules as an SQL ``CASE``."""
+    used = {c.column for r in run.rules.values() for p in r.paths for c in p.conditions}
+    converted = {s.column for s in run.prepared.steps if s.rule == "numeric_text"}
+    return sql_script(
+        run.rules,
+        recommended=run.recommended,
+        names={method: run.profiles[method].names for method in run.rules},
+        numeric_text=[c for c in run.prepared.features if c in used & converted],
+        dates=[c for c in run.prepared.date_references if c in used],
+    )
+
+
+def _explanation(run: SegmentationRun, method: str) -> dict[str, Any]:
+    importance = run.importance[method]
+    profiles = run.profiles[method]
+    return {
+        "surrogate_accuracy": importance.surrogate_accuracy,
+        "n_train": importance.n_train,
+        "n_test": importance.n_test,
+        "note": importance.note,
+        "headline": importance.headline(),
+        "top_drivers": [
+            {
+                "feature": row.feature,
+                "permutation_mean": row.permutation_mean,
+                "rf_importance": row.rf_importance,
+                "feature_group": row.feature_group,
+            }
+            for row in importance.table.head(5).itertuples()
+        ],
+        "groups": [
+            {
+                "feature_group": str(group["feature_group"]),
+                "features": [str(f) for f in group["features"]],
+                "permutation_mean": float(group["permutation_mean"]),
+                "permutation_std": float(group["permutation_std"]),
+            }
+            for group in importance.groups().head(5).to_dict("records")
+        ],
+        "segments": {
+            str(segment): {
+                "name": profiles.names[segment],
+                "drivers": [
+                    {"feature": d.feature, "value": d.value, "z": round(d.z, 4)}
+                    for d in profiles.drivers[segment][:3]
+                ],
+                "recommendations": [
+                    {"rule": rule, "action": action}
+                    for rule, action in profiles.recommendations[segment]
+                ],
+            }
+            for segment in profiles.names
+        },
+    }
+
+
+def _population(run: SegmentationRun) -> dict[str, Any]:
+    """Whole-population figures the profiles are compared with, in original units."""
+    cleaned = run.prepared.cleaned
+    numeric = {}
+    for column in run.prepared.numeric_features:
+        values = cleaned[column].dropna()
+        numeric[column] = {
+            "mean": float(values.mean()) if len(values) else None,
+            "median": float(values.median()) if len(values) else None,
+            "min": float(values.min()) if len(values) else None,
+            "max": float(values.max()) if len(values) else None,
+            # The figure "higher" and "lower" are read on (profiles.typical_statistic).
+            "typical": typical_statistic(column, run.prepared.log_columns),
+        }
+    return {
+        "numeric": numeric,
+        "categorical": list(run.prepared.categorical_features),
+        "outcomes": outcome_population(run.prepared.outcomes),
+    }
+
+
+def _metrics(metrics: ClusterMetrics) -> dict[str, Any]:
+    """Return a segmentation's criteria as ``run.json`` records them."""
+    return {
+        "silhouette": metrics.silhouette,
+        "silhouette_sample": metrics.silhouette_sample,
+        "calinski_harabasz": metrics.calinski_harabasz,
+        "davies_bouldin": metrics.davies_bouldin,
+        "nn_separation": metrics.nn_separation,
+        "noise_share": metrics.noise_share,
+        "note": metrics.reason,
+    }
+
+
+def run_summary(
+    run: SegmentationRun, *, scatter: dict[str, Any] | None = None, figures: bool = True
+) -> dict[str, Any]:
+    """Return the content of ``run.json``: everything needed to understand and repeat the run.
+
+    Parameters
+    ----------
+    run : SegmentationRun
+        The finished run.
+    scatter : dict, optional
+        How the scatter plots were drawn (axes, sample), when figures were written.
+    figures : bool
+        Whether the PNGs and ``report.html`` were written (``--no-figures`` skips them).
+    """
+    prepared = run.prepared
+    return {
+        "segmentkit_version": __version__,
+        "seed": run.config.seed,
+        "input": run.source,
+        "rows": prepared.row_counts,
+        "columns": {
+            name: {"role": role.role, "reason": role.reason}
+            for name, role in prepared.roles.items()
+        },
+        "features": prepared.features,
+        "model_features": prepared.model_feature_names,
+        "log_transformed": prepared.log_columns,
+        "outlier_fences": {c: list(b) for c, b in prepared.outlier_bounds.items()},
+        "cleaning": [
+            {"rule": s.rule, "column": s.column, "detail": s.detail, "rows": s.rows}
+            for s in prepared.steps
+        ],
+        "methods": {
+            method: {
+                "params": result.params,
+                "n_segments": result.n_segments,
+                "selection": result.choice_summary,
+                "criteria_agree": result.criteria_agree,
+                "segment_sizes": {
+                    str(int(s)): int(c)
+                    for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
+                },
+                "notes": list(result.notes),
+                "metrics": _metrics(result.metrics),
+                "stability": describe_stability(result.stability),
+                "explanation": _explanation(run, method),
+                "rules": run.rules[method].describe() if method in run.rules else None,
+                "curves": result.curves,
+            }
+            for method, result in run.results.items()
+        },
+        "population": _population(run),
+        "value_columns": list(run.profiles[run.recommended].value_columns),
+        "scatter": scatter,
+        "figures": figures,
+        "previous": None
+        if run.previous is None
+        else {
+            "folder": run.previous,
+            "methods": {m: identity.describe() for m, identity in run.identities.items()},
+            "customers_in_both": int(
+                run.migration.loc[run.migration["method"] == run.recommended, "customers"].sum()
+            )
+            if run.migration is not None
+            else 0,
+        },
+        # The names people chose (profiles.names, --previous, segmentkit rename); every
+        # other name in the outputs is segmentkit's own.
+        "segment_names": {
+            method: {str(segment): name for segment, name in names.items()}
+            for method, names in run.chosen_names.items()
+        },
+        "skipped_methods": run.skipped,
+        "recommended": {
+            "method": run.recommended,
+            "reason": run.recommendation_reason,
+            "stable": run.recommendation_stable,
+        },
+        "alternative": None
+        if run.alternative is None
+        else {
+            "method": run.alternative.method,
+            "params": run.alternative.result.params,
+            "n_segments": run.alternative.result.n_segments,
+            "summary": run.alternative.summary(),
+            "stability_by_k": {str(k): v for k, v in run.alternative.tried.items()},
+            "metrics": _metrics(run.alternative.result.metrics),
+            "stability": describe_stability(run.alternative.result.stability),
+        },
+        "timings_seconds": run.timings,
+        "library_versions": library_versions(),
+        "config": run.config.to_dict(),
+    }
+
+
+def save_run(
+    run: SegmentationRun,
+    out_dir: str | Path,
+    *,
+    log_text: str | None = None,
+    figures: bool = True,
+    shown_as: str | Path | None = None,
+    report: bool = True,
+) -> Path:
+    """Write every output file of a run into ``out_dir`` atomically.
+
+    The files are written into a temporary sibling folder that replaces ``out_dir`` only
+    when complete; a failure leaves the previous folder (or none) untouched.
+
+    Parameters
+    ----------
+    run : SegmentationRun
+        The finished run.
+    out_dir : str or Path
+        The output folder; an existing folder is replaced, an existing file is an error.
+    log_text : str, optional
+        The run's log, written as ``run.log``.
+    figures : bool
+        Draw the PNGs and ``report.html``. When false (quick iterations,
+        ``--no-figures``) every other file is written, ``plots/scatter_points.csv``
+        included, so that ``segmentkit report`` can render the report later (without
+        the PNG-only figures); ``run.json`` records ``"figures": false``.
+    shown_as : str or Path, optional
+        The folder log lines name (default ``out_dir``), for callers that write into a
+        folder that is itself temporary.
+    report : bool
+        Write ``report.html`` (with the figures); false for callers that complete
+        ``run.json`` first and render the report themselves (the Dask backend).
+
+    Returns
+    -------
+    Path
+        The output folder.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be written (a full disk, a read-only or forbidden
+        location); the message says which and the previous folder is unchanged.
+    """
+    out_dir = Path(out_dir)
+    # Log lines name the final folder: the temporary one is gone when they are read.
+    shown = Path(shown_as or out_dir)
+    # Steps: segments, other tables, figures, model, summary, report.
+    with_report = figures and report
+    add_steps(6 if with_report else 5)
+    with atomic_output_dir(out_dir) as tmp:
+        write_csv(segments_table(run), tmp / "segments.csv")
+        advance()
+        profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
+        write_csv(profiles, tmp / "segment_profiles.csv")
+        write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
+        write_csv(k_selection_table(run), tmp / "k_selection.csv")
+        write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
+        if run.rules:
+            write_csv(segment_rules_table(run), tmp / "segment_rules.csv")
+            with _writing(tmp / "segment_rules.sql"):
+                sql = segment_rules_sql(run)
+                (tmp / "segment_rules.sql").write_text(sql, encoding="utf-8", newline="\n")
+        if run.migration is not None:
+            write_csv(run.migration, tmp / "segment_migration.csv")
+        if len(run.prepared.dropped):
+            write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
+        advance()
+        with _writing(tmp / "plots"):
+            _, points = write_plots(run, tmp / "plots", shown_as=shown / "plots", figures=figures)
+        advance()
+        model = SegmentationModel.from_run(run)
+        with _writing(tmp / MODEL_NAME):
+            model.save(tmp / MODEL_NAME)
+        advance()
+        summary = run_summary(run, scatter=points.describe(), figures=figures)
+        for method, agreement in model.agreement.items():
+            summary["methods"][method]["scoring_agreement"] = agreement
+        write_json(summary, tmp / "run.json")
+        with _writing(tmp / "run.log"):
+            (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+        advance()
+        if with_report:
+            with _writing(tmp / REPORT_NAME):
+                write_report(tmp, shown_as=shown)
+            advance()
+    return out_dir
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name ``path`` in an operating-system error that names no file (a failed write).
+
+    A full disk fails a ``write`` call, whose error carries no file name (or only the
+    folder, when a temporary file could not be created in it); the message the user
+    sees should still say what was being written.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None or Path(os.fsdecode(error.filename)) == path.parent:
+            error.filename = str(path)
+        raise

@@ -1,0 +1,1 @@
+"""The saved model (``model.skops``) that puts new customers into a run's segments."""

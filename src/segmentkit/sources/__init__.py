@@ -1,0 +1,1 @@
+"""Reading customer tables: encodings, dialects, header repair, CSV, Parquet and Excel."""
