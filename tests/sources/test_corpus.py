@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from corpus import FAST, TRIO, Case, Failure, Success, build_corpus, cases
+
 from segmentkit.cli import main
 
 ALL = cases(include_large=True)
