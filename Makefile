@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo test check lint format bench bench-quality clean
+.PHONY: demo test check docs lint format bench bench-quality clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ check: $(VENV)/.installed-dev
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 
+## docs: build the manual (docs/, MkDocs Material + API reference) into site/; any broken
+## link or reference fails the build
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 ## bench: the full default run at growing sizes (BENCH_SIZES), time and memory per size
 ## on every core of the machine (BENCH_JOBS), as a user's run would use them
 BENCH_SIZES ?= 10000 100000 1000000
@@ -51,4 +56,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench
 
 clean:
-	rm -rf $(VENV) demo-output segmentation-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output segmentation-output site .pytest_cache .mypy_cache .ruff_cache

@@ -28,11 +28,10 @@ def _choose(
     return prepared, results, recommend_method(results)
 
 
-def test_mall_all_columns_the_answer_does_not_depend_on_the_seed() -> None:
-    frame = pd.read_csv(shared_dataset("mall_customers/Mall_Customers.csv"))
+def test_mall_all_columns_the_answer_does_not_depend_on_the_seed(mall_frame: pd.DataFrame) -> None:
     answers, labels = set(), []
     for seed in (0, 1, 2):
-        _, results, recommendation = _choose(frame, Config().with_overrides({"seed": seed}))
+        _, results, recommendation = _choose(mall_frame, Config().with_overrides({"seed": seed}))
         chosen = results[recommendation.method]
         answers.add((recommendation.method, chosen.n_segments))
         labels.append(chosen.labels)

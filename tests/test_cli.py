@@ -16,6 +16,7 @@ import click
 import pandas as pd
 import pytest
 
+from helpers import RunCli, error_lines, read_run_json
 from segmentkit import __version__
 from segmentkit.cli import cli as cli_group
 from segmentkit.cli import main
@@ -23,14 +24,9 @@ from segmentkit.datasets import make_customers, sample_data_path
 from segmentkit.describe.importance_words import importance_headline
 from segmentkit.errors import ConfigError
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the CLI in-process; return ``(exit code, stdout, stderr)``."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+# The manual: the README and the pages of docs/ (the full CLI reference lives there).
+ROOT = Path(__file__).resolve().parents[1]
+MANUAL = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def run_subprocess(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -44,10 +40,6 @@ def run_subprocess(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 def assert_clean_failure(code: int, err: str, *, exit_code: int, n_problems: int = 0) -> None:
@@ -80,8 +72,8 @@ def ten_rows(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- version and help
 
 
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "--version")
+def test_version(run_cli: RunCli) -> None:
+    code, out, _ = run_cli("--version")
     assert code == 0
     assert out.strip() == f"segmentkit, version {__version__}"
 
@@ -102,8 +94,8 @@ def test_expected_commands_exist() -> None:
 
 
 @pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda p: " ".join(p) or "segmentkit")
-def test_every_command_has_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = cli(capsys, *path, "--help")
+def test_every_command_has_help(path: tuple[str, ...], run_cli: RunCli) -> None:
+    code, out, err = run_cli(*path, "--help")
     assert (code, err) == (0, "")
     assert out.startswith(f"Usage: segmentkit {' '.join(path)}".rstrip() + " ")
     # A one-line description follows the usage line.
@@ -112,10 +104,12 @@ def test_every_command_has_help(path: tuple[str, ...], capsys: pytest.CaptureFix
 
 
 def _readme_commands() -> set[tuple[str, ...]]:
-    """Commands used on ``segmentkit ...`` lines of the README's code blocks."""
-    text = README.read_text(encoding="utf-8")
+    """Commands used on ``segmentkit ...`` lines of the manual's code blocks."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in MANUAL if page.exists())
     found: set[tuple[str, ...]] = set()
-    for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", text, re.DOTALL):
+    # Fences pair up line by line, so prose between two blocks is never read as a block.
+    fenced = re.findall(r"^```(\w*)\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+    for block in (body for lang, body in fenced if lang in {"", "sh", "bash", "console"}):
         for line in block.splitlines():
             words = line.removeprefix("$ ").split()
             if words[:3] == ["python", "-m", "segmentkit"]:
@@ -132,13 +126,13 @@ def _readme_commands() -> set[tuple[str, ...]]:
 
 
 def test_readme_commands_exist_and_every_command_is_documented() -> None:
-    if not README.exists():
-        pytest.skip("README.md not present")
+    if not any(page.exists() for page in MANUAL):
+        pytest.skip("README.md and docs/ not present")
     documented = _readme_commands()
-    assert documented, "no `segmentkit ...` command lines found in README code blocks"
-    assert documented - set(COMMANDS) == set(), "README uses commands the CLI lacks"
+    assert documented, "no `segmentkit ...` command lines found in the manual's code blocks"
+    assert documented - set(COMMANDS) == set(), "the manual uses commands the CLI lacks"
     leaves = {p for p in COMMANDS if not isinstance(_resolve(p), click.Group)}
-    assert leaves - documented == set(), "commands missing from the README"
+    assert leaves - documented == set(), "commands missing from the manual (README, docs/)"
 
 
 def _resolve(path: tuple[str, ...]) -> click.Command:
@@ -152,10 +146,8 @@ def _resolve(path: tuple[str, ...]) -> click.Command:
 # --------------------------------------------------------------------------- usage errors
 
 
-def test_unknown_option_is_a_usage_error(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = cli(capsys, "run", ten_rows, "--nope", "--out", tmp_path / "out")
+def test_unknown_option_is_a_usage_error(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli("run", ten_rows, "--nope", "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=2)
     assert "--nope" in err
     assert "(see `segmentkit run --help`)" in err
@@ -163,10 +155,8 @@ def test_unknown_option_is_a_usage_error(
     assert_only(tmp_path, {"ten.csv"})
 
 
-def test_non_integer_k_is_a_usage_error(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = cli(capsys, "run", ten_rows, "--k", "five", "--out", tmp_path / "out")
+def test_non_integer_k_is_a_usage_error(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
+    code, _, err = run_cli("run", ten_rows, "--k", "five", "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=2)
     assert "'five' is not a valid integer" in err
     assert_only(tmp_path, {"ten.csv"})
@@ -184,11 +174,11 @@ def test_non_integer_k_is_a_usage_error(
 def test_invalid_flag_values_are_config_errors(
     tmp_path: Path,
     ten_rows: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
     flags: list[str],
     field: str,
 ) -> None:
-    code, _, err = cli(capsys, "run", ten_rows, *flags, "--out", tmp_path / "out")
+    code, _, err = run_cli("run", ten_rows, *flags, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=2, n_problems=1)
     assert error_lines(err)[0].startswith(f"error: {field}: ")
     assert error_lines(err)[-1] == "error: command line: 1 invalid setting(s)"
@@ -198,9 +188,9 @@ def test_invalid_flag_values_are_config_errors(
 # --------------------------------------------------------------------------- data errors
 
 
-def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_file(tmp_path: Path, run_cli: RunCli) -> None:
     missing = tmp_path / "nope.csv"
-    code, out, err = cli(capsys, "run", missing, "--out", tmp_path / "out")
+    code, out, err = run_cli("run", missing, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=1)
     assert err.strip().splitlines()[-1] == (
         f"error: file not found: {missing} (check the path and the working folder)"
@@ -209,28 +199,28 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert_only(tmp_path, set())
 
 
-def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_file(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    code, _, err = run_cli("run", path, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=1)
     assert f"error: {path} is empty" in err
     assert_only(tmp_path, {"empty.csv"})
 
 
-def test_header_only_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_header_only_csv(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "header.csv"
     path.write_text("customer_id,age,income\n", encoding="utf-8")
-    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    code, _, err = run_cli("run", path, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=1)
     assert "no data rows" in error_lines(err)[-1]
     assert_only(tmp_path, {"header.csv"})
 
 
-def test_undecodable_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_undecodable_encoding(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "accents.csv"
     path.write_text("name,age,income\nJosé,31,40\nAna,45,52\nBob,29,33\n", encoding="utf-8")
-    code, _, err = cli(capsys, "run", path, "--encoding", "ascii", "--out", tmp_path / "out")
+    code, _, err = run_cli("run", path, "--encoding", "ascii", "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=1)
     last = error_lines(err)[-1]
     assert f"{path} is not valid ascii at byte 19" in last  # where "é" starts
@@ -239,28 +229,26 @@ def test_undecodable_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_unknown_encoding_name_is_a_config_error(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, ten_rows: Path, run_cli: RunCli
 ) -> None:
-    code, _, err = cli(capsys, "run", ten_rows, "--encoding", "klingon", "--out", tmp_path / "o")
+    code, _, err = run_cli("run", ten_rows, "--encoding", "klingon", "--out", tmp_path / "o")
     assert_clean_failure(code, err, exit_code=2)
     assert "'klingon'" in error_lines(err)[-1]
     assert_only(tmp_path, {"ten.csv"})
 
 
-def test_no_usable_numeric_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_usable_numeric_column(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "text.csv"
     rows = [f"{name},{city}" for name, city in zip("ABCDEFGHIJKL", "xyz" * 4, strict=True)]
     path.write_text("name,city\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    code, _, err = cli(capsys, "run", path, "--out", tmp_path / "out")
+    code, _, err = run_cli("run", path, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=1)
     assert error_lines(err)[-1].startswith("error: no usable ")
     assert_only(tmp_path, {"text.csv"})
 
 
-def test_more_segments_than_rows(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = cli(capsys, "run", ten_rows, "--k", "50", "--out", tmp_path / "out")
+def test_more_segments_than_rows(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli("run", ten_rows, "--k", "50", "--out", tmp_path / "out")
     # A usage error (exit 2), found before any method runs: no method is skipped for it.
     assert_clean_failure(code, err, exit_code=2)
     assert error_lines(err)[-1].startswith("error: asked for 50 segments but only ")
@@ -269,25 +257,19 @@ def test_more_segments_than_rows(
     assert_only(tmp_path, {"ten.csv"})
 
 
-def test_unknown_feature_column(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = cli(
-        capsys, "run", ten_rows, "--features", "age,shoe_size", "--out", tmp_path / "o"
-    )
+def test_unknown_feature_column(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
+    code, _, err = run_cli("run", ten_rows, "--features", "age,shoe_size", "--out", tmp_path / "o")
     assert code in (1, 2)
     assert "Traceback" not in err
     assert "'shoe_size'" in error_lines(err)[-1]
     assert_only(tmp_path, {"ten.csv"})
 
 
-def test_invalid_config_wins_before_data_is_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_invalid_config_wins_before_data_is_read(tmp_path: Path, run_cli: RunCli) -> None:
     config = tmp_path / "bad.json"
     config.write_text(json.dumps({"bogus": 1, "clustering": {"k_max": 1}}), encoding="utf-8")
     missing = tmp_path / "nope.csv"
-    code, out, err = cli(capsys, "run", missing, "--config", config, "--out", tmp_path / "out")
+    code, out, err = run_cli("run", missing, "--config", config, "--out", tmp_path / "out")
     assert_clean_failure(code, err, exit_code=2, n_problems=2)
     lines = err.splitlines()
     assert sorted(lines[:-1]) == [
@@ -300,12 +282,10 @@ def test_invalid_config_wins_before_data_is_read(
     assert_only(tmp_path, {"bad.json"})
 
 
-def test_out_is_an_existing_file(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_out_is_an_existing_file(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
     target = tmp_path / "results"
     target.write_text("precious\n", encoding="utf-8")
-    code, _, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", target)
+    code, _, err = run_cli("run", ten_rows, *KMEANS_K2, "--out", target)
     assert_clean_failure(code, err, exit_code=1)
     assert (
         error_lines(err)[-1] == f"error: --out {target} is an existing file; choose a folder path"
@@ -315,17 +295,17 @@ def test_out_is_an_existing_file(
 
 
 def test_failed_run_leaves_previous_output_intact(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, ten_rows: Path, run_cli: RunCli
 ) -> None:
     out_dir = tmp_path / "out"
-    code, _, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", out_dir)
+    code, _, err = run_cli("run", ten_rows, *KMEANS_K2, "--out", out_dir)
     assert code == 0, err
     before = {
         str(p.relative_to(out_dir)): p.read_bytes() for p in out_dir.rglob("*") if p.is_file()
     }
     assert {"segments.csv", "report.html", "plots/scatter_kmeans.png"} <= set(before)
 
-    code, _, err = cli(capsys, "run", ten_rows, "--k", "50", "--out", out_dir)
+    code, _, err = run_cli("run", ten_rows, "--k", "50", "--out", out_dir)
     assert_clean_failure(code, err, exit_code=2)
     after = {str(p.relative_to(out_dir)): p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
     assert after == before
@@ -377,9 +357,9 @@ def test_subprocess_debug_prints_traceback(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- successful runs
 
 
-def test_bundled_sample_data_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bundled_sample_data_runs(tmp_path: Path, run_cli: RunCli) -> None:
     out_dir = tmp_path / "out"
-    code, out, err = cli(capsys, "run", sample_data_path(), "--out", out_dir)
+    code, out, err = run_cli("run", sample_data_path(), "--out", out_dir)
     assert code == 0, err
     assert out.strip().splitlines()[-1] == f"Output folder: {out_dir.resolve()}"
     segments = pd.read_csv(out_dir / "segments.csv")
@@ -388,36 +368,32 @@ def test_bundled_sample_data_runs(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert_only(tmp_path, {"out"})
 
 
-def test_demo_command(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_demo_command(tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     if "demo" not in cli_group.commands:
         pytest.skip("no demo command")
     monkeypatch.chdir(tmp_path)
-    code, out, err = cli(capsys, "demo", "-q", "--out", tmp_path / "demo")
+    code, out, err = run_cli("demo", "-q", "--out", tmp_path / "demo")
     assert code == 0, err
     assert (tmp_path / "demo" / "segments.csv").is_file()
     assert f"Output folder: {(tmp_path / 'demo').resolve()}" in out
     assert_only(tmp_path, {"demo"})
 
 
-def test_demo_no_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_no_figures(tmp_path: Path, run_cli: RunCli) -> None:
     # New user: `segmentkit demo --no-figures` was "No such option".
     out_dir = tmp_path / "demo"
-    code, out, err = cli(
-        capsys, "demo", "--dataset", "wholesale", "--no-figures", "-q", "--out", out_dir
+    code, out, err = run_cli(
+        "demo", "--dataset", "wholesale", "--no-figures", "-q", "--out", out_dir
     )
     assert code == 0, err
     assert (out_dir / "segments.csv").is_file()
     assert not (out_dir / "report.html").exists()
-    assert json.loads((out_dir / "run.json").read_text(encoding="utf-8"))["figures"] is False
+    assert read_run_json(out_dir)["figures"] is False
     assert f"Report: skipped (--no-figures); render it with: segmentkit report {out_dir}" in out
 
 
-def test_quiet_run_prints_only_the_summary(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = cli(capsys, "run", ten_rows, *KMEANS_K2, "-q", "--out", tmp_path / "out")
+def test_quiet_run_prints_only_the_summary(tmp_path: Path, ten_rows: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli("run", ten_rows, *KMEANS_K2, "-q", "--out", tmp_path / "out")
     assert code == 0
     assert "INFO" not in err
     lines = out.strip().splitlines()
@@ -428,12 +404,12 @@ def test_quiet_run_prints_only_the_summary(
 
 
 def test_main_leaves_logging_as_it_found_it(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, ten_rows: Path, run_cli: RunCli
 ) -> None:
     logger = logging.getLogger("segmentkit")
     before = (list(logger.handlers), logger.level, logger.propagate)
-    cli(capsys, "run", ten_rows, *KMEANS_K2, "--out", tmp_path / "out")
-    cli(capsys, "run", tmp_path / "missing.csv", "--out", tmp_path / "out2")
+    run_cli("run", ten_rows, *KMEANS_K2, "--out", tmp_path / "out")
+    run_cli("run", tmp_path / "missing.csv", "--out", tmp_path / "out2")
     assert (list(logger.handlers), logger.level, logger.propagate) == before
 
 
@@ -441,21 +417,17 @@ def test_main_leaves_logging_as_it_found_it(
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("profile")
-    path = folder / "customers.csv"
-    make_customers(300, n_segments=3, seed=4).frame.to_csv(path, index=False)
-    out = folder / "out"
-    assert main(["run", str(path), "--out", str(out), "--methods", "kmeans,gmm", "-q"]) == 0
+def finished_run(tmp_path_factory: pytest.TempPathFactory, small_customers_csv: Path) -> Path:
+    out = tmp_path_factory.mktemp("profile") / "out"
+    flags = ["--methods", "kmeans,gmm", "-q"]
+    assert main(["run", str(small_customers_csv), "--out", str(out), *flags]) == 0
     return out
 
 
-def test_profile_shows_the_recommended_segments(
-    finished_run: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = cli(capsys, "profile", finished_run)
+def test_profile_shows_the_recommended_segments(finished_run: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli("profile", finished_run)
     assert (code, err) == (0, "")
-    summary = json.loads((finished_run / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(finished_run)
     recommended = summary["recommended"]["method"]
     n_segments = summary["methods"][recommended]["n_segments"]
     assert out.splitlines()[0] == f"{n_segments} segments by {recommended} (recommended)"
@@ -481,7 +453,7 @@ def test_profile_shows_the_recommended_segments(
 
 
 def test_profile_of_an_output_folder_without_feature_groups(
-    finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    finished_run: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     # Folders written before features were grouped lack the three group columns.
     old = tmp_path / "old"
@@ -491,9 +463,9 @@ def test_profile_of_an_output_folder_without_feature_groups(
         columns=["feature_group", "group_permutation_mean", "group_permutation_std"]
     )
     legacy.to_csv(old / "feature_importance.csv", index=False)
-    code, out, err = cli(capsys, "profile", old)
+    code, out, err = run_cli("profile", old)
     assert (code, err) == (0, "")
-    summary = json.loads((old / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(old)
     recommended = summary["recommended"]["method"]
     accuracy = summary["methods"][recommended]["explanation"]["surrogate_accuracy"]
     # Each feature on its own: on these segments, which differ on every feature, none
@@ -509,10 +481,10 @@ def test_profile_of_an_output_folder_without_feature_groups(
     assert " ".join(expected.split()) in " ".join(out.split())
 
 
-def test_profile_of_another_method(finished_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    summary = json.loads((finished_run / "run.json").read_text(encoding="utf-8"))
+def test_profile_of_another_method(finished_run: Path, run_cli: RunCli) -> None:
+    summary = read_run_json(finished_run)
     other = next(m for m in ("kmeans", "gmm") if m != summary["recommended"]["method"])
-    code, out, _ = cli(capsys, "profile", finished_run, "--method", other)
+    code, out, _ = run_cli("profile", finished_run, "--method", other)
     assert code == 0
     assert out.splitlines()[0].startswith(
         f"{summary['methods'][other]['n_segments']} segments by {other}"
@@ -520,12 +492,14 @@ def test_profile_of_another_method(finished_run: Path, capsys: pytest.CaptureFix
     assert "(recommended)" not in out.splitlines()[0]
 
 
-def test_run_ends_with_the_same_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "customers.csv"
-    make_customers(300, n_segments=3, seed=4).frame.to_csv(path, index=False)
-    code, run_out, _ = cli(capsys, "run", path, "--out", tmp_path / "out", *KMEANS_K2, "-q")
+def test_run_ends_with_the_same_table(
+    tmp_path: Path, run_cli: RunCli, small_customers_csv: Path
+) -> None:
+    code, run_out, _ = run_cli(
+        "run", small_customers_csv, "--out", tmp_path / "out", *KMEANS_K2, "-q"
+    )
     assert code == 0
-    code, profile_out, _ = cli(capsys, "profile", tmp_path / "out")
+    code, profile_out, _ = run_cli("profile", tmp_path / "out")
     assert code == 0
     assert profile_out.strip() in run_out
 
@@ -540,7 +514,7 @@ def test_run_ends_with_the_same_table(tmp_path: Path, capsys: pytest.CaptureFixt
     ],
 )
 def test_profile_fails_cleanly(
-    setup: str, message: str, finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    setup: str, message: str, finished_run: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     args: list[object] = ["profile"]
     if setup == "missing":
@@ -554,7 +528,7 @@ def test_profile_fails_cleanly(
             (finished_run / "run.json").read_text(encoding="utf-8"), encoding="utf-8"
         )
         args.append(tmp_path)
-    code, out, err = cli(capsys, *args)
+    code, out, err = run_cli(*args)
     assert_clean_failure(code, err, exit_code=1)
     assert message in err
     assert out == ""
@@ -569,53 +543,49 @@ def test_input_flags_on_every_command_that_reads_input(command: str) -> None:
     assert {"--encoding", "--delimiter", "--sheet"} <= options
 
 
-def test_zero_padded_ids_stay_text_in_every_output(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_zero_padded_ids_stay_text_in_every_output(tmp_path: Path, run_cli: RunCli) -> None:
     # Issue 16: ids written 00001 came out as 1 in segments.csv and the scored file.
     frame = make_customers(120, n_segments=3, seed=5).frame
     frame["customer_id"] = [f"{i:05d}" for i in range(1, 121)]
     path = tmp_path / "customers.csv"
     frame.to_csv(path, index=False)
     first, second = tmp_path / "first", tmp_path / "second"
-    code, _, err = cli(capsys, "run", path, "--out", first, *KMEANS_K2, "-q")
+    code, _, err = run_cli("run", path, "--out", first, *KMEANS_K2, "-q")
     assert code == 0, err
     ids = frame["customer_id"].tolist()
     segments = pd.read_csv(first / "segments.csv", dtype=str)
     assert segments["customer_id"].tolist() == ids
     scored_path = tmp_path / "scored.csv"
-    code, _, err = cli(capsys, "score", first / "model.skops", path, "--out", scored_path, "-q")
+    code, _, err = run_cli("score", first / "model.skops", path, "--out", scored_path, "-q")
     assert code == 0, err
     assert pd.read_csv(scored_path, dtype=str)["customer_id"].tolist() == ids
     # --previous joins the runs by these ids: every customer is in the migration table.
-    code, _, err = cli(capsys, "run", path, "--out", second, "--previous", first, *KMEANS_K2, "-q")
+    code, _, err = run_cli("run", path, "--out", second, "--previous", first, *KMEANS_K2, "-q")
     assert code == 0, err
     migration = pd.read_csv(second / "segment_migration.csv")
     assert migration["customers"].sum() == 120
 
 
 def test_dask_backend_refuses_delimiter_and_sheet(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, ten_rows: Path, run_cli: RunCli
 ) -> None:
     for flag in ("--delimiter", "--sheet"):
-        code, _, err = cli(
-            capsys, "run", ten_rows, "--backend", "dask", flag, "x", "--out", tmp_path / "o"
+        code, _, err = run_cli(
+            "run", ten_rows, "--backend", "dask", flag, "x", "--out", tmp_path / "o"
         )
         assert_clean_failure(code, err, exit_code=2)
         assert f"{flag} is not available with --backend dask" in err
 
 
 def test_score_bad_snapshot_date_is_a_config_error(
-    tmp_path: Path, ten_rows: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, ten_rows: Path, run_cli: RunCli
 ) -> None:
-    code, _, err = cli(
-        capsys, "score", tmp_path / "m.skops", ten_rows, "--snapshot-date", "31/12/2011"
-    )
+    code, _, err = run_cli("score", tmp_path / "m.skops", ten_rows, "--snapshot-date", "31/12/2011")
     assert_clean_failure(code, err, exit_code=2)
     assert "--snapshot-date must be a date written YYYY-MM-DD, got '31/12/2011'" in err
 
 
-def test_rfm_reads_the_sheet_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rfm_reads_the_sheet_asked_for(tmp_path: Path, run_cli: RunCli) -> None:
     log = pd.DataFrame(
         {
             "customer_id": ["0001", "0002", "0001"],
@@ -628,25 +598,23 @@ def test_rfm_reads_the_sheet_asked_for(tmp_path: Path, capsys: pytest.CaptureFix
         pd.DataFrame({"note": ["see the log"]}).to_excel(writer, index=False, sheet_name="About")
         log.to_excel(writer, index=False, sheet_name="Log")
     out = tmp_path / "customers.csv"
-    code, _, err = cli(capsys, "rfm", book, "--sheet", "Log", "--out", out, "-q")
+    code, _, err = run_cli("rfm", book, "--sheet", "Log", "--out", out, "-q")
     assert code == 0, err
     table = pd.read_csv(out, dtype={"customer_id": str})
     assert table["customer_id"].tolist() == ["0001", "0002"]
     assert table["frequency"].tolist() == [2, 1]
     # Without --sheet the first sheet is read, and it is no transaction log.
-    code, _, err = cli(capsys, "rfm", book, "--out", out, "-q")
+    code, _, err = run_cli("rfm", book, "--out", out, "-q")
     assert code == 1
 
 
-def test_rfm_reads_a_whitespace_log_with_delimiter(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_rfm_reads_a_whitespace_log_with_delimiter(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "log.txt"
     path.write_text(
         "customer_id date amount\n0001 2024-01-02 10.0\n0002 2024-01-03 20.0\n",
         encoding="utf-8",
     )
     out = tmp_path / "customers.csv"
-    code, _, err = cli(capsys, "rfm", path, "--delimiter", "whitespace", "--out", out, "-q")
+    code, _, err = run_cli("rfm", path, "--delimiter", "whitespace", "--out", out, "-q")
     assert code == 0, err
     assert pd.read_csv(out, dtype=str)["customer_id"].tolist() == ["0001", "0002"]

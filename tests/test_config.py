@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from segmentkit.cli import main
+from helpers import RunCli
 from segmentkit.config import (
     DEFAULT_METHODS,
     METHOD_NAMES,
@@ -21,7 +21,8 @@ from segmentkit.config import (
 )
 from segmentkit.errors import ConfigError, SegmentkitError
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+# The configuration reference of the manual, with the complete default file.
+CONFIG_PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 UNKNOWN_KEY = "unknown key (check the spelling; see `segmentkit config schema`)"
 
 
@@ -93,11 +94,11 @@ def _leaves(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]
 
 
 def test_readme_config_block_shows_the_real_defaults() -> None:
-    if not README.exists():
-        pytest.skip("README.md not present")
-    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[-1]
+    if not CONFIG_PAGE.exists():
+        pytest.skip("docs/configuration.md not present")
+    section = CONFIG_PAGE.read_text(encoding="utf-8")
     block = re.search(r"```json\n(.*?)```", section, re.DOTALL)
-    assert block is not None, "README's Configuration section has no ```json block"
+    assert block is not None, "docs/configuration.md has no ```json block"
     documented = json.loads(block.group(1))
     parse_config(documented)  # the documented file is itself valid
     defaults = dict(_leaves(Config().to_dict()))
@@ -106,7 +107,7 @@ def test_readme_config_block_shows_the_real_defaults() -> None:
         for key, value in _leaves(documented)
         if defaults.get(key, "<no such key>") != value
     }
-    assert wrong == {}, "README value vs actual default"
+    assert wrong == {}, "docs/configuration.md value vs actual default"
 
 
 # --------------------------------------------------------------------------- validation
@@ -386,43 +387,33 @@ def test_default_config_validates_against_schema() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_config_init_writes_a_valid_default_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_config_init_writes_a_valid_default_file(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "segmentkit.json"
-    code, out, err = cli(capsys, "config", "init", path)
+    code, out, err = run_cli("config", "init", path)
     assert code == 0, err
     assert out.strip() == f"Wrote default configuration to {path}"
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data.pop("$schema") == "./segmentkit.schema.json"
     assert data == Config().to_dict()
 
-    code, out, err = cli(capsys, "config", "validate", path)
+    code, out, err = run_cli("config", "validate", path)
     assert (code, out.strip(), err) == (0, f"{path}: valid", "")
     assert load_config(path) == parse_config({"$schema": "./segmentkit.schema.json"})
 
 
 def test_config_init_default_path_is_in_the_working_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli(capsys, "config", "init")
+    code, _, err = run_cli("config", "init")
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["segmentkit.json"]
 
 
-def test_config_init_refuses_to_overwrite(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_config_init_refuses_to_overwrite(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "segmentkit.json"
     path.write_text('{"seed": 42}\n', encoding="utf-8")
-    code, out, err = cli(capsys, "config", "init", path)
+    code, out, err = run_cli("config", "init", path)
     assert code == 2
     assert out == ""
     assert err.splitlines() == [
@@ -430,22 +421,20 @@ def test_config_init_refuses_to_overwrite(
     ]
     assert path.read_text(encoding="utf-8") == '{"seed": 42}\n'
 
-    code, _, err = cli(capsys, "config", "init", path, "--force")
+    code, _, err = run_cli("config", "init", path, "--force")
     assert code == 0, err
     assert load_config(path).to_dict() == Config().to_dict()
 
 
-def test_config_schema_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = cli(capsys, "config", "schema")
+def test_config_schema_prints_the_schema(run_cli: RunCli) -> None:
+    code, out, err = run_cli("config", "schema")
     assert (code, err) == (0, "")
     assert json.loads(out) == config_schema()
 
 
-def test_config_validate_reports_every_problem(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_config_validate_reports_every_problem(tmp_path: Path, run_cli: RunCli) -> None:
     path = write_json(tmp_path / "bad.json", {"bogus": 1, "clustering": {"k_max": 1}})
-    code, out, err = cli(capsys, "config", "validate", path)
+    code, out, err = run_cli("config", "validate", path)
     assert code == 2
     assert out == ""
     lines = err.splitlines()
@@ -457,10 +446,10 @@ def test_config_validate_reports_every_problem(
     assert "Traceback" not in err
 
 
-def test_config_validate_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_validate_invalid_json(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"seed": 1,,}', encoding="utf-8")
-    code, _, err = cli(capsys, "config", "validate", path)
+    code, _, err = run_cli("config", "validate", path)
     assert code == 2
     assert err.splitlines() == [
         f"error: {path}: invalid JSON at line 1 column 12: Expecting property name enclosed "
@@ -468,9 +457,9 @@ def test_config_validate_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixt
     ]
 
 
-def test_config_validate_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_validate_missing_file(tmp_path: Path, run_cli: RunCli) -> None:
     path = tmp_path / "absent.json"
-    code, _, err = cli(capsys, "config", "validate", path)
+    code, _, err = run_cli("config", "validate", path)
     assert code == 2
     assert err.splitlines() == [
         f"error: config file not found: {path} (create one with `segmentkit config init`)"

@@ -41,6 +41,7 @@ import segmentkit.api
 import segmentkit.output.atomic
 import segmentkit.report
 import segmentkit.scoring.model
+from helpers import RunCli, read_run_json
 from segmentkit.cli import main
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers, sample_data_path
@@ -146,18 +147,12 @@ def assert_complete(out: Path, source: Path) -> None:
     """``out`` is a whole output folder of a run on ``source``."""
     files = set(snapshot(out))
     assert files >= CONTRACT, CONTRACT - files
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     assert summary["input"]["sha256"] == sha256(source)
     assert (out / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     segments = pd.read_csv(out / "segments.csv")
     assert list(segments["customer_id"]) == list(pd.read_csv(source)["customer_id"])
     assert isinstance(SegmentationModel.load(out / "model.skops"), SegmentationModel)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_error_line(code: int, err: str) -> str:
@@ -226,9 +221,9 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, err
 
 
-def rerun(setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def rerun(setup: Setup, work: Path, run_cli: RunCli) -> None:
     """A new run into ``work/out`` succeeds, is complete and leaves nothing beside it."""
-    code, _, err = cli(capsys, "run", setup.new_input, "-c", setup.config, "-o", work / "out")
+    code, _, err = run_cli("run", setup.new_input, "-c", setup.config, "-o", work / "out")
     assert code == 0, err
     assert_complete(work / "out", setup.new_input)
     assert beside(work) == set()
@@ -251,7 +246,7 @@ def test_killed_while_fitting_keeps_the_previous_output(setup: Setup, work: Path
 
 
 def test_killed_when_writing_starts_keeps_the_previous_output(
-    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+    setup: Setup, work: Path, run_cli: RunCli
 ) -> None:
     process = start(setup, work)
     deadline = time.monotonic() + 300
@@ -269,7 +264,7 @@ def test_killed_when_writing_starts_keeps_the_previous_output(
     assert_only_leftovers(work)
     # The half-written folder has a hidden temporary name, never ``out``; the rerun
     # sees that no live run holds it and removes it.
-    rerun(setup, work, capsys)
+    rerun(setup, work, run_cli)
 
 
 @dataclass(frozen=True)
@@ -323,7 +318,7 @@ KILL_POINTS = {
 
 @pytest.mark.parametrize("moment", list(KILL_POINTS))
 def test_killed_at_a_chosen_moment_leaves_a_complete_output(
-    moment: str, setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+    moment: str, setup: Setup, work: Path, run_cli: RunCli
 ) -> None:
     point = KILL_POINTS[moment]
     code, err = finish(start(setup, work, "-q", hooks=point.hooks))
@@ -340,13 +335,13 @@ def test_killed_at_a_chosen_moment_leaves_a_complete_output(
         assert not out.exists()
         (aside,) = [work / n for n in beside(work) if n.startswith(".out.old-")]
         assert snapshot(aside) == setup.files
-        code, _, err = cli(capsys, "run", setup.new_input, "--features", "nope", "-o", out)
+        code, _, err = run_cli("run", setup.new_input, "--features", "nope", "-o", out)
         assert code == 1, err
         assert "nope" in err
         assert snapshot(out) == setup.files
         assert_only_leftovers(work)
     if point.rerun:
-        rerun(setup, work, capsys)
+        rerun(setup, work, run_cli)
         return
     # The killed run's lock died with it: its leftovers are stale and go, nothing else.
     before = snapshot(out)
@@ -356,7 +351,7 @@ def test_killed_at_a_chosen_moment_leaves_a_complete_output(
 
 
 def test_rerun_removes_only_stale_leftovers_of_its_own(
-    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+    setup: Setup, work: Path, run_cli: RunCli
 ) -> None:
     half = work / ".out.tmp-0123abcd"
     shutil.copytree(setup.previous, half)
@@ -380,9 +375,7 @@ def test_rerun_removes_only_stale_leftovers_of_its_own(
             (work / name / "x").write_text("x", encoding="utf-8")
     fd = segmentkit.output.atomic.lock_file(work / ".out.tmp-1badc0de")
     try:
-        code, _, err = cli(
-            capsys, "run", setup.new_input, "-c", setup.config, "-o", work / "out", "-q"
-        )
+        code, _, err = run_cli("run", setup.new_input, "-c", setup.config, "-o", work / "out", "-q")
     finally:
         segmentkit.output.atomic.unlock_file(fd)
     assert code == 0, err
@@ -391,11 +384,9 @@ def test_rerun_removes_only_stale_leftovers_of_its_own(
     assert_complete(work / "out", setup.new_input)
 
 
-def test_an_interrupted_swap_is_put_back(
-    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_interrupted_swap_is_put_back(setup: Setup, work: Path, run_cli: RunCli) -> None:
     (work / "out").rename(work / ".out.old-0123abcd")
-    code, _, err = cli(capsys, "profile", work / "out")
+    code, _, err = run_cli("profile", work / "out")
     assert code == 1, err  # nothing is there to be mistaken for an output
     clean_leftovers(work / "out")
     assert snapshot(work / "out") == setup.files
@@ -408,11 +399,11 @@ def reports_beside(out: Path) -> set[str]:
 
 
 def test_a_report_killed_mid_write_is_tidied_by_the_next_one(
-    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+    setup: Setup, work: Path, run_cli: RunCli
 ) -> None:
     out = work / "out"
     # Killed once its temporary file exists: the old report stays, the temporary file too.
-    hook = [{"target": "segmentkit.report:tempfile.mkstemp", "when": "after"}]
+    hook = [{"target": "segmentkit.output.atomic:tempfile.mkstemp", "when": "after"}]
     command = [sys.executable, "-c", KILL_HOOK, json.dumps(hook), "report", str(out)]
     killed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert killed.returncode == KILLED, killed.stderr
@@ -425,7 +416,7 @@ def test_a_report_killed_mid_write_is_tidied_by_the_next_one(
         (out / name).write_text("<html>", encoding="utf-8")
     fd = segmentkit.output.atomic.lock_file(out / ".report-live0001.html")
     try:
-        code, _, err = cli(capsys, "report", out)
+        code, _, err = run_cli("report", out)
     finally:
         segmentkit.output.atomic.unlock_file(fd)
     assert code == 0, err
@@ -435,10 +426,10 @@ def test_a_report_killed_mid_write_is_tidied_by_the_next_one(
 
 
 def test_a_run_replaces_a_folder_with_a_stale_report_file(
-    setup: Setup, work: Path, capsys: pytest.CaptureFixture[str]
+    setup: Setup, work: Path, run_cli: RunCli
 ) -> None:
     (work / "out" / ".report-dead0001.html").write_text("<html><bo", encoding="utf-8")
-    rerun(setup, work, capsys)
+    rerun(setup, work, run_cli)
     assert reports_beside(work / "out") == set()
 
 
@@ -542,14 +533,14 @@ def _fail_write_text(monkeypatch: pytest.MonkeyPatch, name: str, code: int) -> N
 
 
 def _fail_report(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
-    original = segmentkit.report.tempfile.mkstemp
+    original = segmentkit.output.atomic.tempfile.mkstemp
 
     def mkstemp(*args: Any, prefix: str | None = None, **kwargs: Any) -> tuple[int, str]:
         if prefix == ".report-":
             raise _oserror(code, kwargs.get("dir"))
         return original(*args, prefix=prefix, **kwargs)
 
-    monkeypatch.setattr(segmentkit.report.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(segmentkit.output.atomic.tempfile, "mkstemp", mkstemp)
 
 
 def _fail_mkdir(monkeypatch: pytest.MonkeyPatch, prefix: str, code: int) -> None:
@@ -630,11 +621,11 @@ def test_disk_fault_is_one_clear_error_and_keeps_the_previous_output(
     setup: Setup,
     work: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     inject, words = DISK_FAULTS[fault]
     inject(monkeypatch)
-    code, out, err = cli(capsys, "run", setup.new_input, "-o", work / "out", "-q")
+    code, out, err = run_cli("run", setup.new_input, "-o", work / "out", "-q")
     line = one_error_line(code, err)
     shown = work / "out"
     assert line.startswith(
@@ -654,10 +645,10 @@ def test_disk_fault_without_previous_output_leaves_nothing(
     setup: Setup,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     _fail_csv(monkeypatch, "segments.csv", errno.ENOSPC)
-    code, _, err = cli(capsys, "run", setup.new_input, "-o", tmp_path / "out", "-q")
+    code, _, err = run_cli("run", setup.new_input, "-o", tmp_path / "out", "-q")
     line = one_error_line(code, err)
     assert ENOSPC_HINT in line and "nothing was written" in line, line
     assert list(tmp_path.iterdir()) == []
@@ -667,11 +658,11 @@ def test_read_only_parent_is_reported(
     setup: Setup,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     _fail_mkdir(monkeypatch, "nested", errno.EROFS)
     out = tmp_path / "nested" / "out"
-    code, _, err = cli(capsys, "run", setup.new_input, "-c", setup.config, "-o", out, "-q")
+    code, _, err = run_cli("run", setup.new_input, "-c", setup.config, "-o", out, "-q")
     line = one_error_line(code, err)
     assert line == (
         f"error: cannot create the parent folder of --out {out}: read-only file system "
@@ -684,13 +675,13 @@ def test_full_disk_while_scoring_keeps_the_previous_scored_file(
     setup: Setup,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     scored = tmp_path / "scored.csv"
     scored.write_text("previous\n", encoding="utf-8")
     _fail_csv(monkeypatch, scored.name, errno.ENOSPC)
-    code, _, err = cli(
-        capsys, "score", setup.previous / "model.skops", setup.new_input, "-o", scored, "-q"
+    code, _, err = run_cli(
+        "score", setup.previous / "model.skops", setup.new_input, "-o", scored, "-q"
     )
     line = one_error_line(code, err)
     assert line == (
@@ -702,7 +693,7 @@ def test_full_disk_while_scoring_keeps_the_previous_scored_file(
 
 
 def test_read_only_location_for_rfm_is_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     original = segmentkit.output.atomic.tempfile.mkstemp
 
@@ -714,7 +705,7 @@ def test_read_only_location_for_rfm_is_reported(
     monkeypatch.setattr(segmentkit.output.atomic.tempfile, "mkstemp", mkstemp)
     out = tmp_path / "customers.csv"
     logs = sample_data_path("online_retail_sample.csv.gz")
-    code, _, err = cli(capsys, "rfm", logs, "-o", out, "-q")
+    code, _, err = run_cli("rfm", logs, "-o", out, "-q")
     line = one_error_line(code, err)
     assert line == (
         f"error: cannot write --out {out}: read-only file system "
@@ -724,10 +715,10 @@ def test_read_only_location_for_rfm_is_reported(
 
 
 def test_full_disk_while_rerendering_the_report_keeps_the_old_one(
-    setup: Setup, work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    setup: Setup, work: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     _fail_report(monkeypatch, errno.ENOSPC)
-    code, _, err = cli(capsys, "report", work / "out")
+    code, _, err = run_cli("report", work / "out")
     line = one_error_line(code, err)
     assert line == (
         f"error: cannot write {work / 'out' / 'report.html'}: no space left on device "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,33 +12,18 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from conftest import shared_dataset
+from helpers import OutputFolder
 from segmentkit.cli import main
 from segmentkit.config import DEFAULT_METHODS, Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 
 
-@dataclass(frozen=True)
-class Output:
-    folder: Path
-    segments: pd.DataFrame
-    profiles: pd.DataFrame
-    k_selection: pd.DataFrame
-    comparison: pd.DataFrame
-    run_json: dict[str, Any]
-
-
-def run_cli(input_path: Path, out: Path, *flags: str) -> Output:
+def run_and_read(input_path: Path, out: Path, *flags: str) -> OutputFolder:
+    """``segmentkit run`` into ``out``, which must succeed; the folder read back."""
     code = main(["run", str(input_path), "--out", str(out), "-q", *flags])
     assert code == 0
-    return Output(
-        folder=out,
-        segments=pd.read_csv(out / "segments.csv"),
-        profiles=pd.read_csv(out / "segment_profiles.csv"),
-        k_selection=pd.read_csv(out / "k_selection.csv"),
-        comparison=pd.read_csv(out / "method_comparison.csv"),
-        run_json=json.loads((out / "run.json").read_text(encoding="utf-8")),
-    )
+    return OutputFolder(out)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +86,7 @@ def test_run_segmentation_defaults_to_default_config() -> None:
 
 
 def test_features_flag(customers_csv: Path, tmp_path: Path) -> None:
-    out = run_cli(
+    out = run_and_read(
         customers_csv, tmp_path / "out", "--methods", "kmeans",
         "--features", "age, annual_income,spending_score",
     )  # fmt: skip
@@ -117,7 +101,7 @@ def test_features_flag(customers_csv: Path, tmp_path: Path) -> None:
 
 
 def test_exclude_flag(customers_csv: Path, tmp_path: Path) -> None:
-    out = run_cli(
+    out = run_and_read(
         customers_csv, tmp_path / "out", "--methods", "kmeans",
         "--exclude", "gender,region,channel,tenure_months",
     )  # fmt: skip
@@ -137,10 +121,10 @@ def test_id_column_flag(tmp_path: Path) -> None:
     path = tmp_path / "no_id.csv"
     frame.to_csv(path, index=False)
 
-    without = run_cli(path, tmp_path / "without", "--methods", "kmeans", "--k", "3")
+    without = run_and_read(path, tmp_path / "without", "--methods", "kmeans", "--k", "3")
     assert "loyalty_points" in without.run_json["features"]
 
-    out = run_cli(
+    out = run_and_read(
         path, tmp_path / "with", "--methods", "kmeans", "--k", "3",
         "--id-column", "loyalty_points",
     )  # fmt: skip
@@ -152,7 +136,9 @@ def test_id_column_flag(tmp_path: Path) -> None:
 
 
 def test_methods_k_and_seed_flags(customers_csv: Path, tmp_path: Path) -> None:
-    out = run_cli(customers_csv, tmp_path / "out", "--methods", "kmeans", "--k", "3", "--seed", "7")
+    out = run_and_read(
+        customers_csv, tmp_path / "out", "--methods", "kmeans", "--k", "3", "--seed", "7"
+    )
     config = out.run_json["config"]
     assert config["clustering"]["methods"] == ["kmeans"]
     assert config["clustering"]["k"] == 3
@@ -177,7 +163,7 @@ def test_config_file_and_flags_combine(customers_csv: Path, tmp_path: Path) -> N
         json.dumps({"seed": 3, "clustering": {"methods": ["kmeans"], "k_min": 3, "k_max": 5}}),
         encoding="utf-8",
     )
-    out = run_cli(customers_csv, tmp_path / "out", "--config", str(config), "--seed", "11")
+    out = run_and_read(customers_csv, tmp_path / "out", "--config", str(config), "--seed", "11")
     assert out.run_json["seed"] == 11  # the flag wins over the file
     assert out.run_json["config"]["clustering"]["k_max"] == 5
     assert out.k_selection["k"].tolist() == [3, 4, 5]
@@ -186,10 +172,9 @@ def test_config_file_and_flags_combine(customers_csv: Path, tmp_path: Path) -> N
 # --------------------------------------------------------------------------- real datasets
 
 
-def test_mall_customers_five_groups(tmp_path: Path) -> None:
-    path = shared_dataset("mall_customers/Mall_Customers.csv")
-    out = run_cli(
-        path, tmp_path / "out", "--features", "Annual Income (k$),Spending Score (1-100)",
+def test_mall_customers_five_groups(tmp_path: Path, mall_csv: Path) -> None:
+    out = run_and_read(
+        mall_csv, tmp_path / "out", "--features", "Annual Income (k$),Spending Score (1-100)",
     )  # fmt: skip
     recommended = out.run_json["recommended"]["method"]
     comparison = out.comparison.set_index("method")
@@ -200,16 +185,16 @@ def test_mall_customers_five_groups(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def cc_general(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Output]:
+def cc_general(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OutputFolder]:
     path = shared_dataset("cc_general/CC GENERAL.csv")
     # K-Means only: the assertions do not depend on the method, and the other methods
     # take minutes on 8,950 rows.
-    out = run_cli(path, tmp_path_factory.mktemp("cc") / "out", "--methods", "kmeans")
+    out = run_and_read(path, tmp_path_factory.mktemp("cc") / "out", "--methods", "kmeans")
     return path, out
 
 
 @pytest.mark.slow
-def test_cc_general_every_customer_gets_a_segment(cc_general: tuple[Path, Output]) -> None:
+def test_cc_general_every_customer_gets_a_segment(cc_general: tuple[Path, OutputFolder]) -> None:
     path, out = cc_general
     original = pd.read_csv(path)
     segments = out.segments
@@ -225,7 +210,7 @@ def test_cc_general_every_customer_gets_a_segment(cc_general: tuple[Path, Output
 
 
 @pytest.mark.slow
-def test_cc_general_missing_values_reported(cc_general: tuple[Path, Output]) -> None:
+def test_cc_general_missing_values_reported(cc_general: tuple[Path, OutputFolder]) -> None:
     _, out = cc_general
     summary = out.run_json
     assert summary["rows"]["read"] == 8950

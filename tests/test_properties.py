@@ -16,7 +16,6 @@ search further locally.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import tempfile
@@ -30,6 +29,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from helpers import read_run_json
 from segmentkit.api import segment_file
 from segmentkit.config import Config
 from segmentkit.errors import DataError, SegmentkitError
@@ -245,7 +245,7 @@ def runs(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
 def _check_outputs(out: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert names >= {"segments.csv", "segment_profiles.csv", "run.json", "report.html"}
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     kept = summary["rows"]["kept"]
     with (out / "segments.csv").open(encoding="utf-8", newline="") as handle:
         assert sum(1 for _ in csv.reader(handle)) == kept + 1

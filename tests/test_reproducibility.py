@@ -8,9 +8,7 @@ run), and run ``C`` on two threads instead of one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
 import platform
@@ -24,8 +22,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import segmentkit.pipeline
+from helpers import RunCli, invoke_cli, read_run_json
 from segmentkit import __version__
-from segmentkit.cli import main
 from segmentkit.config import parse_config
 from segmentkit.datasets import make_customers
 from segmentkit.errors import ConfigError
@@ -65,8 +63,7 @@ class Run:
     threads: dict[str, int]  # thread pool (openmp, blas) -> threads while the run ran
 
     def run_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.out / "run.json").read_text(encoding="utf-8"))
-        return data
+        return read_run_json(self.out)
 
     def files(self) -> list[str]:
         """The files that must be byte-identical, PNGs included."""
@@ -74,7 +71,7 @@ class Run:
         return [*REPRODUCIBLE, *pngs]
 
 
-def run_cli(input_path: Path, out: Path, *flags: str) -> Run:
+def run_counting_threads(input_path: Path, out: Path, *flags: str) -> Run:
     """Run the CLI in-process and record the thread pools' sizes inside the run."""
     seen: dict[str, int] = {}
     real: Callable[..., Any] = segmentkit.pipeline._run_segmentation
@@ -84,11 +81,10 @@ def run_cli(input_path: Path, out: Path, *flags: str) -> Run:
             seen[pool["user_api"]] = max(seen.get(pool["user_api"], 0), pool["num_threads"])
         return real(*args, **kwargs)
 
-    stderr = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(segmentkit.pipeline, "_run_segmentation", spy)
-        code = main(["run", str(input_path), *flags, "-q", "--out", str(out)])
-    assert code == 0, stderr.getvalue()
+        result = invoke_cli("run", input_path, *flags, "-q", "--out", out)
+    assert result.code == 0, result.stderr
     return Run(out, seen)
 
 
@@ -107,10 +103,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     make_customers(N_ROWS, n_segments=4, seed=3).frame.to_csv(input_path, index=False)
     light = folder / "light.json"
     light.write_text(json.dumps(LIGHT), encoding="utf-8")
-    a = run_cli(input_path, folder / "A", "--config", str(light), "--n-jobs", "1")
+    a = run_counting_threads(input_path, folder / "A", "--config", str(light), "--n-jobs", "1")
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(a.run_json()["config"]), encoding="utf-8")
-    b = run_cli(input_path, folder / "B", "--config", str(config_path))
+    b = run_counting_threads(input_path, folder / "B", "--config", str(config_path))
     return Pair(input_path, config_path, a, b)
 
 
@@ -153,7 +149,7 @@ def test_thread_count_does_not_change_the_results(
     pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    two = run_cli(
+    two = run_counting_threads(
         pair.input_path, tmp_path / "C", "--config", str(pair.config_path), "--n-jobs", "2"
     )
     # The runs really used one and two threads in every pool.
@@ -244,13 +240,10 @@ def test_n_jobs_below_one_is_rejected(value: int) -> None:
     assert caught.value.problems == ["n_jobs: Input should be greater than or equal to 1"]
 
 
-def test_n_jobs_zero_on_the_command_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
-        ["run", str(tmp_path / "missing.csv"), "--n-jobs", "0", "--out", str(tmp_path / "o")]
+def test_n_jobs_zero_on_the_command_line(tmp_path: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli(
+        "run", tmp_path / "missing.csv", "--n-jobs", "0", "--out", tmp_path / "o"
     )
-    out, err = capsys.readouterr()
     assert code == 2
     assert "Traceback" not in err
     assert err.splitlines() == [
@@ -261,20 +254,12 @@ def test_n_jobs_zero_on_the_command_line(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_n_jobs_zero_in_a_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_n_jobs_zero_in_a_config_file(tmp_path: Path, run_cli: RunCli) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"n_jobs": 0}), encoding="utf-8")
-    code = main(
-        [
-            "run",
-            str(tmp_path / "missing.csv"),
-            "--config",
-            str(config),
-            "--out",
-            str(tmp_path / "o"),
-        ]
+    code, _, err = run_cli(
+        "run", tmp_path / "missing.csv", "--config", config, "--out", tmp_path / "o"
     )
-    _, err = capsys.readouterr()
     assert code == 2
     assert err.splitlines() == [
         "error: n_jobs: Input should be greater than or equal to 1",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import CHROMIUM_ARGS, RunCli, chromium_executable, read_run_json
 from segmentkit.cli import main
 from segmentkit.config import config_schema
 from segmentkit.datasets import make_customers
@@ -34,14 +35,6 @@ FAST = {
     "clustering": {"methods": ["kmeans"], "k": 3, "stability": {"n_resamples": 0}},
     "explain": {"n_estimators": 10, "n_repeats": 1},
 }
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> str:
-    """Run the CLI in-process; it must succeed. Returns stderr."""
-    code = main([str(a) for a in args])
-    _, err = capsys.readouterr()
-    assert code == 0, err
-    return err
 
 
 def write_config(path: Path, extra: dict[str, Any] | None = None) -> Path:
@@ -126,7 +119,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
     assert main(["rfm", str(transactions), "-o", str(rfm), "-q"]) == 0
     files = {p.relative_to(second).as_posix(): read_rows(p) for p in second.rglob("*.csv")}
     files |= {"scored.csv": read_rows(scored), "rfm.csv": read_rows(rfm)}
-    summary = json.loads((second / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(second)
     return Written(customers, summary, files)
 
 
@@ -374,7 +367,7 @@ def test_figure_data_cannot_end_its_script_or_carry_markup(report: Report) -> No
 
 def test_escaping_is_only_in_the_html(report: Report) -> None:
     # The data and the config are not altered: run.json keeps every string as it is.
-    summary = json.loads((report.out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(report.out)
     assert summary["config"]["report"]["title"] == XSS["title"]
     assert summary["config"]["profiles"]["rules"][0]["name"] == XSS["rule name"]
     assert XSS["numeric column"] in summary["features"]
@@ -382,10 +375,8 @@ def test_escaping_is_only_in_the_html(report: Report) -> None:
 
 @pytest.mark.browser
 def test_hostile_report_runs_no_script_in_chromium(report: Report, tmp_path: Path) -> None:
-    from test_report import CHROMIUM_ARGS, _chromium
-
     playwright = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
+    executable = chromium_executable()
     path = tmp_path / "report.html"
     path.write_text(report.html, encoding="utf-8")
     dialogs: list[str] = []
@@ -437,14 +428,17 @@ def test_hostile_report_runs_no_script_in_chromium(report: Report, tmp_path: Pat
 
 
 def test_loading_a_real_model_never_unpickles(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     # The refusal of pickle, joblib and untrusted skops files is in test_model.py; this
     # checks the other side: a genuine model loads without pickle being used at all.
     customers = tmp_path / "customers.csv"
     make_customers(120, seed=8).frame.to_csv(customers, index=False)
     out = tmp_path / "out"
-    cli(capsys, "run", customers, "-c", write_config(tmp_path / "c.json"), "-o", out, "-q")
+    code, _, err = run_cli(
+        "run", customers, "-c", write_config(tmp_path / "c.json"), "-o", out, "-q"
+    )
+    assert code == 0, err
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("pickle was used to load a model")
@@ -473,7 +467,7 @@ def _files(root: Path) -> set[str]:
 
 
 def test_hostile_config_strings_write_nothing_outside_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
 ) -> None:
     sandbox = tmp_path / "sandbox" / "deep" / "cwd"
     sandbox.mkdir(parents=True)
@@ -504,7 +498,8 @@ def test_hostile_config_strings_write_nothing_outside_out(
     )
     monkeypatch.chdir(sandbox)
     before = _files(tmp_path)
-    cli(capsys, "run", "customers.csv", "-c", "config.json", "-o", "out", "-q")
+    code, _, err = run_cli("run", "customers.csv", "-c", "config.json", "-o", "out", "-q")
+    assert code == 0, err
     new = _files(tmp_path) - before
     assert new, "the run wrote nothing"
     assert all(name.startswith("sandbox/deep/cwd/out") for name in new), sorted(new)[:5]

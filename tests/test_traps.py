@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from conftest import shared_dataset
+from helpers import RunCli, error_lines, read_run_json
 from segmentkit.cli import main
 from segmentkit.config import ClusteringConfig, Config
 from segmentkit.datasets import make_customers
@@ -32,19 +32,8 @@ from segmentkit.methods.base import check_fixed_k
 from segmentkit.report.view_model import load_report_model
 from segmentkit.text import format_figure, is_year_column, plural
 
-MALL = "mall_customers/Mall_Customers.csv"
 WHOLESALE = "wholesale_customers/Wholesale customers data.csv"
 FAST = ("--methods", "kmeans", "--k", "3", "--no-figures", "-q")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +59,10 @@ def quick_run(customers_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_k_beyond_the_customers_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: RunCli, mall_csv: Path
 ) -> None:
-    mall = shared_dataset(MALL)
     # Reported: exit 0 after "kmeans skipped", "agglomerative skipped", "gmm skipped".
-    code, out, err = cli(capsys, "run", mall, "--k", "500", "--out", tmp_path / "out")
+    code, out, err = run_cli("run", mall_csv, "--k", "500", "--out", tmp_path / "out")
     assert code == 2, err
     assert error_lines(err) == [
         "error: asked for 500 segments but only 200 customers are in the data: there must "
@@ -112,11 +100,10 @@ def test_k_is_not_bounded_by_outliers_for_dbscan_alone(caplog: pytest.LogCapture
 
 @pytest.mark.parametrize("methods", ["dbscan", "kmeans,dbscan"])
 def test_k_with_dbscan_says_it_is_ignored_once(
-    methods: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    methods: str, tmp_path: Path, run_cli: RunCli, mall_csv: Path
 ) -> None:
-    mall = shared_dataset(MALL)
     out = tmp_path / "out"
-    code, _, err = cli(capsys, "run", mall, "--k", "5", "--methods", methods, "--no-figures",
+    code, _, err = run_cli("run", mall_csv, "--k", "5", "--methods", methods, "--no-figures",
                        "--out", out)  # fmt: skip
     assert code == 0, err
     warning = (
@@ -124,7 +111,7 @@ def test_k_with_dbscan_says_it_is_ignored_once(
         "--k applies to kmeans, gmm, agglomerative, genie"
     )
     assert err.count(warning) == 1, err
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     if "kmeans" in methods:
         assert summary["methods"]["kmeans"]["params"] == {"k": 5}
     assert "k" not in summary["methods"]["dbscan"]["params"]
@@ -134,13 +121,13 @@ def test_k_with_dbscan_says_it_is_ignored_once(
 
 
 def test_previous_run_on_unrelated_data_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: RunCli, mall_csv: Path
 ) -> None:
-    mall, wholesale = shared_dataset(MALL), shared_dataset(WHOLESALE)
-    code, _, err = cli(capsys, "run", mall, *FAST, "--out", tmp_path / "mall")
+    wholesale = shared_dataset(WHOLESALE)
+    code, _, err = run_cli("run", mall_csv, *FAST, "--out", tmp_path / "mall")
     assert code == 0, err
     # Reported: 0 segments kept, 36 "customers in both" by coincidental ids.
-    code, out, err = cli(capsys, "run", wholesale, *FAST, "--previous", tmp_path / "mall",
+    code, out, err = run_cli("run", wholesale, *FAST, "--previous", tmp_path / "mall",
                          "--out", tmp_path / "wholesale")  # fmt: skip
     assert code == 1, err
     lines = error_lines(err)
@@ -197,10 +184,10 @@ def test_sizes_of_a_dask_folder_are_the_sample_ones() -> None:
 
 
 def test_log_names_the_final_folder_not_the_temporary_one(
-    customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    customers_csv: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     out = tmp_path / "out"
-    code, _, err = cli(capsys, "run", customers_csv, "--methods", "kmeans", "--k", "3",
+    code, _, err = run_cli("run", customers_csv, "--methods", "kmeans", "--k", "3",
                        "--out", out)  # fmt: skip
     assert code == 0, err
     # Reported: "Wrote 8 figures to /…/.out.tmp-b22ed437/plots".
@@ -271,16 +258,14 @@ def test_with_overrides_names_the_problem_in_its_message() -> None:
 # ------------------------------------------------------- 5. --k-min/--k-max, --no-figures
 
 
-def test_k_range_flags_cap_the_search(
-    customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_k_range_flags_cap_the_search(customers_csv: Path, tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "out"
-    code, _, err = cli(capsys, "run", customers_csv, "--methods", "kmeans", "--k-min", "3",
+    code, _, err = run_cli("run", customers_csv, "--methods", "kmeans", "--k-min", "3",
                        "--k-max", "4", "--no-figures", "--out", out)  # fmt: skip
     assert code == 0, err
     tried = pd.read_csv(out / "k_selection.csv")["k"].tolist()
     assert tried == [3, 4]  # never widened past --k-max
-    config = json.loads((out / "run.json").read_text(encoding="utf-8"))["config"]
+    config = read_run_json(out)["config"]
     assert (config["clustering"]["k_min"], config["clustering"]["k_max"]) == (3, 4)
 
 
@@ -295,10 +280,10 @@ def test_k_range_flags_cap_the_search(
     ],
 )  # fmt: skip
 def test_inconsistent_k_flags_are_usage_errors(
-    flags: tuple[str, ...], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    flags: tuple[str, ...], message: str, tmp_path: Path, run_cli: RunCli
 ) -> None:
     # The file does not exist: the flags are refused before any data is read.
-    code, _, err = cli(capsys, "run", tmp_path / "absent.csv", *flags, "--out", tmp_path / "o")
+    code, _, err = run_cli("run", tmp_path / "absent.csv", *flags, "--out", tmp_path / "o")
     assert code == 2, err
     assert error_lines(err)[0].startswith(message), err
     assert "not found" not in err
@@ -306,19 +291,19 @@ def test_inconsistent_k_flags_are_usage_errors(
 
 
 def test_no_figures_writes_everything_else(
-    quick_run: Path, customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    quick_run: Path, customers_csv: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     assert not (quick_run / "report.html").exists()
     assert [p.name for p in (quick_run / "plots").iterdir()] == ["scatter_points.csv"]
     for name in ("segments.csv", "segment_profiles.csv", "model.skops", "run.log"):
         assert (quick_run / name).is_file(), name
-    assert json.loads((quick_run / "run.json").read_text(encoding="utf-8"))["figures"] is False
+    assert read_run_json(quick_run)["figures"] is False
 
     out = tmp_path / "out"
-    code, stdout, err = cli(capsys, "run", customers_csv, *FAST, "--out", out)
+    code, stdout, err = run_cli("run", customers_csv, *FAST, "--out", out)
     assert code == 0, err
     assert f"Report: skipped (--no-figures); render it with: segmentkit report {out}" in stdout
     # The report renders later from the folder, without refitting.
-    code, stdout, err = cli(capsys, "report", out)
+    code, stdout, err = run_cli("report", out)
     assert code == 0, err
     assert (out / "report.html").stat().st_size > 100_000

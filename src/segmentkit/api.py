@@ -6,12 +6,12 @@ import datetime as dt
 import logging
 import shlex
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from segmentkit.config import Config, TransactionsConfig
-from segmentkit.describe.identity import load_previous
+from segmentkit.describe.identity import PreviousRun, load_previous
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.output.atomic import atomic_file, check_output_dir, clean_leftovers
 from segmentkit.output.export import save_run
@@ -30,7 +30,17 @@ from segmentkit.transactions.rfm import (
     transaction_log_reason,
 )
 
-__all__ = ["LogSource", "rfm_file", "score_file", "segment_file", "transaction_config"]
+if TYPE_CHECKING:
+    from segmentkit.backends.base import RowBackend
+
+__all__ = [
+    "LogSource",
+    "rfm_file",
+    "score_file",
+    "segment_file",
+    "segment_frame",
+    "transaction_config",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -124,14 +134,75 @@ def segment_file(
             frame = customers.table
             source["transactions"] = customers.describe()
             config = transaction_config(config, customers)
-        run = run_segmentation(frame, config, source=source, previous=earlier, progress=progress)
-        with progress.stage("write"):
-            out = save_run(
-                run,
-                out_dir,
-                log_text=log_handler.text() if log_handler else None,
-                figures=figures,
-            )
+        run, out = segment_frame(
+            frame,
+            config,
+            out_dir,
+            source=source,
+            progress=progress,
+            previous=earlier,
+            log_handler=log_handler,
+            figures=figures,
+        )
+    return run, out
+
+
+def segment_frame(
+    frame: pd.DataFrame,
+    config: Config,
+    out_dir: str | Path,
+    *,
+    source: dict[str, Any],
+    progress: RunProgress,
+    previous: PreviousRun | None = None,
+    rows: RowBackend | None = None,
+    log_handler: LogSource | None = None,
+    figures: bool = True,
+) -> tuple[SegmentationRun, Path]:
+    """Segment a customer table already read and write its output folder: the one orchestration.
+
+    Both backends end here once they have read their input: every stage runs once
+    (:func:`~segmentkit.pipeline.run_segmentation`), then every file is written once
+    (:func:`~segmentkit.output.export.save_run`), ``run.json`` and the report included.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per customer: every input row (local backend) or a sample of them.
+    config : Config
+        The configuration.
+    out_dir : str or Path
+        Output folder, replaced atomically.
+    source : dict
+        Facts about the input, recorded in ``run.json`` → ``input``.
+    progress : RunProgress
+        Times the stages; the ``write`` stage is timed here.
+    previous : PreviousRun, optional
+        An earlier run whose segment numbers and names carry over.
+    rows : RowBackend, optional
+        How a backend fits and assigns the input rows beyond ``frame`` (the Dask
+        backend); default: ``frame`` holds every row.
+    log_handler : object with ``text()``, optional
+        Source of the run's log, written as ``run.log``.
+    figures : bool
+        Draw the PNGs and ``report.html``.
+
+    Returns
+    -------
+    run : SegmentationRun
+    out_dir : Path
+    """
+    run = run_segmentation(
+        frame, config, source=source, previous=previous, progress=progress, rows=rows
+    )
+    with progress.stage("write"):
+        out = save_run(
+            run,
+            out_dir,
+            log_text=log_handler.text if log_handler else None,
+            figures=figures,
+            rows=rows,
+        )
     return run, out
 
 

@@ -7,7 +7,7 @@ import os
 import platform
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from segmentkit.describe.identity import (
 from segmentkit.describe.importance import Importance, explain_segments
 from segmentkit.describe.profiles import SegmentProfiles, profile_groups, profile_segments
 from segmentkit.describe.rules import SegmentRules, input_spellings, segment_rules
+from segmentkit.describe.run_summary import run_html, run_text
 from segmentkit.describe.segment_names import apply_names, unknown_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
@@ -37,6 +38,9 @@ from segmentkit.progress import RunProgress, add_steps, advance, run_stages
 from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
 from segmentkit.selection.alternative import Alternative, finer_alternative
 from segmentkit.selection.method_choice import recommend_method
+
+if TYPE_CHECKING:
+    from segmentkit.backends.base import RowBackend
 
 __all__ = [
     "SegmentationRun",
@@ -145,6 +149,10 @@ class SegmentationRun:
         """Segments of the recommended method for every kept row."""
         return self.results[self.recommended].labels
 
+    # Shown in terminals and notebooks: the recommendation and its segments, not the arrays.
+    __repr__ = run_text
+    _repr_html_ = run_html
+
 
 def effective_jobs(n_jobs: int | None) -> int:
     """Return the number of threads a run uses.
@@ -177,6 +185,7 @@ def run_segmentation(
     source: dict[str, Any] | None = None,
     previous: PreviousRun | None = None,
     progress: RunProgress | None = None,
+    rows: RowBackend | None = None,
 ) -> SegmentationRun:
     """Clean, segment, compare and profile a customer table.
 
@@ -192,6 +201,11 @@ def run_segmentation(
         An earlier run whose segment numbers and names carry over where segments match.
     progress : RunProgress, optional
         Times and reports the stages (default: one log line per stage).
+    rows : RowBackend, optional
+        A backend whose input holds more rows than ``frame`` (the Dask backend's
+        sample): its :meth:`~segmentkit.backends.base.RowBackend.fit_all_rows` runs once
+        every method has segmented ``frame``, before the choice of method (default: the
+        local backend, ``frame`` is every row).
 
     Returns
     -------
@@ -214,7 +228,7 @@ def run_segmentation(
     # (silhouette, neighbours) may use 1 GiB per chunk by default; a quarter of that
     # keeps the peak lower at the same speed (measured: +0.75 GiB per stage at 1 GiB).
     with threadpool_limits(limits=jobs), sklearn.config_context(working_memory=WORKING_MEMORY_MIB):
-        return _run_segmentation(frame, config, source, jobs, previous, progress)
+        return _run_segmentation(frame, config, source, jobs, previous, progress, rows)
 
 
 def _run_segmentation(
@@ -224,6 +238,7 @@ def _run_segmentation(
     jobs: int,
     previous: PreviousRun | None,
     progress: RunProgress,
+    rows: RowBackend | None,
 ) -> SegmentationRun:
     check_memory(
         "prepare",
@@ -236,6 +251,10 @@ def _run_segmentation(
         check_comparable(previous, prepared.features)  # before the work, not after it
     n_rows, n_features = prepared.X.shape
     results, skipped = segment_prepared(prepared, config, jobs=jobs, progress=progress)
+    if rows is not None:
+        # Before anything describes the segments, so that every later stage runs once,
+        # on what the backend fitted on all its rows.
+        results = rows.fit_all_rows(prepared, results, config)
     identities: dict[str, Identity] = {}
     if previous is not None:
         results, identities = carry_identities(

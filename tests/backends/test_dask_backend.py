@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from helpers import read_run_json
 from segmentkit.backends.dask.assign import clean_partitions, write_segments
 from segmentkit.backends.dask.read import (
     column_statistics,
@@ -141,7 +142,7 @@ def test_saved_model_places_customers_where_the_partitioned_output_does(
     for column in ("customer_id", "segment", "segment_kmeans", "segment_dbscan", "is_outlier"):
         assert scored[column].tolist() == expected[column].tolist(), column
     # The saved K-Means is the distributed fit: it agrees with the sample fit, not equals it.
-    kmeans = json.loads((dask_run.out_dir / "run.json").read_text())["dask"]["kmeans"]
+    kmeans = read_run_json(dask_run.out_dir)["dask"]["kmeans"]
     assert kmeans["init"] == "k-means||"
     assert 0.95 <= kmeans["sample_agreement_ari"] <= 1.0
 
@@ -168,7 +169,7 @@ def test_profile_population_sizes_count_every_customer(
 
 
 def test_run_json_records_the_whole_input_and_every_approximation(dask_run: DaskRun) -> None:
-    summary = json.loads((dask_run.out_dir / "run.json").read_text())
+    summary = read_run_json(dask_run.out_dir)
     assert summary["rows"]["read"] == summary["rows"]["kept"] == N_ROWS
     assert summary["dask"]["sample"] == {"size": SAMPLE, "of": N_ROWS, "seed": 3}
     assert summary["input"]["rows"] == N_ROWS
@@ -356,7 +357,7 @@ def test_cli_runs_a_parquet_glob_on_the_default_local_cluster(
     segments = pd.read_parquet(out / "segments")
     assert segments["customer_id"].tolist() == planted.frame["customer_id"].tolist()
     assert adjusted_rand_score(planted.labels, segments["segment"]) >= 0.95
-    summary = json.loads((out / "run.json").read_text())
+    summary = read_run_json(out)
     assert summary["methods"]["kmeans"]["params"] == {"k": 3}
     assert summary["dask"]["cluster"]["scheduler"] == "local cluster of worker processes"
     assert summary["input"]["format"] == "parquet"

@@ -10,7 +10,6 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-from conftest import shared_dataset
 from segmentkit.config import Config, ExplainConfig
 from segmentkit.datasets import make_customers
 from segmentkit.describe import importance as explain
@@ -595,8 +594,9 @@ def test_inputs_not_modified() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_mall_customers_income_and_spending_drive_segments(seed: int) -> None:
-    frame = pd.read_csv(shared_dataset("mall_customers/Mall_Customers.csv"))
+def test_mall_customers_income_and_spending_drive_segments(
+    seed: int, mall_frame: pd.DataFrame
+) -> None:
     config = Config().with_overrides(
         {
             "seed": seed,
@@ -605,13 +605,13 @@ def test_mall_customers_income_and_spending_drive_segments(seed: int) -> None:
             "input.features": ["Age", "Annual Income (k$)", "Spending Score (1-100)"],
         }
     )
-    importance = run_segmentation(frame, config).importance["kmeans"]
+    importance = run_segmentation(mall_frame, config).importance["kmeans"]
     features = list(importance.table["feature"])
     assert set(features[:2]) == {"Annual Income (k$)", "Spending Score (1-100)"}
     assert features[2] == "Age"
     assert importance.surrogate_accuracy is not None
     assert importance.surrogate_accuracy >= 0.9
-    assert importance.n_train + importance.n_test == len(frame) == 200
+    assert importance.n_train + importance.n_test == len(mall_frame) == 200
 
 
 def test_small_held_out_set_falls_back_to_a_plain_split() -> None:

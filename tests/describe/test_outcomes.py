@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from conftest import shared_dataset
+from helpers import OutputFolder
 from segmentkit.cli import main
 from segmentkit.config import Config, ProfilesConfig, parse_config
 from segmentkit.describe.actions import SegmentFacts, match_rules
@@ -98,11 +99,12 @@ def campaign_run(tmp_path_factory: pytest.TempPathFactory) -> CampaignRun:
     path = shared_dataset(CAMPAIGN)
     out = tmp_path_factory.mktemp("campaign") / "out"
     assert main(["run", str(path), "--out", str(out), "--methods", "kmeans", "--k", "3", "-q"]) == 0
+    output = OutputFolder(out)
     return CampaignRun(
         out=out,
-        segments=pd.read_csv(out / "segments.csv"),
-        profiles=pd.read_csv(out / "segment_profiles.csv"),
-        run_json=json.loads((out / "run.json").read_text(encoding="utf-8")),
+        segments=output.segments,
+        profiles=output.profiles,
+        run_json=output.run_json,
         log=(out / "run.log").read_text(encoding="utf-8"),
     )
 
@@ -217,8 +219,8 @@ def run_small(
     out = tmp_path / "out"
     argv = ["run", str(path), "--out", str(out), "--methods", "kmeans", "--k", "2", "-q"]
     assert main([*argv, *extra, *args]) == 0
-    run_json = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    return pd.read_csv(out / "segment_profiles.csv"), run_json
+    output = OutputFolder(out)
+    return output.profiles, output.run_json
 
 
 def outcome_roles(run_json: dict[str, Any]) -> list[str]:

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_dataset
 from segmentkit.config import Config
 from segmentkit.describe.profiles import (
     NOISE_NAME,
@@ -444,16 +443,14 @@ def level_of_part(name: str, word: str) -> str | None:
     return None
 
 
-def test_mall_customers_five_known_groups() -> None:
-    path = shared_dataset("mall_customers/Mall_Customers.csv")
-    frame = pd.read_csv(path)
+def test_mall_customers_five_known_groups(mall_frame: pd.DataFrame) -> None:
     config = Config().with_overrides(
         {
             "input.features": ["Annual Income (k$)", "Spending Score (1-100)"],
             "clustering.methods": ["kmeans"],
         }
     )
-    result = run_segmentation(frame, config).profiles["kmeans"]
+    result = run_segmentation(mall_frame, config).profiles["kmeans"]
     segments = [s for s in result.names if s >= 0]
     assert len(segments) == 5
     expected = {

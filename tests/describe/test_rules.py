@@ -13,19 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_dataset
 from segmentkit.api import segment_file
 from segmentkit.cli import main
 from segmentkit.config import Config
 from segmentkit.describe.rules import Condition, fit_rules
-from segmentkit.describe.rules_sql import condition_sql, sql_script
+from segmentkit.describe.rules.sql import condition_sql, sql_script
 from segmentkit.output.export import segment_rules_sql, segment_rules_table
 from segmentkit.output.write import read_output_csv, write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.report import render_report
 from segmentkit.sources.read import read_table
 
-MALL = "mall_customers/Mall_Customers.csv"
 MALL_CONFIG = {
     "input.features": ["Annual Income (k$)", "Spending Score (1-100)"],
     "clustering.methods": ["kmeans"],
@@ -70,11 +68,10 @@ class MallRun:
 
 
 @pytest.fixture(scope="module")
-def mall(tmp_path_factory: pytest.TempPathFactory) -> MallRun:
-    path = shared_dataset(MALL)
+def mall(tmp_path_factory: pytest.TempPathFactory, mall_csv: Path) -> MallRun:
     out = tmp_path_factory.mktemp("mall") / "out"
-    run, folder = segment_file(path, Config().with_overrides(MALL_CONFIG), out)
-    return MallRun(run, folder, read_table(path).frame)
+    run, folder = segment_file(mall_csv, Config().with_overrides(MALL_CONFIG), out)
+    return MallRun(run, folder, read_table(mall_csv).frame)
 
 
 # --------------------------------------------------------------------------- the target
@@ -123,10 +120,10 @@ def test_report_shows_the_rule_with_its_agreement(mall: MallRun) -> None:
 
 
 def test_terminal_says_how_far_the_rules_agree(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mall_csv: Path
 ) -> None:
     flags = ["--features", ",".join(MALL_CONFIG["input.features"]), "--methods", "kmeans"]
-    path = str(shared_dataset(MALL))
+    path = str(mall_csv)
     assert main(["run", path, *flags, "--k", "5", "--out", str(tmp_path / "out"), "-q"]) == 0
     assert re.search(
         r"Segment rules: these rules agree with the segments for [\d.]+% of customers",
@@ -315,8 +312,8 @@ def test_outliers_shape_no_rule_but_count_in_the_agreement() -> None:
 # --------------------------------------------------------------------------- contracts
 
 
-def test_same_bytes_twice(tmp_path: Path) -> None:
-    frame = read_table(shared_dataset(MALL)).frame
+def test_same_bytes_twice(tmp_path: Path, mall_csv: Path) -> None:
+    frame = read_table(mall_csv).frame
     config = Config().with_overrides(
         {"clustering.methods": ["kmeans", "gmm"], "clustering.stability.n_resamples": 0}
     )

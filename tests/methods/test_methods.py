@@ -12,7 +12,6 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import shared_dataset
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
@@ -275,13 +274,11 @@ def test_all_methods_in_pipeline_and_labels_aligned() -> None:
     assert run.recommended in run.results
 
 
-def test_mall_customers_published_result() -> None:
-    path = shared_dataset("mall_customers/Mall_Customers.csv")
-    frame = pd.read_csv(path)
+def test_mall_customers_published_result(mall_frame: pd.DataFrame) -> None:
     config = Config().with_overrides(
         {"input.features": ["Annual Income (k$)", "Spending Score (1-100)"]}
     )
-    run = run_segmentation(frame, config)
+    run = run_segmentation(mall_frame, config)
     kmeans, agglomerative = run.results["kmeans"], run.results["agglomerative"]
     assert kmeans.params["k"] == 5 and agglomerative.params["k"] == 5
     assert sorted(np.bincount(kmeans.labels).tolist()) == [22, 23, 35, 39, 81]

@@ -7,7 +7,6 @@ fixture) is checked file by file against the README's "Outputs" section.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from helpers import OutputFolder
 from segmentkit import __version__
 from segmentkit.cli import main
 from segmentkit.config import Config
@@ -51,16 +51,17 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Contract:
     data.frame.to_csv(input_path, index=False)
     out = folder / "out"
     assert main(["run", str(input_path), "--out", str(out), "-q"]) == 0
+    output = OutputFolder(out)
     return Contract(
         input_path=input_path,
         out=out,
         labels=data.labels,
         inputs=pd.read_csv(input_path),
-        segments=pd.read_csv(out / "segments.csv"),
-        profiles=pd.read_csv(out / "segment_profiles.csv"),
-        k_selection=pd.read_csv(out / "k_selection.csv"),
-        comparison=pd.read_csv(out / "method_comparison.csv"),
-        run_json=json.loads((out / "run.json").read_text(encoding="utf-8")),
+        segments=output.segments,
+        profiles=output.profiles,
+        k_selection=output.k_selection,
+        comparison=output.comparison,
+        run_json=output.run_json,
     )
 
 

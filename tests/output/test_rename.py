@@ -8,10 +8,8 @@ works on its own copy. The original problem comes first: editing
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import html
-import io
 import json
 import os
 import re
@@ -27,13 +25,13 @@ import pandas as pd
 import pytest
 
 import segmentkit.output.rename
-from segmentkit.cli import main
+from helpers import CliResult, invoke_cli, read_run_json
 from segmentkit.config import load_config
 from segmentkit.datasets import make_customers
 from segmentkit.describe.profiles import profile_segments
 from segmentkit.describe.segment_names import apply_names, check_segment_name
 from segmentkit.output.rename import rename_segment
-from segmentkit.output.write import read_output_csv, replace_csv_cells, write_csv
+from segmentkit.output.write import read_output_csv, write_csv
 from segmentkit.pipeline import run_segmentation
 from segmentkit.plots.named import redraw_named_figures
 from segmentkit.scoring.model import SegmentationModel
@@ -48,21 +46,6 @@ NAMED_PNGS = ("scatter", "heatmap", "sizes", "drivers", "silhouette")
 LEFTOVER = re.compile(r"\.out\.(tmp|old)-[a-z0-9_]{8}")
 
 
-@dataclass(frozen=True)
-class Output:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: object) -> Output:
-    """Run the CLI in-process (module fixtures cannot use capsys)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main([str(a) for a in args])
-    return Output(code, stdout.getvalue(), stderr.getvalue())
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
@@ -71,18 +54,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def run_json(folder: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    return data
-
-
 def names_of(folder: Path, method: str = "kmeans") -> dict[int, str]:
     profiles = read_output_csv(folder / "segment_profiles.csv")
     rows = profiles[profiles["method"] == method]
     return dict(zip(rows["segment"].astype(int), rows["name"].astype(str), strict=True))
 
 
-def one_error(result: Output, exit_code: int) -> str:
+def one_error(result: CliResult, exit_code: int) -> str:
     """Failed with ``exit_code``, one ``error:`` line (the last), no traceback; the line."""
     assert result.code == exit_code, result.stderr
     assert "Traceback" not in result.stderr
@@ -108,9 +86,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
     source = folder / "customers.csv"
     make_customers(300, n_segments=3, seed=1).frame.to_csv(source, index=False)
     out = folder / "base"
-    result = run_cli("run", source, "-c", config, "-o", out, "-q")
+    result = invoke_cli("run", source, "-c", config, "-o", out, "-q")
     assert result.code == 0, result.stderr
-    assert run_json(out)["recommended"]["method"] == "kmeans"
+    assert read_run_json(out)["recommended"]["method"] == "kmeans"
     assert -2 in names_of(out), "the premise: some customers are flagged outliers"
     return Base(folder, config, source, out, snapshot(out))
 
@@ -124,7 +102,7 @@ def out(base: Base, tmp_path: Path) -> Path:
 
 
 def score_names(model: Path, source: Path, tmp: Path) -> pd.Series:
-    result = run_cli("score", model, source, "-o", tmp / "scored.csv", "-q")
+    result = invoke_cli("score", model, source, "-o", tmp / "scored.csv", "-q")
     assert result.code == 0, result.stderr
     return read_output_csv(tmp / "scored.csv").set_index("segment")["segment_name"]
 
@@ -155,7 +133,7 @@ def test_editing_the_profiles_by_hand_changes_nothing_else(
 class Renamed:
     out: Path
     old: str
-    result: Output
+    result: CliResult
     files: dict[str, bytes]
 
 
@@ -164,7 +142,7 @@ def renamed(base: Base) -> Renamed:
     out = base.folder / "renamed"
     shutil.copytree(base.out, out)
     old = names_of(out)[1]
-    result = run_cli("rename", out, "--segment", 1, NEW_NAME)
+    result = invoke_cli("rename", out, "--segment", 1, NEW_NAME)
     assert result.code == 0, result.stderr
     return Renamed(out, old, result, snapshot(out))
 
@@ -203,7 +181,7 @@ def test_rename_changes_segment_name_in_segments_csv_only(base: Base, renamed: R
 
 
 def test_rename_records_the_name_in_run_json(base: Base, renamed: Renamed) -> None:
-    summary, original = run_json(renamed.out), run_json(base.out)
+    summary, original = read_run_json(renamed.out), read_run_json(base.out)
     assert original["segment_names"] == {}
     assert summary["segment_names"] == {"kmeans": {"1": NEW_NAME}}
     assert summary["methods"]["kmeans"]["explanation"]["segments"]["1"]["name"] == NEW_NAME
@@ -233,7 +211,7 @@ def test_rename_rerenders_the_report(renamed: Renamed) -> None:
     # The report is what `segmentkit report` renders from the renamed folder.
     copy = renamed.out.parent / "renamed-report"
     shutil.copytree(renamed.out, copy)
-    assert run_cli("report", copy).code == 0
+    assert invoke_cli("report", copy).code == 0
     assert (copy / "report.html").read_bytes() == renamed.files["report.html"]
 
 
@@ -291,19 +269,19 @@ def test_redrawing_with_the_same_names_gives_the_same_pngs(out: Path, base: Base
 
 
 def test_profile_shows_the_new_name(renamed: Renamed) -> None:
-    result = run_cli("profile", renamed.out)
+    result = invoke_cli("profile", renamed.out)
     assert result.code == 0
     assert NEW_NAME in result.stdout
 
 
 def test_renaming_another_method_leaves_segments_csv_alone(base: Base, out: Path) -> None:
-    result = run_cli("rename", out, "-m", "agglomerative", "-s", 0, "Loyal families")
+    result = invoke_cli("rename", out, "-m", "agglomerative", "-s", 0, "Loyal families")
     assert result.code == 0, result.stderr
     files = snapshot(out)
     assert files["segments.csv"] == base.files["segments.csv"]
     assert names_of(out, "agglomerative")[0] == "Loyal families"
     assert names_of(out) == names_of(base.out)
-    assert run_json(out)["segment_names"] == {"agglomerative": {"0": "Loyal families"}}
+    assert read_run_json(out)["segment_names"] == {"agglomerative": {"0": "Loyal families"}}
     model = SegmentationModel.load(out / "model.skops")
     assert model.names["agglomerative"][0] == "Loyal families"
     assert model.names["kmeans"] == SegmentationModel.load(base.out / "model.skops").names["kmeans"]
@@ -313,14 +291,14 @@ def test_renaming_another_method_leaves_segments_csv_alone(base: Base, out: Path
 
 
 def test_renaming_to_the_same_name_writes_nothing(base: Base, out: Path) -> None:
-    result = run_cli("rename", out, "-s", 0, names_of(out)[0])
+    result = invoke_cli("rename", out, "-s", 0, names_of(out)[0])
     assert result.code == 0, result.stderr
     assert "nothing changed" in result.stdout
     assert snapshot(out) == base.files
 
 
 def test_renaming_again_replaces_the_chosen_name(out: Path) -> None:
-    assert run_cli("rename", out, "-s", 0, "First").code == 0
+    assert invoke_cli("rename", out, "-s", 0, "First").code == 0
     # The Python API: the same, with what changed in return.
     done = rename_segment(out, 0, "  Window shoppers  ")
     assert (done.method, done.segment, done.old_name, done.new_name, done.changed) == (
@@ -332,7 +310,7 @@ def test_renaming_again_replaces_the_chosen_name(out: Path) -> None:
     )
     assert done.recommended
     assert {"segments.csv", "model.skops", "plots/drivers_kmeans.png"} <= set(done.files)
-    assert run_json(out)["segment_names"] == {"kmeans": {"0": "Window shoppers"}}
+    assert read_run_json(out)["segment_names"] == {"kmeans": {"0": "Window shoppers"}}
     assert names_of(out)[0] == "Window shoppers"
     sql = out / "segment_rules.sql"
     if sql.is_file():  # segment 0 is the largest: the ELSE branch names it too
@@ -347,8 +325,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 def test_names_are_data_in_csvs_report_and_scores(base: Base, out: Path, tmp_path: Path) -> None:
-    assert run_cli("rename", out, "-s", 1, FORMULA).code == 0
-    assert run_cli("rename", out, "-s", 2, SCRIPT).code == 0
+    assert invoke_cli("rename", out, "-s", 1, FORMULA).code == 0
+    assert invoke_cli("rename", out, "-s", 2, SCRIPT).code == 0
     quoted = "\"'" + FORMULA.replace('"', '""') + '"'  # neutralised, then CSV-quoted
     for file in ("segments.csv", "segment_profiles.csv"):
         text = (out / file).read_text(encoding="utf-8")
@@ -386,31 +364,31 @@ def test_names_are_data_in_csvs_report_and_scores(base: Base, out: Path, tmp_pat
 def test_bad_arguments_are_one_line_errors(
     args: tuple[object, ...], exit_code: int, message: str, out: Path, base: Base
 ) -> None:
-    result = run_cli("rename", out, *args)
+    result = invoke_cli("rename", out, *args)
     assert message in one_error(result, exit_code)
     assert snapshot(out) == base.files
 
 
 def test_a_name_another_segment_has_is_refused(out: Path, base: Base) -> None:
     taken = names_of(out)[2]
-    line = one_error(run_cli("rename", out, "-s", 0, taken), 2)
+    line = one_error(invoke_cli("rename", out, "-s", 0, taken), 2)
     assert f"kmeans segment 2 is already called {taken!r}" in line
     assert snapshot(out) == base.files
 
 
 def test_a_folder_that_is_not_an_output_is_refused(tmp_path: Path) -> None:
-    line = one_error(run_cli("rename", tmp_path / "nowhere", "-s", 0, "x"), 1)
+    line = one_error(invoke_cli("rename", tmp_path / "nowhere", "-s", 0, "x"), 1)
     assert "output folder not found" in line
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine", encoding="utf-8")
-    line = one_error(run_cli("rename", tmp_path / "mine", "-s", 0, "x"), 1)
+    line = one_error(invoke_cli("rename", tmp_path / "mine", "-s", 0, "x"), 1)
     assert "not a complete segmentkit output folder (missing run.json" in line
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
 def test_a_dask_output_folder_is_refused(out: Path) -> None:
     (out / "segments").mkdir()
-    line = one_error(run_cli("rename", out, "-s", 0, "x"), 1)
+    line = one_error(invoke_cli("rename", out, "-s", 0, "x"), 1)
     assert "--backend dask" in line
     assert "profiles.names" in line
 
@@ -426,7 +404,7 @@ def test_a_full_disk_midway_leaves_the_folder_as_it_was(
 
     # By then the CSVs, run.json, the model and the figures are written in the new folder.
     monkeypatch.setattr(segmentkit.output.rename, "write_report", full)
-    line = one_error(run_cli("rename", out, "-s", 1, NEW_NAME), 1)
+    line = one_error(invoke_cli("rename", out, "-s", 1, NEW_NAME), 1)
     assert "no space left on device" in line
     assert "previous output there is unchanged" in line
     assert snapshot(out) == base.files
@@ -440,7 +418,7 @@ def test_a_bug_midway_leaves_the_folder_as_it_was(
         raise RuntimeError("injected")
 
     monkeypatch.setattr(SegmentationModel, "save", broken)
-    line = one_error(run_cli("rename", out, "-s", 1, NEW_NAME), 1)
+    line = one_error(invoke_cli("rename", out, "-s", 1, NEW_NAME), 1)
     assert "RuntimeError: injected" in line
     assert snapshot(out) == base.files
     assert [p.name for p in out.parent.iterdir()] == ["out"]
@@ -473,7 +451,7 @@ def test_killed_midway_leaves_the_folder_as_it_was(out: Path, base: Base) -> Non
     beside = {p.name for p in out.parent.iterdir()} - {"out"}
     assert beside and all(LEFTOVER.fullmatch(name) for name in beside)
     # The next rename tidies what the killed one left and succeeds.
-    assert run_cli("rename", out, "-s", 1, NEW_NAME, "-q").code == 0
+    assert invoke_cli("rename", out, "-s", 1, NEW_NAME, "-q").code == 0
     assert [p.name for p in out.parent.iterdir()] == ["out"]
     assert names_of(out)[1] == NEW_NAME
 
@@ -488,7 +466,7 @@ def configured(base: Base) -> Path:
     path = base.folder / "names.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     out = base.folder / "configured"
-    result = run_cli("run", base.input, "-c", path, "-o", out, "-q")
+    result = invoke_cli("run", base.input, "-c", path, "-o", out, "-q")
     assert result.code == 0, result.stderr
     return out
 
@@ -497,7 +475,9 @@ def test_configured_names_are_used_everywhere(configured: Path, base: Base, tmp_
     assert names_of(configured) == {**names_of(base.out), 1: NEW_NAME, -2: "Odd ones"}
     segments = read_output_csv(configured / "segments.csv")
     assert set(segments.loc[segments["segment"] == 1, "segment_name"]) == {NEW_NAME}
-    assert run_json(configured)["segment_names"] == {"kmeans": {"-2": "Odd ones", "1": NEW_NAME}}
+    assert read_run_json(configured)["segment_names"] == {
+        "kmeans": {"-2": "Odd ones", "1": NEW_NAME}
+    }
     assert html.escape(NEW_NAME) in (configured / "report.html").read_text(encoding="utf-8")
     assert set(score_names(configured / "model.skops", base.input, tmp_path).loc[1]) == {NEW_NAME}
 
@@ -505,10 +485,10 @@ def test_configured_names_are_used_everywhere(configured: Path, base: Base, tmp_
 def test_configured_names_and_rename_give_the_same_files(
     configured: Path, base: Base, out: Path
 ) -> None:
-    assert run_cli("rename", out, "-s", 1, NEW_NAME).code == 0
+    assert invoke_cli("rename", out, "-s", 1, NEW_NAME).code == 0
     segments = (out / "segments.csv").read_bytes()
     # The unusual groups can be named too.
-    assert run_cli("rename", out, "-s", -2, "Odd ones").code == 0
+    assert invoke_cli("rename", out, "-s", -2, "Odd ones").code == 0
     # Outliers keep their nearest segment in segments.csv: no row is named after -2.
     assert (out / "segments.csv").read_bytes() == segments
     assert SegmentationModel.load(out / "model.skops").names["kmeans"][-2] == "Odd ones"
@@ -517,7 +497,7 @@ def test_configured_names_and_rename_give_the_same_files(
     same += [f"plots/{kind}_kmeans.png" for kind in NAMED_PNGS]
     for name in same:
         assert (out / name).read_bytes() == (configured / name).read_bytes(), name
-    assert run_json(out)["segment_names"] == run_json(configured)["segment_names"]
+    assert read_run_json(out)["segment_names"] == read_run_json(configured)["segment_names"]
 
 
 def test_a_chosen_name_wins_over_an_equal_automatic_one(base: Base) -> None:
@@ -537,7 +517,7 @@ def test_a_chosen_name_wins_over_an_equal_automatic_one(base: Base) -> None:
 def test_a_configured_segment_the_run_lacks_is_a_one_line_error(base: Base, tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({**FAST, "profiles": {"names": {"kmeans": {"7": "x"}}}}), "utf-8")
-    result = run_cli("run", base.input, "-c", path, "-o", tmp_path / "out", "-q")
+    result = invoke_cli("run", base.input, "-c", path, "-o", tmp_path / "out", "-q")
     line = one_error(result, 2)
     assert line == (
         "error: profiles.names.kmeans.7: kmeans has no segment 7; its segments are "
@@ -563,7 +543,7 @@ def test_invalid_names_in_the_config_are_reported_before_reading_data(
     path = tmp_path / "bad.json"
     config = {"clustering": {"methods": ["kmeans"]}, "profiles": {"names": names}}
     path.write_text(json.dumps(config), encoding="utf-8")
-    result = run_cli("run", tmp_path / "no-such-input.csv", "-c", path, "-o", tmp_path / "o")
+    result = invoke_cli("run", tmp_path / "no-such-input.csv", "-c", path, "-o", tmp_path / "o")
     assert result.code == 2
     assert "Traceback" not in result.stderr
     assert problem in result.stderr
@@ -584,11 +564,11 @@ def test_check_segment_name() -> None:
 @pytest.fixture(scope="module")
 def carried(base: Base, renamed: Renamed) -> Path:
     """The same customers in another order, run with --previous on the renamed folder."""
-    assert run_cli("rename", renamed.out, "-s", -2, "Odd ones", "-q").code == 0
+    assert invoke_cli("rename", renamed.out, "-s", -2, "Odd ones", "-q").code == 0
     shuffled = base.folder / "shuffled.csv"
     pd.read_csv(base.input).sample(frac=1.0, random_state=5).to_csv(shuffled, index=False)
     out = base.folder / "carried"
-    result = run_cli("run", shuffled, "-c", base.config, "-o", out, "--previous", renamed.out)
+    result = invoke_cli("run", shuffled, "-c", base.config, "-o", out, "--previous", renamed.out)
     assert result.code == 0, result.stderr
     return out
 
@@ -600,7 +580,7 @@ def test_previous_carries_the_chosen_names(
     assert names_of(carried)[1] == NEW_NAME
     assert names_of(carried)[-2] == "Odd ones"
     assert names_of(carried, "agglomerative") == names_of(base.out, "agglomerative")
-    assert run_json(carried)["segment_names"] == {"kmeans": {"-2": "Odd ones", "1": NEW_NAME}}
+    assert read_run_json(carried)["segment_names"] == {"kmeans": {"-2": "Odd ones", "1": NEW_NAME}}
     segments = read_output_csv(carried / "segments.csv")
     assert set(segments.loc[segments["segment"] == 1, "segment_name"]) == {NEW_NAME}
     assert set(score_names(carried / "model.skops", base.input, tmp_path).loc[1]) == {NEW_NAME}
@@ -612,42 +592,10 @@ def test_previous_carries_the_chosen_names(
 def test_rename_after_previous_updates_the_migration(carried: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(carried, out)
-    assert run_cli("rename", out, "-s", 1, "Deal seekers", "-q").code == 0
+    assert invoke_cli("rename", out, "-s", 1, "Deal seekers", "-q").code == 0
     migration = read_output_csv(out / "segment_migration.csv")
     mine = (migration["method"] == "kmeans") & (migration["new_segment"] == 1)
     assert list(migration.loc[mine, "new_name"]) == ["Deal seekers"]
     assert list(migration.loc[mine, "old_name"]) == [NEW_NAME]  # the previous run's name
     before = read_output_csv(carried / "segment_migration.csv")
     assert migration.loc[~mine].equals(before.loc[~mine])
-
-
-# --------------------------------------------------------------------------- the CSV rewrite
-
-
-def test_replace_csv_cells_keeps_every_other_byte(tmp_path: Path) -> None:
-    frame = pd.DataFrame(
-        {
-            "id": ["007", "=x", "3"],
-            "note": ['multi\nline, with "quotes"', "-", "carriage\rreturn"],
-            "segment": [1, 2, 1],
-            "segment_name": ["Old", "Other", "Old"],
-            "score": [0.1, -2.5, 1e-300],
-        }
-    )
-    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    write_csv(frame, source)
-    changed = replace_csv_cells(
-        source, target, column="segment_name", value='@New, "one"', where={"segment": "1"}
-    )
-    assert changed == 2
-    expected_path = tmp_path / "expected.csv"
-    write_csv(frame.assign(segment_name=['@New, "one"', "Other", '@New, "one"']), expected_path)
-    assert target.read_bytes() == expected_path.read_bytes()
-    assert read_output_csv(target)["segment_name"].tolist()[0] == '@New, "one"'
-
-
-def test_replace_csv_cells_needs_the_columns(tmp_path: Path) -> None:
-    write_csv(pd.DataFrame({"a": [1]}), tmp_path / "in.csv")
-    with pytest.raises(ValueError, match="no column 'name'"):
-        replace_csv_cells(tmp_path / "in.csv", tmp_path / "o.csv", column="name", value="x",
-                          where={})  # fmt: skip

@@ -308,9 +308,8 @@ def test_looks_like_id_name_not(name: str) -> None:
     assert not looks_like_id_name(name)
 
 
-def test_mall_customers_roles() -> None:
-    frame = pd.read_csv(shared_dataset("mall_customers/Mall_Customers.csv"))
-    assert roles_of(frame) == {
+def test_mall_customers_roles(mall_frame: pd.DataFrame) -> None:
+    assert roles_of(mall_frame) == {
         "CustomerID": "id",
         "Genre": "categorical",
         "Age": "numeric",

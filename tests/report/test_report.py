@@ -9,7 +9,6 @@ where a missing browser is a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,23 +19,13 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
+from helpers import CHROMIUM_ARGS, chromium_executable, read_run_json
 from segmentkit.cli import main
 from segmentkit.datasets import make_customers
 from segmentkit.describe.importance_words import importance_headline
 from segmentkit.errors import DataError
 from segmentkit.report import render_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 HOSTILE_COLUMN = "<script>alert(1)</script>"
 HOSTILE_VALUE = "<img src=x onerror=alert(2)>"
 N_ROWS = 400
@@ -57,7 +46,7 @@ def _run(folder: Path, frame: pd.DataFrame, *args: str) -> Finished:
     return Finished(
         out=out,
         html=(out / "report.html").read_text(encoding="utf-8"),
-        summary=json.loads((out / "run.json").read_text(encoding="utf-8")),
+        summary=read_run_json(out),
     )
 
 
@@ -199,14 +188,6 @@ def test_hostile_strings_are_escaped_in_the_html(hostile: Finished) -> None:
 # --------------------------------------------------------------------------- in a browser
 
 
-def _chromium() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("SEGMENTKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (SEGMENTKIT_REQUIRE_BROWSER=1)")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    return CHROMIUM
-
-
 @dataclass
 class PageVisit:
     blocked: list[str]
@@ -218,7 +199,7 @@ class PageVisit:
 
 def _visit(report: Path) -> PageVisit:
     playwright = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
+    executable = chromium_executable()
     blocked: list[str] = []
     errors: list[str] = []
     dialogs: list[str] = []

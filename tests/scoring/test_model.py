@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
 import logging
 import os
 import pathlib
@@ -26,7 +25,7 @@ import skops.io as sio
 from sklearn.metrics import euclidean_distances
 
 import segmentkit.pipeline
-from segmentkit.cli import main
+from helpers import RunCli, error_lines, read_run_json
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.errors import DataError
@@ -60,7 +59,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     run = run_segmentation(frame, config)
     folder = save_run(run, tmp_path_factory.mktemp("trained") / "out")
     segments = pd.read_csv(folder / "segments.csv")
-    summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(folder)
     return Trained(frame, run, folder, segments, summary)
 
 
@@ -102,17 +101,6 @@ def model_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
         for r in caplog.records
         if r.name == MODEL_LOGGER and r.levelno == logging.WARNING
     ]
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the CLI in-process; return ``(exit code, stdout, stderr)``."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 def assert_clean_failure(code: int, err: str, *, exit_code: int = 1) -> str:
@@ -385,13 +373,11 @@ def new_csv(tmp_path: Path, trained: Trained) -> Path:
     return path
 
 
-def test_cli_missing_column(
-    tmp_path: Path, trained: Trained, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_missing_column(tmp_path: Path, trained: Trained, run_cli: RunCli) -> None:
     path = tmp_path / "new.csv"
     trained.frame.drop(columns=["spending_score"]).to_csv(path, index=False)
     out = tmp_path / "scored.csv"
-    code, _, err = cli(capsys, "score", trained.model_path, path, "--out", out, "-q")
+    code, _, err = run_cli("score", trained.model_path, path, "--out", out, "-q")
     line = assert_clean_failure(code, err)
     assert "'spending_score'" in line
     assert not out.exists()
@@ -399,33 +385,33 @@ def test_cli_missing_column(
 
 
 def test_cli_out_is_a_folder(
-    tmp_path: Path, trained: Trained, new_csv: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, trained: Trained, new_csv: Path, run_cli: RunCli
 ) -> None:
     folder = tmp_path / "existing"
     folder.mkdir()
     (folder / "keep.txt").write_text("keep", encoding="utf-8")
-    code, _, err = cli(capsys, "score", trained.model_path, new_csv, "--out", folder, "-q")
+    code, _, err = run_cli("score", trained.model_path, new_csv, "--out", folder, "-q")
     line = assert_clean_failure(code, err)
     assert "is a folder" in line
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
 
 
 def test_cli_replaces_out_only_on_success(
-    tmp_path: Path, trained: Trained, new_csv: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, trained: Trained, new_csv: Path, run_cli: RunCli
 ) -> None:
     out = tmp_path / "scored.csv"
     out.write_bytes(b"previous,scores\n1,2\n")
     broken = tmp_path / "broken.csv"
     trained.frame.drop(columns=["age"]).head(5).to_csv(broken, index=False)
-    code, _, err = cli(capsys, "score", trained.model_path, broken, "--out", out, "-q")
+    code, _, err = run_cli("score", trained.model_path, broken, "--out", out, "-q")
     assert_clean_failure(code, err)
     assert out.read_bytes() == b"previous,scores\n1,2\n"
     # A failing model load leaves it too.
-    code, _, err = cli(capsys, "score", tmp_path / "nope.skops", new_csv, "--out", out, "-q")
+    code, _, err = run_cli("score", tmp_path / "nope.skops", new_csv, "--out", out, "-q")
     assert "not found" in assert_clean_failure(code, err)
     assert out.read_bytes() == b"previous,scores\n1,2\n"
     # Success replaces it, with no temporary file left behind.
-    code, _, err = cli(capsys, "score", trained.model_path, new_csv, "--out", out, "-q")
+    code, _, err = run_cli("score", trained.model_path, new_csv, "--out", out, "-q")
     assert code == 0, err
     assert len(pd.read_csv(out)) == 40
     assert {p.name for p in tmp_path.iterdir()} == {"scored.csv", "broken.csv", "new.csv"}
@@ -500,7 +486,7 @@ PICKLE_WRITERS = {
 
 @pytest.mark.parametrize("name", list(PICKLE_WRITERS))
 def test_pickle_files_are_refused_without_running(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], new_csv: Path
+    name: str, tmp_path: Path, run_cli: RunCli, new_csv: Path
 ) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / name
@@ -510,7 +496,7 @@ def test_pickle_files_are_refused_without_running(
     assert "refusing" in str(info.value) or "not a readable skops file" in str(info.value)
     assert not marker.exists()
     out = tmp_path / "scored.csv"
-    code, _, err = cli(capsys, "score", path, new_csv, "--out", out, "-q")
+    code, _, err = run_cli("score", path, new_csv, "--out", out, "-q")
     line = assert_clean_failure(code, err)
     assert str(path) in line
     assert not marker.exists()
@@ -526,7 +512,7 @@ def test_pickle_is_refused_as_such(tmp_path: Path) -> None:
 
 
 def test_skops_file_with_untrusted_class_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], new_csv: Path
+    tmp_path: Path, run_cli: RunCli, new_csv: Path
 ) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.skops"
@@ -537,7 +523,7 @@ def test_skops_file_with_untrusted_class_is_refused(
     assert _type_name(WritesMarkerOnLoad) in str(info.value)
     assert "WritesMarkerOnLoad" in str(info.value)
     assert not marker.exists()
-    code, _, err = cli(capsys, "score", path, new_csv, "--out", tmp_path / "s.csv", "-q")
+    code, _, err = run_cli("score", path, new_csv, "--out", tmp_path / "s.csv", "-q")
     assert "WritesMarkerOnLoad" in assert_clean_failure(code, err)
     assert not marker.exists()
 
@@ -617,7 +603,7 @@ def test_damaged_model_is_a_clean_error(
     tmp_path: Path,
     trained: Trained,
     new_csv: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     path = tmp_path / "model.skops"
     DAMAGE[damage](trained.model_path, path)
@@ -625,7 +611,7 @@ def test_damaged_model_is_a_clean_error(
         SegmentationModel.load(path)
     assert str(path) in str(info.value)
     out = tmp_path / "scored.csv"
-    code, _, err = cli(capsys, "score", path, new_csv, "--out", out, "-q")
+    code, _, err = run_cli("score", path, new_csv, "--out", out, "-q")
     assert str(path) in assert_clean_failure(code, err)
     assert not out.exists()
 
@@ -719,10 +705,10 @@ def test_cli_score(
     trained: Trained,
     model: SegmentationModel,
     new_csv: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: RunCli,
 ) -> None:
     out = tmp_path / "scored.csv"
-    code, stdout, err = cli(capsys, "score", trained.model_path, new_csv, "--out", out, "-q")
+    code, stdout, err = run_cli("score", trained.model_path, new_csv, "--out", out, "-q")
     assert code == 0, err
     assert error_lines(err) == []
     assert out.is_file()

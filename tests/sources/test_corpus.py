@@ -10,7 +10,6 @@ byte-identical, and CSV, Excel and Parquet versions of one table give the same s
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 import pytest
 from corpus import FAST, TRIO, Case, Failure, Success, build_corpus, cases
 
+from helpers import error_lines, read_run_json
 from segmentkit.cli import main
 
 ALL = cases(include_large=True)
@@ -77,10 +77,6 @@ def run_case(case: Case, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple
     return code, captured.out, captured.err
 
 
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
-
-
 def assert_clean_failure(code: int, err: str, expect: Failure) -> None:
     """Exit code as documented, the expected ``error:`` line(s) last, no traceback."""
     assert code == expect.exit_code, err
@@ -97,7 +93,7 @@ def check_success(expect: Success, code: int, err: str, out: Path) -> None:
     """Exit 0, and ``run.json`` and ``segments.csv`` account for the rows as expected."""
     assert code == 0, err
     assert "Traceback" not in err and not error_lines(err), err
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     rows = summary["rows"]
     assert (rows["read"], rows["kept"], rows["dropped"]) == (
         expect.read,
@@ -237,7 +233,7 @@ def test_excel_parquet_and_csv_give_the_same_segments(
             code, _, err = run_case(case, tmp_path / name, capsys)
             check_success(case.expect, code, err, tmp_path / name)
             outputs[name] = tmp_path / name
-        summary = json.loads((outputs[name] / "run.json").read_text(encoding="utf-8"))
+        summary = read_run_json(outputs[name])
         assert summary["input"]["format"] == {"csv": "csv", "xlsx": "excel"}.get(
             name.rsplit("_", 1)[1], "parquet"
         )

@@ -8,7 +8,6 @@ commands.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from conftest import shared_dataset
+from helpers import RunCli, error_lines, read_run_json
 from segmentkit.cli import main
 from segmentkit.config import TransactionsConfig
 from segmentkit.datasets import load_online_retail, sample_data_path
@@ -50,17 +50,6 @@ RFM_COLUMNS = [
 SCORE_COLUMNS = ["r_score", "f_score", "m_score", "rfm_score", "rfm_group"]
 
 ONLINE_RETAIL_SAMPLE = "online_retail_sample.csv.gz"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the CLI in-process; return ``(exit code, stdout, stderr)``."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_lines(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("error:")]
 
 
 def by_customer(result: CustomerTable) -> pd.DataFrame:
@@ -729,10 +718,10 @@ def test_full_online_retail_log() -> None:
 
 
 def test_cli_rfm_writes_one_row_per_customer(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], retail: pd.DataFrame
+    tmp_path: Path, run_cli: RunCli, retail: pd.DataFrame
 ) -> None:
     out = tmp_path / "customers.csv"
-    code, stdout, err = cli(capsys, "rfm", sample_data_path(ONLINE_RETAIL_SAMPLE), "--out", out)
+    code, stdout, err = run_cli("rfm", sample_data_path(ONLINE_RETAIL_SAMPLE), "--out", out)
     assert code == 0, err
     table = pd.read_csv(out)
     customers = _retail_customers(retail)
@@ -752,11 +741,10 @@ def test_cli_rfm_writes_one_row_per_customer(
 
 
 def test_cli_rfm_flags_and_snapshot_date(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], retail: pd.DataFrame
+    tmp_path: Path, run_cli: RunCli, retail: pd.DataFrame
 ) -> None:
     out = tmp_path / "customers.csv"
-    code, stdout, err = cli(
-        capsys,
+    code, stdout, err = run_cli(
         "rfm",
         sample_data_path(ONLINE_RETAIL_SAMPLE),
         "--out",
@@ -790,10 +778,9 @@ def test_cli_rfm_flags_and_snapshot_date(
     assert cell(table, 12347, "recency_days") == 21.0  # last purchase before: 2011-06-09
 
 
-def test_cli_rfm_bad_snapshot_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rfm_bad_snapshot_date(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "customers.csv"
-    code, _, err = cli(
-        capsys,
+    code, _, err = run_cli(
         "rfm",
         sample_data_path(ONLINE_RETAIL_SAMPLE),
         "--out",
@@ -808,13 +795,11 @@ def test_cli_rfm_bad_snapshot_date(tmp_path: Path, capsys: pytest.CaptureFixture
     assert not out.exists()
 
 
-def test_cli_rfm_without_customer_column(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_rfm_without_customer_column(tmp_path: Path, run_cli: RunCli) -> None:
     log = tmp_path / "log.csv"
     log.write_text("date,amount\n2024-01-01,3\n2024-01-02,4\n", encoding="utf-8")
     out = tmp_path / "customers.csv"
-    code, _, err = cli(capsys, "rfm", log, "--out", out)
+    code, _, err = run_cli("rfm", log, "--out", out)
     assert code == 1
     assert "Traceback" not in err
     assert len(error_lines(err)) == 1
@@ -826,12 +811,9 @@ def test_cli_rfm_without_customer_column(
 LIFECYCLE_RULES = {"lapsed_high_spenders", "lapsed", "loyal", "new"}
 
 
-def test_cli_run_transactions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], retail: pd.DataFrame
-) -> None:
+def test_cli_run_transactions(tmp_path: Path, run_cli: RunCli, retail: pd.DataFrame) -> None:
     out = tmp_path / "out"
-    code, _, err = cli(
-        capsys,
+    code, _, err = run_cli(
         "run",
         sample_data_path(ONLINE_RETAIL_SAMPLE),
         "--transactions",
@@ -850,7 +832,7 @@ def test_cli_run_transactions(
     assert segments["CustomerID"].is_unique
     assert "rfm_group" in segments.columns
     assert set(segments["rfm_group"]) <= set(README_GROUPS.values())
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     transactions = summary["input"]["transactions"]
     assert transactions["rows"]["missing_customer"] == 800
     assert transactions["customers"] == len(segments)
@@ -865,10 +847,10 @@ def test_cli_run_transactions(
 
 
 def test_cli_demo_runs_the_transaction_log(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], retail: pd.DataFrame
+    tmp_path: Path, run_cli: RunCli, retail: pd.DataFrame
 ) -> None:
     out = tmp_path / "demo"
-    code, _, err = cli(capsys, "demo", "-q", "--out", out)
+    code, _, err = run_cli("demo", "-q", "--out", out)
     assert code == 0, err
     assert (out / "report.html").is_file()
     segments = pd.read_csv(out / "segments.csv")
@@ -881,12 +863,11 @@ def test_cli_demo_runs_the_transaction_log(
 
 
 def test_cli_rfm_reads_the_headerless_whitespace_cdnow_sample(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], cdnow: pd.DataFrame
+    tmp_path: Path, run_cli: RunCli, cdnow: pd.DataFrame
 ) -> None:
     # Issue 16: the file was one column; now it is five, named column_1 ... column_5.
     out = tmp_path / "customers.csv"
-    code, _, err = cli(
-        capsys,
+    code, _, err = run_cli(
         "rfm",
         shared_dataset("cdnow/CDNOW_sample.txt"),
         "--out",
@@ -956,7 +937,7 @@ def test_rfm_then_run_segments_like_run_transactions(two_paths: TwoPaths) -> Non
     # Issue 16: run on the rfm table also segmented on rfm_score, the r/f/m scores,
     # repeat_purchases, tenure ...; now both paths use the same four features.
     runs = [two_paths.transactions_run, two_paths.table_run]
-    summaries = [json.loads((r / "run.json").read_text(encoding="utf-8")) for r in runs]
+    summaries = [read_run_json(r) for r in runs]
     assert summaries[0]["features"] == summaries[1]["features"] == list(RFM_FEATURES)
     roles = summaries[1]["columns"]
     assert roles["rfm_score"]["role"] == "ignore"
@@ -967,12 +948,12 @@ def test_rfm_then_run_segments_like_run_transactions(two_paths: TwoPaths) -> Non
 
 
 def test_score_a_transaction_log_with_a_transactions_model(
-    two_paths: TwoPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    two_paths: TwoPaths, tmp_path: Path, run_cli: RunCli
 ) -> None:
     # Issue 16: scoring the log said "the input lacks 'recency_days'".
     out = tmp_path / "scored.csv"
     model = two_paths.transactions_run / "model.skops"
-    code, _, err = cli(capsys, "score", model, two_paths.log, "--out", out)
+    code, _, err = run_cli("score", model, two_paths.log, "--out", out)
     assert code == 0, err
     assert "is a transaction log" in err and "snapshot 2011-12-10" in err
     scored = pd.read_csv(out)
@@ -980,19 +961,19 @@ def test_score_a_transaction_log_with_a_transactions_model(
     assert scored["CustomerID"].tolist() == segments["CustomerID"].tolist()
     assert scored["segment"].tolist() == segments["segment"].tolist()
     # The snapshot can be set, as in `segmentkit rfm`.
-    code, _, err = cli(
-        capsys, "score", model, two_paths.log, "--out", out, "--snapshot-date", "2012-06-30"
+    code, _, err = run_cli(
+        "score", model, two_paths.log, "--out", out, "--snapshot-date", "2012-06-30"
     )
     assert code == 0, err
     assert "snapshot 2012-06-30, as set" in err
 
 
 def test_score_a_transaction_log_with_a_customer_table_model(
-    two_paths: TwoPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    two_paths: TwoPaths, tmp_path: Path, run_cli: RunCli
 ) -> None:
     out = tmp_path / "scored.csv"
     model = two_paths.table_run / "model.skops"
-    code, _, err = cli(capsys, "score", model, two_paths.log, "--out", out, "-q")
+    code, _, err = run_cli("score", model, two_paths.log, "--out", out, "-q")
     assert code == 1
     assert "Traceback" not in err
     (line,) = error_lines(err)
@@ -1000,7 +981,7 @@ def test_score_a_transaction_log_with_a_customer_table_model(
     assert f"segmentkit rfm {two_paths.log} --out customers.csv" in line
     assert not out.exists()
     # The customer table itself scores as trained.
-    code, _, err = cli(capsys, "score", model, two_paths.customers, "--out", out, "-q")
+    code, _, err = run_cli("score", model, two_paths.customers, "--out", out, "-q")
     assert code == 0, err
     segments = pd.read_csv(two_paths.table_run / "segments.csv")
     assert pd.read_csv(out)["segment"].tolist() == segments["segment"].tolist()
@@ -1091,21 +1072,18 @@ def test_the_first_column_of_an_rfm_table_is_the_id_whatever_its_name(ids: list[
     assert infer_roles(frame, excluded.input, excluded.cleaning)["column_2"].role == "ignore"
 
 
-def test_cdnow_rfm_then_run_segments_like_run_transactions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cdnow_rfm_then_run_segments_like_run_transactions(tmp_path: Path, run_cli: RunCli) -> None:
     # New user: `rfm` (column flags) then `run` used the id column_2 as a feature and gave
     # other segments than `run --transactions` on the same log.
     log = shared_dataset("cdnow/CDNOW_sample.txt")
     customers = tmp_path / "cdnow_rfm.csv"
-    code, _, err = cli(capsys, "rfm", log, "--out", customers, *CDNOW_FLAGS, *CDNOW_AMOUNT, "-q")
+    code, _, err = run_cli("rfm", log, "--out", customers, *CDNOW_FLAGS, *CDNOW_AMOUNT, "-q")
     assert code == 0, err
     assert pd.read_csv(customers, dtype=str).columns[0] == "column_2"  # the name is kept
     args = ("--methods", "kmeans", "--no-figures", "-q")
-    code, _, err = cli(capsys, "run", customers, "--out", tmp_path / "table", *args)
+    code, _, err = run_cli("run", customers, "--out", tmp_path / "table", *args)
     assert code == 0, err
-    code, _, err = cli(
-        capsys,
+    code, _, err = run_cli(
         "run",
         log,
         "--transactions",
@@ -1116,7 +1094,7 @@ def test_cdnow_rfm_then_run_segments_like_run_transactions(
         *args,
     )
     assert code == 0, err
-    summary = json.loads((tmp_path / "table" / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(tmp_path / "table")
     assert summary["columns"]["column_2"]["role"] == "id"
     assert summary["features"] == list(RFM_FEATURES)
     via_table, via_log = (
@@ -1136,14 +1114,14 @@ def _retail_lines(n: int) -> pd.DataFrame:
 
 
 def test_run_refuses_a_transaction_log_without_transactions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: RunCli
 ) -> None:
     # New user: `run retail50k.csv` segmented invoice lines ("Low invoice no · High
     # customer id").
     log = tmp_path / "retail50k.csv"
     _retail_lines(49_999).to_csv(log, index=False)
     out = tmp_path / "out"
-    code, _, err = cli(capsys, "run", log, "--out", out)
+    code, _, err = run_cli("run", log, "--out", out)
     assert code == 2, err
     assert "Traceback" not in err
     (line,) = error_lines(err)
@@ -1155,15 +1133,15 @@ def test_run_refuses_a_transaction_log_without_transactions(
 
 
 def test_a_named_id_column_overrides_the_transaction_log_check(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: RunCli
 ) -> None:
     log = tmp_path / "lines.csv"
     _retail_lines(3_000).to_csv(log, index=False)
     out = tmp_path / "out"
-    code, _, err = cli(capsys, "run", log, "--out", out, "--methods", "kmeans", "--k", "2")
+    code, _, err = run_cli("run", log, "--out", out, "--methods", "kmeans", "--k", "2")
     assert code == 2 and "looks like a transaction log" in err
     args = ("--out", out, "--methods", "kmeans", "--k", "2", "--no-figures", "-q")
-    code, _, err = cli(capsys, "run", log, "--id-column", "InvoiceNo", *args)
+    code, _, err = run_cli("run", log, "--id-column", "InvoiceNo", *args)
     assert code == 0, err
     assert pd.read_csv(out / "segments.csv").columns[0] == "InvoiceNo"
 
@@ -1227,13 +1205,11 @@ def test_eight_digit_integer_dates_are_inferred() -> None:
 
 
 def test_cdnow_needs_only_the_customer_and_amount_columns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], cdnow: pd.DataFrame
+    tmp_path: Path, run_cli: RunCli, cdnow: pd.DataFrame
 ) -> None:
     out = tmp_path / "customers.csv"
     log = shared_dataset("cdnow/CDNOW_sample.txt")
-    code, _, err = cli(
-        capsys, "rfm", log, "--out", out, "--customer-column", "column_2", *CDNOW_AMOUNT
-    )
+    code, _, err = run_cli("rfm", log, "--out", out, "--customer-column", "column_2", *CDNOW_AMOUNT)
     assert code == 0, err
     assert "date=column_3" in err
     assert len(pd.read_csv(out)) == cdnow["customer_id"].nunique()
@@ -1241,12 +1217,12 @@ def test_cdnow_needs_only_the_customer_and_amount_columns(
 
 @pytest.mark.parametrize("command", ["rfm", "run"])
 def test_missing_log_columns_name_the_flags_of_the_command(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+    tmp_path: Path, run_cli: RunCli, command: str
 ) -> None:
     log = shared_dataset("cdnow/CDNOW_sample.txt")
     out = tmp_path / ("customers.csv" if command == "rfm" else "out")
     extra = ("--transactions",) if command == "run" else ()
-    code, _, err = cli(capsys, command, log, *extra, "--out", out, "-q")
+    code, _, err = run_cli(command, log, *extra, "--out", out, "-q")
     assert code == 1
     assert "Traceback" not in err
     (line,) = error_lines(err)
@@ -1258,12 +1234,10 @@ def test_missing_log_columns_name_the_flags_of_the_command(
     assert not out.exists()
 
 
-def test_run_column_flags_need_transactions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_run_column_flags_need_transactions(tmp_path: Path, run_cli: RunCli) -> None:
     out = tmp_path / "out"
-    code, _, err = cli(
-        capsys, "run", sample_data_path(), "--out", out, "--customer-column", "CustomerID"
+    code, _, err = run_cli(
+        "run", sample_data_path(), "--out", out, "--customer-column", "CustomerID"
     )
     assert code == 2
     (line,) = error_lines(err)
@@ -1271,9 +1245,7 @@ def test_run_column_flags_need_transactions(
     assert not out.exists()
 
 
-def test_run_column_flags_set_the_transaction_columns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_run_column_flags_set_the_transaction_columns(tmp_path: Path, run_cli: RunCli) -> None:
     log = tmp_path / "log.csv"
     pd.DataFrame(
         {
@@ -1285,8 +1257,8 @@ def test_run_column_flags_set_the_transaction_columns(
     out = tmp_path / "out"
     args = ("--methods", "kmeans", "--k", "2", "--no-figures", "-q")
     flags = ("--customer-column", "who", "--date-column", "when", "--amount-column", "paid")
-    code, _, err = cli(capsys, "run", log, "--transactions", *flags, "--out", out, *args)
+    code, _, err = run_cli("run", log, "--transactions", *flags, "--out", out, *args)
     assert code == 0, err
-    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    summary = read_run_json(out)
     assert summary["input"]["transactions"]["columns"]["customer"] == "who"
     assert summary["input"]["transactions"]["customers"] == 12

@@ -13,7 +13,6 @@ migration table (old segment × new segment).
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from segmentkit.describe.profiles import standardised_differences
 from segmentkit.errors import DataError
 from segmentkit.methods import MethodResult
 from segmentkit.methods.base import SegmentAssigner
-from segmentkit.output.write import read_output_csv
+from segmentkit.output.folder import PROFILES_FILE, SEGMENTS_FILE, SUMMARY_FILE, OutputFolder
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import plural
 
@@ -82,7 +81,8 @@ def load_previous(folder: str | Path) -> PreviousRun:
         When the folder is not a complete segmentkit output.
     """
     folder = Path(folder)
-    needed = ("segment_profiles.csv", "segments.csv", "run.json")
+    output = OutputFolder(folder)
+    needed = (PROFILES_FILE, SEGMENTS_FILE, SUMMARY_FILE)
     missing = [n for n in needed if not (folder / n).is_file()]
     if not folder.is_dir() or missing:
         raise DataError(
@@ -91,9 +91,9 @@ def load_previous(folder: str | Path) -> PreviousRun:
             hint="point --previous at the folder an earlier `segmentkit run` wrote",
         )
     try:
-        profiles = read_output_csv(folder / "segment_profiles.csv")
-        segments = read_output_csv(folder / "segments.csv", text=True)
-        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        profiles = output.read_profiles()
+        segments = output.read_segments(text=True)
+        summary = output.load_summary()
         chosen = {
             str(method): {int(s): str(n) for s, n in names.items()}
             for method, names in (summary.get("segment_names") or {}).items()

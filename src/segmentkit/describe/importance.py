@@ -20,18 +20,21 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from scipy.stats import rankdata
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from segmentkit.config import ExplainConfig
 from segmentkit.describe.importance_words import importance_groups, importance_headline
 from segmentkit.selection.criteria import stratified_sample
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
 
 __all__ = ["Importance", "correlated_groups", "explain_segments", "grouped_permutation_importance"]
 
@@ -342,6 +345,9 @@ def explain_segments(
     X_train, X_test, y_train, y_test = train_test_split(
         X_used, y_used, test_size=config.test_share, random_state=seed, stratify=stratify
     )
+    # Imported here: sklearn.ensemble is slow to import and only the explain stage needs it.
+    from sklearn.ensemble import RandomForestClassifier
+
     forest = RandomForestClassifier(
         n_estimators=config.n_estimators, random_state=seed, n_jobs=n_jobs
     ).fit(X_train, y_train)

@@ -6,9 +6,9 @@ Built from a finished run in memory or from an output folder on disk, so
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from segmentkit.describe.segment_counts import (
     summary_sizes,
 )
 from segmentkit.errors import DataError
-from segmentkit.output.write import read_output_csv
+from segmentkit.output.folder import SUMMARY_FILE, OutputFolder
 from segmentkit.text import plural
 
 if TYPE_CHECKING:
@@ -107,9 +107,9 @@ def profile_view(run: SegmentationRun, method: str | None = None) -> ProfileView
     )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     try:
-        return read_output_csv(path)
+        return read()
     except FileNotFoundError:
         raise DataError(
             f"{path.parent} has no {path.name}; is it a segmentkit output folder?",
@@ -128,24 +128,25 @@ def load_profile_view(out_dir: str | Path, method: str | None = None) -> Profile
         When the folder is not a complete segmentkit output or lacks the method.
     """
     out_dir = Path(out_dir)
+    output = OutputFolder(out_dir)
     if not out_dir.is_dir():
         raise DataError(f"output folder not found: {out_dir}")
     try:
-        summary = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        summary = output.load_summary()
         recommended = str(summary["recommended"]["method"])
         methods = summary["methods"]
     except FileNotFoundError:
         raise DataError(
-            f"{out_dir} has no run.json; is it a segmentkit output folder?",
+            f"{out_dir} has no {SUMMARY_FILE}; is it a segmentkit output folder?",
             hint="point at the folder `segmentkit run --out` wrote",
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(f"cannot read {out_dir / 'run.json'}: {error}") from None
+        raise DataError(f"cannot read {output.summary_path}: {error}") from None
     method = method or recommended
     if method not in methods:
         raise DataError(f"method {method!r} is not in this run; choose from {', '.join(methods)}")
-    profiles = _read_csv(out_dir / "segment_profiles.csv")
-    importance = _read_csv(out_dir / "feature_importance.csv")
+    profiles = _read_csv(output.profiles, output.read_profiles)
+    importance = _read_csv(output.importance, output.read_importance)
     importance = importance[importance["method"] == method]
     accuracy = methods[method].get("explanation", {}).get("surrogate_accuracy")
     return ProfileView(

@@ -14,19 +14,13 @@ from typing import Any
 import numpy as np
 
 from segmentkit.methods.agglomerative import fit_agglomerative, search_agglomerative
-from segmentkit.methods.base import (
-    MethodResult,
-    MethodSpec,
-    Search,
-    SearchContext,
-    SegmentAssigner,
-    candidate_ks,
-    size_order,
-)
+from segmentkit.methods.base import MethodResult, MethodSpec, SegmentAssigner, size_order
 from segmentkit.methods.dbscan import fit_dbscan, search_dbscan
 from segmentkit.methods.genie import fit_genie, search_genie
 from segmentkit.methods.gmm import fit_gmm, search_gmm
+from segmentkit.methods.k_range import candidate_ks
 from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
+from segmentkit.methods.search import Search, SearchContext
 from segmentkit.progress import add_steps, advance
 from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
 from segmentkit.selection.stability import bootstrap_stability

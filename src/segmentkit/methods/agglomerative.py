@@ -26,10 +26,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.neighbors import NearestCentroid
 
-from segmentkit.methods.base import (
+from segmentkit.methods.k_range import n_distinct
+from segmentkit.methods.search import (
     Search,
     SearchContext,
-    n_distinct,
     search_k,
     search_sample,
     seeded_rows,

@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import NearestNeighbors
 
 from segmentkit.errors import DataError
-from segmentkit.methods.base import Search, SearchContext, criteria_row, seeded_rows
 from segmentkit.methods.core_index import CoreIndex, build_core_index, nearest_core
+from segmentkit.methods.search import Search, SearchContext, criteria_row, seeded_rows
 from segmentkit.progress import add_steps, advance
 
 __all__ = ["CorePointAssigner", "fit_dbscan", "k_distances", "search_dbscan"]
@@ -96,6 +95,9 @@ def k_distances(X: np.ndarray, min_samples: int) -> np.ndarray:
 
 
 def _knee_eps(curve: np.ndarray) -> float:
+    # Imported here: kneed imports matplotlib.pyplot, which `import segmentkit` must not load.
+    from kneed import KneeLocator
+
     positions = np.arange(len(curve))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

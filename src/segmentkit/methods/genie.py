@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from segmentkit.methods.agglomerative import MicroClusterAssigner, micro_clusters
-from segmentkit.methods.base import (
+from segmentkit.methods.k_range import n_distinct
+from segmentkit.methods.search import (
     Search,
     SearchContext,
-    n_distinct,
     search_k,
     search_sample,
     within_cluster_ss,

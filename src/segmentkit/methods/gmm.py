@@ -23,15 +23,8 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from segmentkit.methods.base import (
-    Search,
-    SearchContext,
-    candidate_ks,
-    choose,
-    criteria_row,
-    n_distinct,
-    seeded_rows,
-)
+from segmentkit.methods.k_range import candidate_ks, n_distinct
+from segmentkit.methods.search import Search, SearchContext, choose, criteria_row, seeded_rows
 from segmentkit.progress import add_steps, advance
 
 __all__ = ["ColumnSubsetMixture", "fit_gmm", "search_gmm"]

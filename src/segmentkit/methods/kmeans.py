@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import KMeans
 
-from segmentkit.methods.base import (
+from segmentkit.methods.search import (
     Search,
     SearchContext,
     search_k,

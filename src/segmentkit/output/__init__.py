@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from segmentkit.output.folder import OutputFolder
 from segmentkit.output.write import (
     read_output_csv,
     read_run_summary,
@@ -11,6 +12,7 @@ from segmentkit.output.write import (
 )
 
 __all__ = [
+    "OutputFolder",
     "read_output_csv",
     "read_run_summary",
     "replace_csv_cells",

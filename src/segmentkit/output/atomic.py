@@ -2,8 +2,8 @@
 
 :func:`atomic_output_dir` builds an output folder beside its final place and swaps it in
 only when complete (``renameat2(RENAME_EXCHANGE)`` where Linux has it, else two renames
-that a rerun can recover from); :func:`atomic_file` does the same for one file.
-Temporary siblings are locked by their writer (:func:`lock_file`), so
+that a rerun can recover from); :func:`atomic_file` and :func:`replaced_file` do the same
+for one file. Temporary siblings are locked by their writer (:func:`lock_file`), so
 :func:`clean_leftovers` removes only those of writers that are gone. A full disk, a
 read-only file system or a forbidden location is reported as such
 (:class:`~segmentkit.errors.OutputError`, :func:`output_error`).
@@ -41,6 +41,7 @@ __all__ = [
     "clean_leftovers",
     "lock_file",
     "output_error",
+    "replaced_file",
     "unlock_file",
 ]
 
@@ -258,18 +259,12 @@ def atomic_file(final: str | os.PathLike[str]) -> Iterator[Path]:
     action = f"cannot write --out {target}"
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(parent / target.name)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=parent)
+        tmp, lock = _temporary_file(parent / target.name)
     except OSError as exc:
         raise output_error(exc, action) from exc
-    os.close(handle)
-    tmp = Path(name)
-    lock = None
     try:
-        lock = lock_file(tmp)
         yield tmp
-        tmp.chmod(0o644)
-        tmp.replace(target)
+        _publish(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError | OutputError) and _is_write_problem(exc, tmp):
@@ -277,6 +272,66 @@ def atomic_file(final: str | os.PathLike[str]) -> Iterator[Path]:
         raise
     finally:
         unlock_file(lock)
+
+
+@contextmanager
+def replaced_file(
+    final: str | os.PathLike[str], *, prefix: str | None = None, suffix: str = ""
+) -> Iterator[Path]:
+    """Write one file through a locked temporary sibling renamed over it on success.
+
+    The plain form of :func:`atomic_file` for files inside an output folder
+    (``report.html``, ``model.skops``): the previous file stays until the new one is
+    complete, and the temporary file never outlives a failure. Errors propagate as they
+    are, so that each caller says in its own words what could not be written.
+
+    Parameters
+    ----------
+    final : str or path-like
+        The file to create or replace; its folder must exist.
+    prefix, suffix : str, optional
+        The temporary name, ``{prefix}XXXXXXXX{suffix}`` (default ``.{name}.tmp-XXXXXXXX``).
+        Leftovers with this name from writers that are gone are removed first.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write to.
+    """
+    tmp, lock = _temporary_file(Path(final), prefix=prefix, suffix=suffix)
+    try:
+        yield tmp
+        _publish(tmp, Path(final))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        unlock_file(lock)
+
+
+def _temporary_file(
+    final: Path, *, prefix: str | None = None, suffix: str = ""
+) -> tuple[Path, int | None]:
+    """Create and lock an empty temporary sibling of ``final``, after tidying leftovers."""
+    if prefix is None:
+        prefix, pattern = f".{final.name}.tmp-", _leftover_pattern(final.name)
+    else:
+        pattern = re.compile(rf"{re.escape(prefix)}[a-z0-9_]{{8}}{re.escape(suffix)}")
+    clean_leftovers(final, pattern=pattern)
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        return tmp, lock_file(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    # mkstemp makes the file private; an output file is shared like any other.
+    tmp.chmod(0o644)
+    tmp.replace(final)
 
 
 def _written(exc: OSError | OutputError, action: str, state: str, tmp: Path) -> OutputError:

@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from segmentkit import __version__
+from segmentkit.backends.base import AssignedRows
 from segmentkit.describe.outcomes import outcome_population
-from segmentkit.describe.profiles import typical_statistic
-from segmentkit.describe.rules_sql import sql_script
+from segmentkit.describe.profile_statistics import typical_statistic
+from segmentkit.describe.rules.sql import sql_script
 from segmentkit.output.atomic import atomic_output_dir
+from segmentkit.output.folder import (
+    COMPARISON_FILE,
+    DROPPED_FILE,
+    IMPORTANCE_FILE,
+    K_SELECTION_FILE,
+    MIGRATION_FILE,
+    PLOTS_DIR,
+    PROFILES_FILE,
+    RULES_FILE,
+    RULES_SQL_FILE,
+    RUN_LOG_FILE,
+    SEGMENTS_FILE,
+    SUMMARY_FILE,
+)
 from segmentkit.output.write import write_csv, write_json
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.plots import write_plots
@@ -29,6 +44,9 @@ from segmentkit.report import REPORT_NAME, write_report
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
 from segmentkit.selection.criteria import ClusterMetrics
 from segmentkit.selection.stability import describe as describe_stability
+
+if TYPE_CHECKING:
+    from segmentkit.backends.base import RowBackend
 
 __all__ = [
     "feature_importance_table",
@@ -39,6 +57,7 @@ __all__ = [
     "segment_rules_sql",
     "segment_rules_table",
     "segments_table",
+    "write_input_rows",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,7 +69,7 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     Columns: the id (or ``row``), the original columns as read, ``segment`` and
     ``segment_name`` (recommended method), ``segment_<method>`` for every method
     (``-1`` = noise), ``segment_alternative`` when a finer alternative was found, and
-    ``is_outlier``.
+    ``is_outlier``. The rows keep the index of the frame that was segmented.
     """
     prepared = run.prepared
     table = prepared.raw.copy()
@@ -72,6 +91,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     if run.alternative is not None:
         table["segment_alternative"] = run.alternative.result.labels
     table["is_outlier"] = prepared.is_outlier
+    if prepared.index is not None:
+        # The caller's index, for joining back to their frame; segments.csv never writes it.
+        table.index = prepared.index
     return table
 
 
@@ -284,7 +306,12 @@ def _metrics(metrics: ClusterMetrics) -> dict[str, Any]:
 
 
 def run_summary(
-    run: SegmentationRun, *, scatter: dict[str, Any] | None = None, figures: bool = True
+    run: SegmentationRun,
+    *,
+    scatter: dict[str, Any] | None = None,
+    figures: bool = True,
+    agreement: dict[str, Any] | None = None,
+    assigned: AssignedRows | None = None,
 ) -> dict[str, Any]:
     """Return the content of ``run.json``: everything needed to understand and repeat the run.
 
@@ -296,13 +323,20 @@ def run_summary(
         How the scatter plots were drawn (axes, sample), when figures were written.
     figures : bool
         Whether the PNGs and ``report.html`` were written (``--no-figures`` skips them).
+    agreement : dict, optional
+        Method to how often the saved model places the run's customers where the run did
+        (:attr:`SegmentationModel.agreement <segmentkit.scoring.model.SegmentationModel>`).
+    assigned : AssignedRows, optional
+        Every input row's segment, when the input holds more rows than the run (the
+        Dask backend): its row counts, segment sizes and sections replace the run's own.
     """
     prepared = run.prepared
+    all_sizes = assigned.segment_sizes if assigned is not None else None
     return {
         "segmentkit_version": __version__,
         "seed": run.config.seed,
         "input": run.source,
-        "rows": prepared.row_counts,
+        "rows": prepared.row_counts if assigned is None or assigned.rows is None else assigned.rows,
         "columns": {
             name: {"role": role.role, "reason": role.reason}
             for name, role in prepared.roles.items()
@@ -316,23 +350,8 @@ def run_summary(
             for s in prepared.steps
         ],
         "methods": {
-            method: {
-                "params": result.params,
-                "n_segments": result.n_segments,
-                "selection": result.choice_summary,
-                "criteria_agree": result.criteria_agree,
-                "segment_sizes": {
-                    str(int(s)): int(c)
-                    for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
-                },
-                "notes": list(result.notes),
-                "metrics": _metrics(result.metrics),
-                "stability": describe_stability(result.stability),
-                "explanation": _explanation(run, method),
-                "rules": run.rules[method].describe() if method in run.rules else None,
-                "curves": result.curves,
-            }
-            for method, result in run.results.items()
+            method: _method_summary(run, method, agreement or {}, all_sizes)
+            for method in run.results
         },
         "population": _population(run),
         "value_columns": list(run.profiles[run.recommended].value_columns),
@@ -375,17 +394,65 @@ def run_summary(
         "timings_seconds": run.timings,
         "library_versions": library_versions(),
         "config": run.config.to_dict(),
+        **(assigned.sections if assigned is not None else {}),
     }
+
+
+def _method_summary(
+    run: SegmentationRun,
+    method: str,
+    agreement: dict[str, Any],
+    all_sizes: dict[str, dict[int, int]] | None,
+) -> dict[str, Any]:
+    """Return ``run.json`` → ``methods`` → ``method``."""
+    result = run.results[method]
+    own_sizes = {
+        str(int(s)): int(c)
+        for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
+    }
+    entry = {
+        "params": result.params,
+        "n_segments": result.n_segments,
+        "selection": result.choice_summary,
+        "criteria_agree": result.criteria_agree,
+        "segment_sizes": own_sizes
+        if all_sizes is None
+        else {str(s): n for s, n in all_sizes[method].items()},
+        "notes": list(result.notes),
+        "metrics": _metrics(result.metrics),
+        "stability": describe_stability(result.stability),
+        "explanation": _explanation(run, method),
+        "rules": run.rules[method].describe() if method in run.rules else None,
+        "curves": result.curves,
+    }
+    if method in agreement:
+        entry["scoring_agreement"] = agreement[method]
+    if all_sizes is not None:
+        # Added after the others: scripts reading segment_sizes get every input row.
+        entry["sample_segment_sizes"] = own_sizes
+    return entry
+
+
+def write_input_rows(run: SegmentationRun, folder: Path) -> AssignedRows:
+    """Write the local backend's rows: ``segments.csv`` and, if any, ``dropped_rows.csv``.
+
+    The rows in memory are every input row, so the run is written as it is (see
+    :class:`~segmentkit.backends.base.RowBackend` for backends with more rows).
+    """
+    write_csv(segments_table(run), folder / SEGMENTS_FILE)
+    if len(run.prepared.dropped):
+        write_csv(run.prepared.dropped, folder / DROPPED_FILE)
+    return AssignedRows(run)
 
 
 def save_run(
     run: SegmentationRun,
     out_dir: str | Path,
     *,
-    log_text: str | None = None,
+    log_text: str | Callable[[], str] | None = None,
     figures: bool = True,
     shown_as: str | Path | None = None,
-    report: bool = True,
+    rows: RowBackend | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir`` atomically.
 
@@ -398,8 +465,10 @@ def save_run(
         The finished run.
     out_dir : str or Path
         The output folder; an existing folder is replaced, an existing file is an error.
-    log_text : str, optional
-        The run's log, written as ``run.log``.
+    log_text : str or callable, optional
+        The run's log, written as ``run.log``; a callable is called once every input
+        row has its segment, so that the log covers the assignment too (the Dask
+        backend's scoring) and, like a string, not the writing of the other files.
     figures : bool
         Draw the PNGs and ``report.html``. When false (quick iterations,
         ``--no-figures``) every other file is written, ``plots/scatter_points.csv``
@@ -408,9 +477,10 @@ def save_run(
     shown_as : str or Path, optional
         The folder log lines name (default ``out_dir``), for callers that write into a
         folder that is itself temporary.
-    report : bool
-        Write ``report.html`` (with the figures); false for callers that complete
-        ``run.json`` first and render the report themselves (the Dask backend).
+    rows : RowBackend, optional
+        A backend whose input holds more rows than the run: it writes the segment of
+        every input row (:meth:`~segmentkit.backends.base.RowBackend.assign_all_rows`)
+        where the local backend writes ``segments.csv`` (:func:`write_input_rows`).
 
     Returns
     -------
@@ -427,41 +497,48 @@ def save_run(
     # Log lines name the final folder: the temporary one is gone when they are read.
     shown = Path(shown_as or out_dir)
     # Steps: segments, other tables, figures, model, summary, report.
-    with_report = figures and report
-    add_steps(6 if with_report else 5)
+    add_steps(6 if figures else 5)
     with atomic_output_dir(out_dir) as tmp:
-        write_csv(segments_table(run), tmp / "segments.csv")
+        # Every input row first: the rest of the folder describes the run as assigned.
+        assigned = write_input_rows(run, tmp) if rows is None else rows.assign_all_rows(run, tmp)
+        run = assigned.run
+        # The log of the run up to here: the segmentation and the assignment of every row.
+        log = log_text() if callable(log_text) else log_text
         advance()
         profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
-        write_csv(profiles, tmp / "segment_profiles.csv")
-        write_csv(method_comparison_table(run), tmp / "method_comparison.csv")
-        write_csv(k_selection_table(run), tmp / "k_selection.csv")
-        write_csv(feature_importance_table(run), tmp / "feature_importance.csv")
+        write_csv(profiles, tmp / PROFILES_FILE)
+        write_csv(method_comparison_table(run), tmp / COMPARISON_FILE)
+        write_csv(k_selection_table(run), tmp / K_SELECTION_FILE)
+        write_csv(feature_importance_table(run), tmp / IMPORTANCE_FILE)
         if run.rules:
-            write_csv(segment_rules_table(run), tmp / "segment_rules.csv")
-            with _writing(tmp / "segment_rules.sql"):
+            write_csv(segment_rules_table(run), tmp / RULES_FILE)
+            with _writing(tmp / RULES_SQL_FILE):
                 sql = segment_rules_sql(run)
-                (tmp / "segment_rules.sql").write_text(sql, encoding="utf-8", newline="\n")
+                (tmp / RULES_SQL_FILE).write_text(sql, encoding="utf-8", newline="\n")
         if run.migration is not None:
-            write_csv(run.migration, tmp / "segment_migration.csv")
-        if len(run.prepared.dropped):
-            write_csv(run.prepared.dropped, tmp / "dropped_rows.csv")
+            write_csv(run.migration, tmp / MIGRATION_FILE)
         advance()
-        with _writing(tmp / "plots"):
-            _, points = write_plots(run, tmp / "plots", shown_as=shown / "plots", figures=figures)
+        with _writing(tmp / PLOTS_DIR):
+            _, points = write_plots(
+                run, tmp / PLOTS_DIR, shown_as=shown / PLOTS_DIR, figures=figures
+            )
         advance()
         model = SegmentationModel.from_run(run)
         with _writing(tmp / MODEL_NAME):
             model.save(tmp / MODEL_NAME)
         advance()
-        summary = run_summary(run, scatter=points.describe(), figures=figures)
-        for method, agreement in model.agreement.items():
-            summary["methods"][method]["scoring_agreement"] = agreement
-        write_json(summary, tmp / "run.json")
-        with _writing(tmp / "run.log"):
-            (tmp / "run.log").write_text(log_text or "", encoding="utf-8")
+        summary = run_summary(
+            run,
+            scatter=points.describe(),
+            figures=figures,
+            agreement=model.agreement,
+            assigned=assigned,
+        )
+        write_json(summary, tmp / SUMMARY_FILE)
+        with _writing(tmp / RUN_LOG_FILE):
+            (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
         advance()
-        if with_report:
+        if figures:
             with _writing(tmp / REPORT_NAME):
                 write_report(tmp, shown_as=shown)
             advance()

@@ -231,7 +231,7 @@ def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Re
 
 
 def _sql_comment(text: str) -> str:
-    # As segmentkit.describe.rules_sql writes user text into a "--" comment: on one line.
+    # As segmentkit.describe.rules.sql writes user text into a "--" comment: on one line.
     return " ".join(text.split())
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.errors import DataError
-from segmentkit.output.atomic import output_error
+from segmentkit.output.atomic import OUTPUT_MARKER, output_error
 
 __all__ = [
     "read_output_csv",
@@ -308,10 +308,10 @@ def read_run_summary(
             hint=hint,
         )
     try:
-        summary = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / OUTPUT_MARKER).read_text(encoding="utf-8"))
         str(summary["recommended"]["method"]), dict(summary["methods"])
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(f"cannot read {folder / 'run.json'}: {error}") from None
+        raise DataError(f"cannot read {folder / OUTPUT_MARKER}: {error}") from None
     return dict(summary)
 
 

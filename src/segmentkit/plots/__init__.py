@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import silhouette_samples
 
-from segmentkit.describe.profiles import profile_groups
+from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.output.write import write_csv
 from segmentkit.plots import static
 from segmentkit.plots.named import (

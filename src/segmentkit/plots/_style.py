@@ -25,7 +25,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from segmentkit.describe.profiles import NOISE_NAME, OUTLIER_NAME, UNUSUAL_SEGMENT
+from segmentkit.describe.naming import NOISE_NAME, OUTLIER_NAME
+from segmentkit.describe.profile_statistics import UNUSUAL_SEGMENT
 
 __all__ = ["FONT_FALLBACKS", "mpl_text", "save_figure"]
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from segmentkit.describe.profiles import typical_statistic
+from segmentkit.describe.profile_statistics import typical_statistic
 from segmentkit.output.write import read_output_csv
 from segmentkit.plots import static
 from segmentkit.plots._style import _group_order, _numeric

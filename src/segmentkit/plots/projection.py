@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from segmentkit.describe.profiles import profile_groups
+from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.selection.criteria import stratified_sample
 
 if TYPE_CHECKING:

@@ -17,13 +17,17 @@ import pandas as pd
 __all__ = [
     "LARGEST_VALUE",
     "CleaningStep",
+    "as_dates",
     "convert_numeric_text",
     "dates_to_days",
+    "days_before",
+    "holds_whole_numbers",
     "log_step",
     "normalise_categories",
     "out_of_range",
     "parse_dates",
     "parse_number",
+    "parse_numbers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,6 +107,32 @@ def parse_number(text: str) -> float:
     else:
         return float("nan")
     return -number if negative else number
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Parse every text value with :func:`parse_number`; other values stay as they are.
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["$1,200", 3.5, None, "abc"], dtype=object)).tolist()
+    [1200.0, 3.5, nan, nan]
+    """
+    return values.map(lambda v: parse_number(v) if isinstance(v, str) else v)
+
+
+def holds_whole_numbers(values: pd.Series) -> bool:
+    """Return whether ``values`` are floats that are all whole numbers (missing ones aside).
+
+    Ids and integer codes come back as floats when a cell is blank: 1001.0 for 1001.
+
+    Examples
+    --------
+    >>> holds_whole_numbers(pd.Series([1001.0, None])), holds_whole_numbers(pd.Series([1.5]))
+    (True, False)
+    """
+    return pd.api.types.is_float_dtype(values) and bool(
+        np.all(np.mod(values.dropna().to_numpy(dtype=float), 1) == 0)
+    )
 
 
 #: Values parsed from a large text column before deciding whether to parse all of it.
@@ -208,9 +238,7 @@ def normalise_categories(
     for name in columns:
         series = frame[name]
         present = series.dropna()
-        if pd.api.types.is_float_dtype(series) and bool(
-            np.all(np.mod(present.to_numpy(dtype=float), 1) == 0)
-        ):
+        if holds_whole_numbers(series):
             # Integer codes read as floats because of missing values: "1", not "1.0".
             text = present.astype("int64").astype(str)
         else:
@@ -293,6 +321,22 @@ def parse_dates(series: pd.Series) -> pd.Series:
         return pd.to_datetime(text, errors="coerce", format="mixed")
 
 
+def as_dates(values: pd.Series) -> pd.Series:
+    """Return ``values`` as dates: unchanged when they are dates, else by :func:`parse_dates`."""
+    return values if pd.api.types.is_datetime64_any_dtype(values) else parse_dates(values)
+
+
+def days_before(reference: pd.Timestamp, dates: pd.Series) -> pd.Series:
+    """Return how many days (a float, fractions of a day kept) each date lies before ``reference``.
+
+    Examples
+    --------
+    >>> days_before(pd.Timestamp("2024-01-31"), pd.Series(pd.to_datetime(["2024-01-01"]))).tolist()
+    [30.0]
+    """
+    return (reference - dates).dt.total_seconds() / 86_400.0
+
+
 def dates_to_days(
     frame: pd.DataFrame, columns: list[str]
 ) -> tuple[pd.DataFrame, list[CleaningStep]]:
@@ -314,10 +358,9 @@ def dates_to_days(
     steps: list[CleaningStep] = []
     for name in columns:
         series = frame[name]
-        is_date = pd.api.types.is_datetime64_any_dtype(series)
-        parsed = series if is_date else parse_dates(series)
+        parsed = as_dates(series)
         latest = parsed.max()
-        out[name] = (latest - parsed).dt.total_seconds() / 86_400.0
+        out[name] = days_before(latest, parsed)
         unparsed = int(parsed.isna().sum() - series.isna().sum())
         detail = f"dates converted to days before {latest.date()}"
         if unparsed > 0:

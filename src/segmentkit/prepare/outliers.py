@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-__all__ = ["NeighbourRule", "iqr_outliers", "neighbour_outliers"]
+__all__ = ["NeighbourRule", "iqr_outliers", "neighbour_outliers", "outside_fences"]
 
 logger = logging.getLogger(__name__)
 
@@ -339,3 +340,33 @@ def iqr_outliers(
     mask = distance > used
     bounds = {c: (float(q1[c] - used * iqr[c]), float(q3[c] + used * iqr[c])) for c in usable}
     return mask, bounds, used
+
+
+def outside_fences(table: pd.DataFrame, bounds: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """Flag the rows with a value beyond its column's fences, as :func:`iqr_outliers` found them.
+
+    This is how a saved model judges new customers under method ``iqr``; missing values
+    are never outliers.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Cleaned customers, in original units.
+    bounds : mapping
+        Column to its ``(low, high)`` fences in original units.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_rows,)
+
+    Examples
+    --------
+    >>> outside_fences(pd.DataFrame({"x": [1.0, 50.0, np.nan]}), {"x": (0.0, 10.0)}).tolist()
+    [False, True, False]
+    """
+    flags = np.zeros(len(table), dtype=bool)
+    for column, (low, high) in bounds.items():
+        values = table[column].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            flags |= (values < low) | (values > high)
+    return flags

@@ -17,7 +17,7 @@ import pandas as pd
 from segmentkit.config import CleaningConfig, InputConfig
 from segmentkit.describe.outcomes import outcome_values
 from segmentkit.text import snake_case, without_units
-from segmentkit.transactions.rfm import is_rfm_column, is_rfm_table, rfm_derived_columns
+from segmentkit.transactions.rfm_columns import is_rfm_column, is_rfm_table, rfm_derived_columns
 
 __all__ = ["ColumnRole", "infer_roles", "looks_like_id_name", "looks_like_outcome_name"]
 

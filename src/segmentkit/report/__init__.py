@@ -9,24 +9,21 @@ inlined once, so the file makes no request to any other host.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import tempfile
 from pathlib import Path
 
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from segmentkit.output.atomic import clean_leftovers, lock_file, unlock_file
+from segmentkit.output.atomic import replaced_file
+from segmentkit.output.folder import REPORT_FILE
 from segmentkit.report.view_model import ReportModel, load_report_model
 
 __all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-REPORT_NAME = "report.html"
-# The temporary file a report is written to (mkstemp: 8 random characters).
-_TEMPORARY_REPORT = re.compile(r"\.report-[a-z0-9_]{8}\.html")
+#: The report's file name in the output folder.
+REPORT_NAME = REPORT_FILE
 
 
 def _environment() -> jinja2.Environment:
@@ -91,20 +88,9 @@ def write_report(folder: str | Path, *, shown_as: str | Path | None = None) -> P
     folder = Path(folder)
     html = render_report(folder)
     target = folder / REPORT_NAME
-    # A writer killed mid-write leaves its temporary file; the live ones hold a lock.
-    clean_leftovers(target, pattern=_TEMPORARY_REPORT)
-    handle, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=folder)
-    lock = None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            lock = lock_file(Path(tmp_name))  # held until renamed: others' cleaning skips it
-            stream.write(html)
-        Path(tmp_name).chmod(0o644)  # mkstemp makes it private; a report is shared
-        Path(tmp_name).replace(target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    finally:
-        unlock_file(lock)
+    # Written as .report-XXXXXXXX.html: a writer killed mid-write leaves that name, which
+    # the next one tidies (the live ones hold a lock), and browsers still see an .html.
+    with replaced_file(target, prefix=".report-", suffix=".html") as tmp:
+        tmp.write_text(html, encoding="utf-8", newline="\n")
     logger.info("Report written to %s", Path(shown_as or folder) / REPORT_NAME)
     return target

@@ -2,27 +2,18 @@
 
 Every place that shows a rule also says how far to trust it: the share of customers the
 rules put in the segment the method did. A folder written before the rules existed has
-no ``segment_rules.csv``; the report then simply has no rules.
+no ``segment_rules.csv`` (:meth:`OutputFolder.read_rules
+<segmentkit.output.folder.OutputFolder.read_rules>` gives ``None``); the report then
+simply has no rules.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from segmentkit.describe.rules import share_text
-from segmentkit.output.write import read_output_csv
 
-__all__ = ["RULES_FILE", "agreement_sentence", "method_rules", "read_rules", "segment_rule"]
-
-RULES_FILE = "segment_rules.csv"
-
-
-def read_rules(folder: Path) -> pd.DataFrame | None:
-    """Return ``segment_rules.csv`` of ``folder``, or ``None`` when it has none."""
-    path = folder / RULES_FILE
-    return read_output_csv(path) if path.is_file() else None
+__all__ = ["agreement_sentence", "method_rules", "segment_rule"]
 
 
 def _rows(rules: pd.DataFrame | None, method: str) -> pd.DataFrame:

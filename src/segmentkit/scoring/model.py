@@ -15,7 +15,6 @@ import copy
 import json
 import logging
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,21 +22,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 from sklearn.metrics import euclidean_distances
 
 from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
 from segmentkit.methods.agglomerative import MicroClusterAssigner
-from segmentkit.methods.base import SegmentAssigner, seeded_rows
+from segmentkit.methods.base import SegmentAssigner
 from segmentkit.methods.dbscan import CorePointAssigner
+from segmentkit.methods.search import seeded_rows
+from segmentkit.output.atomic import replaced_file
 from segmentkit.prepare.cleaning import (
+    as_dates,
+    days_before,
+    holds_whole_numbers,
     normalise_categories,
     out_of_range,
-    parse_dates,
-    parse_number,
+    parse_numbers,
 )
-from segmentkit.prepare.outliers import NeighbourRule
+from segmentkit.prepare.outliers import NeighbourRule, outside_fences
 from segmentkit.scoring.skops_file import dumps_reproducible
 
 if TYPE_CHECKING:
@@ -230,13 +232,54 @@ def scoring_agreement(run: SegmentationRun) -> dict[str, float]:
 
 def _naive_dates(values: pd.Series) -> pd.Series:
     """Parse dates; ones with a UTC offset are compared in UTC, like the naive training dates."""
-    parsed = values if pd.api.types.is_datetime64_any_dtype(values) else parse_dates(values)
+    parsed = as_dates(values)
     if not pd.api.types.is_datetime64_any_dtype(parsed):
         # Mixed offsets leave objects behind: read everything as UTC.
         parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
     return parsed
+
+
+def _customer_ids(data: pd.DataFrame, id_column: str | None) -> pd.Series:
+    """Return the ids of new customers as read, or their row numbers without an id column."""
+    if id_column is not None and id_column in data.columns:
+        # Ids as read (0001 stays text); whole numbers read as floats because of a
+        # blank id are written 1001, not 1001.0, as in segments.csv.
+        ids = data[id_column].reset_index(drop=True)
+        if holds_whole_numbers(ids):
+            ids = ids.astype("Int64")
+        return ids
+    if id_column is not None:
+        logger.warning(
+            "The input has no %r column: customers are identified by row number", id_column
+        )
+    # Row numbers are never presented as customer ids.
+    return pd.Series(np.arange(1, len(data) + 1), name="row")
+
+
+def _read_numbers(column: str, values: pd.Series) -> pd.Series:
+    """Numbers of a numeric feature; what is not a usable number becomes missing, with a warning.
+
+    Unlike training, where such values stop the run, one bad cell must not stop scoring.
+    """
+    numbers = values if pd.api.types.is_numeric_dtype(values) else parse_numbers(values)
+    numbers = pd.to_numeric(numbers, errors="coerce").astype(float)
+    written = values.notna() & (values.astype("string").str.strip() != "")
+    unreadable = int((numbers.isna() & written.fillna(False)).sum())
+    if unreadable > 0:
+        logger.warning(
+            "Column %r: %d value(s) are not numbers; treated as missing", column, unreadable
+        )
+    infinite = out_of_range(numbers.to_numpy())
+    if infinite.any():
+        logger.warning(
+            "Column %r: %d infinite or impossibly large value(s) treated as missing",
+            column,
+            int(infinite.sum()),
+        )
+        numbers[infinite] = np.nan
+    return numbers
 
 
 class SegmentationModel:
@@ -385,20 +428,7 @@ class SegmentationModel:
                 + ", ".join(repr(c) for c in missing),
                 hint="score a table with the same columns as the training data",
             )
-        if schema.id_column is not None and schema.id_column in data.columns:
-            # Ids as read (0001 stays text); whole numbers read as floats because of a
-            # blank id are written 1001, not 1001.0, as in segments.csv.
-            ids = data[schema.id_column].reset_index(drop=True)
-            if pd.api.types.is_float_dtype(ids) and bool(np.all(np.mod(ids.dropna(), 1) == 0)):
-                ids = ids.astype("Int64")
-        else:
-            if schema.id_column is not None:
-                logger.warning(
-                    "The input has no %r column: customers are identified by row number",
-                    schema.id_column,
-                )
-            # Row numbers are never presented as customer ids.
-            ids = pd.Series(np.arange(1, len(data) + 1), name="row")
+        ids = _customer_ids(data, schema.id_column)
         cleaned = pd.DataFrame(index=pd.RangeIndex(len(data)))
         normalised, _ = normalise_categories(data.reset_index(drop=True), schema.categorical)
         for column in schema.categorical:
@@ -410,42 +440,17 @@ class SegmentationModel:
         for column in schema.numeric:
             values = data[column].reset_index(drop=True)
             if column in schema.date_references:
-                parsed = _naive_dates(values)
+                # Days before the training run's latest date, as the training days were.
                 reference = pd.Timestamp(schema.date_references[column])
-                cleaned[column] = (reference - parsed).dt.total_seconds() / 86_400.0
-                continue
-            if not pd.api.types.is_numeric_dtype(values):
-                values = values.map(lambda v: parse_number(v) if isinstance(v, str) else v)
-            numbers = pd.to_numeric(values, errors="coerce").astype(float)
-            original = data[column].reset_index(drop=True)
-            written = original.notna() & (original.astype("string").str.strip() != "")
-            unreadable = int((numbers.isna() & written.fillna(False)).sum())
-            if unreadable > 0:
-                logger.warning(
-                    "Column %r: %d value(s) are not numbers; treated as missing",
-                    column,
-                    unreadable,
-                )
-            infinite = out_of_range(numbers.to_numpy())
-            if infinite.any():
-                logger.warning(
-                    "Column %r: %d infinite or impossibly large value(s) treated as missing",
-                    column,
-                    int(infinite.sum()),
-                )
-                numbers[infinite] = np.nan
-            cleaned[column] = numbers
+                cleaned[column] = days_before(reference, _naive_dates(values))
+            else:
+                cleaned[column] = _read_numbers(column, values)
         return cleaned[schema.features], ids
 
     def _outliers(self, cleaned: pd.DataFrame) -> np.ndarray:
         if self.schema.outlier_rule is not None:
             return self.schema.outlier_rule.flag_table(cleaned[self.schema.features])
-        flags = np.zeros(len(cleaned), dtype=bool)
-        for column, (low, high) in self.schema.outlier_bounds.items():
-            values = cleaned[column].to_numpy(dtype=float)
-            with np.errstate(invalid="ignore"):
-                flags |= (values < low) | (values > high)
-        return flags
+        return outside_fences(cleaned, self.schema.outlier_bounds)
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Place every customer of ``frame`` in a segment of every method.
@@ -458,9 +463,10 @@ class SegmentationModel:
         Returns
         -------
         pandas.DataFrame
-            One row per input row, in input order: the id (or ``row``), ``segment`` and
-            ``segment_name`` (recommended method), ``segment_<method>`` (``-1`` noise)
-            and ``confidence_<method>`` for every method, and ``is_outlier``.
+            One row per input row, in input order and on the input's index: the id (or
+            ``row``), ``segment`` and ``segment_name`` (recommended method),
+            ``segment_<method>`` (``-1`` noise) and ``confidence_<method>`` for every
+            method, and ``is_outlier``.
 
         Raises
         ------
@@ -471,7 +477,8 @@ class SegmentationModel:
             raise DataError("the input has no rows to score")
         cleaned, ids = self.clean(frame)
         X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
-        out = pd.DataFrame({ids.name or "row": ids.array})  # Int64 ids stay whole
+        # Int64 ids stay whole; the rows keep the caller's index (written files drop it).
+        out = pd.DataFrame({ids.name or "row": ids.array}, index=frame.index)
         labels = {}
         for method in self.methods:
             assigner = self.assigners[method]
@@ -509,15 +516,8 @@ class SegmentationModel:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to ``path`` atomically (skops format, the same bytes every time)."""
         path = Path(path)
-        handle, tmp = tempfile.mkstemp(prefix=".model-", suffix=".skops", dir=path.parent)
-        os.close(handle)
-        try:
-            Path(tmp).write_bytes(dumps_reproducible(self))
-            Path(tmp).chmod(0o644)
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replaced_file(path, prefix=".model-", suffix=".skops") as tmp:
+            tmp.write_bytes(dumps_reproducible(self))
         return path
 
     @classmethod
@@ -530,6 +530,9 @@ class SegmentationModel:
             When the file is missing, not a skops file (pickle and joblib files are never
             unpickled), holds a type outside :data:`TRUSTED_TYPES`, or is damaged.
         """
+        # skops imports every scikit-learn estimator (and Dask): only loading needs it.
+        import skops.io as sio
+
         from segmentkit.pipeline import library_versions
 
         path = Path(path)

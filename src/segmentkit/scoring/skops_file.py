@@ -15,8 +15,6 @@ import json
 import zipfile
 from typing import Any
 
-import skops.io as sio
-
 __all__ = ["dumps_reproducible"]
 
 SCHEMA = "schema.json"
@@ -37,6 +35,9 @@ def dumps_reproducible(obj: Any) -> bytes:
     >>> sio.loads(first, trusted=[])["a"].tolist()
     [0, 1, 2]
     """
+    # Imported here: skops imports every scikit-learn estimator (and Dask) on import.
+    import skops.io as sio
+
     with zipfile.ZipFile(io.BytesIO(sio.dumps(obj))) as archive:
         members = [info for info in archive.infolist() if info.filename != SCHEMA]
         names = {

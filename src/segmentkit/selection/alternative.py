@@ -26,7 +26,7 @@ from segmentkit.methods import (
     fit_and_place,
     judge,
 )
-from segmentkit.methods.base import n_distinct
+from segmentkit.methods.k_range import n_distinct
 from segmentkit.selection.stability import Stability, bootstrap_stability
 
 __all__ = ["ALTERNATIVE_KS", "Alternative", "finer_alternative"]

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
 
 from segmentkit.errors import DataError
 
@@ -96,6 +95,9 @@ def elbow_knee(ks: list[int], values: list[float]) -> int | None:
     """
     if len(ks) < 3:
         return None
+    # Imported here: kneed imports matplotlib.pyplot, which `import segmentkit` must not load.
+    from kneed import KneeLocator
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kneed warns when there is no knee
         locator = KneeLocator(ks, values, curve="convex", direction="decreasing")

@@ -1,6 +1,6 @@
 """How the lines of a text table split into fields, beyond one delimiter character.
 
-:mod:`segmentkit.sources.read` detects ``, ; tab |`` itself; this module adds what those miss,
+:mod:`segmentkit.sources.dialect` detects ``, ; tab |`` itself; this module adds what those miss,
 all judged on the first lines of the file:
 
 - **whitespace-aligned tables** (``CDNOW_master.txt``, ``DataFrame.to_string()``, report

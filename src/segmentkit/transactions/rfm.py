@@ -31,22 +31,38 @@ in days (divide by 7 for weeks).
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
-from segmentkit.prepare.cleaning import parse_dates, parse_number
+from segmentkit.prepare.cleaning import holds_whole_numbers
 from segmentkit.text import snake_case
+from segmentkit.transactions.log_columns import (
+    TransactionColumns,
+    infer_transaction_columns,
+    log_dates,
+    log_numbers,
+    transaction_log_reason,
+)
+from segmentkit.transactions.rfm_columns import (
+    RFM_EXTRAS,
+    RFM_FEATURES,
+    RFM_SCORES,
+    is_rfm_column,
+    is_rfm_table,
+    rfm_derived_columns,
+)
+from segmentkit.transactions.scores import RFM_GROUPS, add_rfm_scores, rfm_group
 
+# The column inference (log_columns), the RFM table's column names (rfm_columns) and the scores
+# (scores) have their own modules; their names stay importable from here, as before.
 __all__ = [
     "RFM_EXTRAS",
     "RFM_FEATURES",
+    "RFM_GROUPS",
     "RFM_SCORES",
     "CustomerTable",
     "TransactionColumns",
@@ -60,327 +76,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The customer-table columns segmentation uses by default.
-RFM_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value")
-#: Scores and group derived from the RFM features: labels of them, never features.
-RFM_SCORES = ("r_score", "f_score", "m_score", "rfm_score", "rfm_group")
-#: Further measures of the customer table, not segmented on unless asked for.
-RFM_EXTRAS = ("repeat_purchases", "tenure_days", "first_to_last_days", "mean_interpurchase_days")
-
-_PATTERNS = {
-    "customer": (
-        r"(^|_)(customer|client|cust|member|user|account|shopper|buyer)"
-        r"(_?id|_?no|_?number|_?code)?($|_)"
-    ),
-    "date": r"date|time|timestamp|(^|_)day($|_)|datetime|(^|_)ts($|_)",
-    "amount": r"amount|revenue|sales|total|spend|dollar|value|turnover|(^|_)net($|_)",
-    "quantity": r"(^|_)(qty|quantity|units|number_of|n_items|items|item_count|count)($|_)",
-    "price": r"price|unit_?cost|(^|_)rate($|_)",
-    "order": r"invoice|order|transaction|receipt|basket|ticket|(^|_)bill",
-    "category": (
-        r"categor|department|(^|_)family($|_)|product_?type|product_?group|(^|_)segment($|_)"
-    ),
-}
-
-
-#: The flag of ``segmentkit rfm`` and ``run --transactions`` and the config key naming
-#: each part, for the messages that ask for a column.
-_FLAG = {
-    "customer": ("--customer-column", "transactions.customer_column"),
-    "date": ("--date-column", "transactions.date_column"),
-    "amount": ("--amount-column", "transactions.amount_column"),
-    "quantity": ("--quantity-column", "transactions.quantity_column"),
-    "price": ("--price-column", "transactions.price_column"),
-    "order": ("--order-column", "transactions.order_column"),
-    "category": ("--category-column", "transactions.category_column"),
-}
-#: Years a date written as 8 digits (19970101, as in CDNOW's log) may fall in: 8-digit
-#: codes outside them (10234567, 99991231) are not taken for dates.
-_EIGHT_DIGIT_YEARS = (1900, 2100)
-
-
-def _eight_digit_dates(series: pd.Series) -> bool:
-    """Whether ``series`` holds dates written as 8 digits, ``YYYYMMDD`` (numbers or text).
-
-    Examples
-    --------
-    >>> [_eight_digit_dates(pd.Series(v)) for v in ([19970101, 19980630], ["10234567"])]
-    [True, False]
-    """
-    sample = series.dropna().head(1000)
-    if sample.empty or pd.api.types.is_bool_dtype(sample):
-        return False
-    if pd.api.types.is_numeric_dtype(sample):
-        values = sample.to_numpy(dtype=float)
-        whole = np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0)
-        # Only 8-digit magnitudes can be dates; larger ones would not fit an int64 cast.
-        if not bool(whole and np.all((values >= 1e7) & (values < 1e8))):
-            return False
-        text = pd.Series(values.astype("int64").astype(str))
-    elif pd.api.types.is_object_dtype(sample) or pd.api.types.is_string_dtype(sample):
-        text = sample.astype("string").str.strip()
-    else:
-        return False
-    if not bool(text.str.fullmatch(r"\d{8}").all()):
-        return False
-    parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
-    low, high = _EIGHT_DIGIT_YEARS
-    return bool(parsed.notna().all() and parsed.dt.year.between(low, high).all())
-
-
-@dataclass(frozen=True)
-class TransactionColumns:
-    """Which column of the log plays which part (``None``: absent)."""
-
-    customer: str
-    date: str
-    amount: str | None = None
-    quantity: str | None = None
-    price: str | None = None
-    order: str | None = None
-    category: str | None = None
-
-    def describe(self) -> dict[str, str | None]:
-        """Return the mapping as JSON data."""
-        return {
-            "customer": self.customer,
-            "date": self.date,
-            "amount": self.amount,
-            "quantity": self.quantity,
-            "price": self.price,
-            "order": self.order,
-            "category": self.category,
-        }
-
-
-def infer_transaction_columns(
-    frame: pd.DataFrame, config: TransactionsConfig
-) -> TransactionColumns:
-    """Find the customer, date, amount (or quantity × price), order and category columns.
-
-    A column named in ``config`` wins; otherwise the first column whose name matches the
-    part's pattern. Date and order patterns overlap ("InvoiceDate"), so a column taken by
-    one part is not offered to the next. When no name says "date", the first column of
-    dates written as 8 digits (``19970101``, years 1900–2100, as in CDNOW's header-less
-    log) is the date.
-
-    Raises
-    ------
-    DataError
-        When a named column is absent, or no customer, date or amount can be found.
-    """
-    columns = [str(c) for c in frame.columns]
-    given = {
-        "customer": config.customer_column,
-        "date": config.date_column,
-        "amount": config.amount_column,
-        "quantity": config.quantity_column,
-        "price": config.price_column,
-        "order": config.order_column,
-        "category": config.category_column,
-    }
-    absent = [
-        f"{_FLAG[part][1]} = {name!r} ({_FLAG[part][0]})"
-        for part, name in given.items()
-        if name and name not in columns
-    ]
-    if absent:
-        raise DataError(
-            "column(s) not in the transaction log: " + "; ".join(absent),
-            hint=f"available columns: {', '.join(repr(c) for c in columns[:30])}",
-        )
-    found: dict[str, str | None] = {p: n for p, n in given.items() if n}
-    taken = set(found.values())
-    for part in ("customer", "date", "order", "amount", "quantity", "price", "category"):
-        if part in found:
-            continue
-        if part == "amount" and (found.get("quantity") or found.get("price")):
-            continue
-        matches = [
-            c for c in columns if c not in taken and re.search(_PATTERNS[part], snake_case(c))
-        ]
-        if part == "date":
-            # Prefer a name that says "date" over "time" alone.
-            matches.sort(key=lambda c: "date" not in snake_case(c))
-            if not matches:
-                matches = [c for c in columns if c not in taken and _eight_digit_dates(frame[c])]
-        found[part] = matches[0] if matches else None
-        if found[part]:
-            taken.add(found[part])
-    # An amount column wins; otherwise amount = quantity × unit price.
-    has_amount = bool(found.get("amount"))
-    missing = [p for p in ("customer", "date") if not found.get(p)]
-    if not has_amount and not (found.get("quantity") and found.get("price")):
-        missing.append("amount (or quantity and unit price)")
-    if missing:
-        raise DataError(
-            f"cannot tell which column is the {', '.join(missing)} of the transaction log",
-            hint=_name_them(missing, columns),
-        )
-    return TransactionColumns(
-        customer=str(found["customer"]),
-        date=str(found["date"]),
-        amount=found.get("amount"),
-        quantity=found.get("quantity"),
-        price=None if has_amount else found.get("price"),
-        order=found.get("order"),
-        category=found.get("category"),
-    )
-
-
-def _name_them(missing: list[str], columns: list[str]) -> str:
-    """Say how to name the ``missing`` parts: the flags (rfm, run --transactions), the keys."""
-    ways = []
-    for part in missing:
-        if part == "customer" or part == "date":
-            flag, key = _FLAG[part]
-            ways.append(f"{flag} ({key})")
-        else:
-            ways.append(
-                "--amount-column, or --quantity-column and --price-column "
-                "(transactions.amount_column, or quantity_column and price_column)"
-            )
-    listing = ", ".join(repr(c) for c in columns[:30]) + (", ..." if len(columns) > 30 else "")
-    pronoun = "it" if len(missing) == 1 else "them"
-    return f"name {pronoun} with {'; '.join(ways)}; the log's columns: {listing}"
-
-
-def is_rfm_table(columns: Iterable[object]) -> bool:
-    """Return whether a table's columns are those ``segmentkit rfm`` writes.
-
-    The signature is the :data:`RFM_FEATURES` and all :data:`RFM_SCORES`; such a table
-    has the customer id as its first column, whatever its name (``rfm`` keeps the log's).
-
-    Examples
-    --------
-    >>> is_rfm_table(["column_2", *RFM_FEATURES, *RFM_SCORES]), is_rfm_table(RFM_FEATURES)
-    (True, False)
-    """
-    return {*RFM_FEATURES, *RFM_SCORES} <= {str(c) for c in columns}
-
-
-def is_rfm_column(name: object) -> bool:
-    """Return whether ``name`` is a column ``segmentkit rfm`` computes (not the id)."""
-    text = str(name)
-    return text in {*RFM_FEATURES, *RFM_SCORES, *RFM_EXTRAS} or text.startswith("share_")
-
-
-def rfm_derived_columns(columns: Iterable[object]) -> dict[str, str]:
-    """Return the columns of a ``segmentkit rfm`` table that a run leaves out, with reasons.
-
-    A customer table written by ``segmentkit rfm`` and segmented with ``segmentkit run``
-    must give the segments ``run --transactions`` gives: only the :data:`RFM_FEATURES`.
-    The table is recognised by its signature (the RFM features and all
-    :data:`RFM_SCORES`); its scores, group, :data:`RFM_EXTRAS` and ``share_*`` columns are
-    then left out. Other columns (joined from elsewhere) are untouched, and a column
-    named in ``input.features`` is always used.
-
-    Parameters
-    ----------
-    columns : iterable
-        The table's column names.
-
-    Returns
-    -------
-    dict
-        Column to the reason it is not a feature; empty for any other table.
-
-    Examples
-    --------
-    >>> table = ["id", *RFM_FEATURES, "tenure_days", *RFM_SCORES, "age"]
-    >>> sorted(rfm_derived_columns(table))[:3]
-    ['f_score', 'm_score', 'r_score']
-    >>> "age" in rfm_derived_columns(table), rfm_derived_columns(["id", "recency_days"])
-    (False, {})
-    """
-    names = [str(c) for c in columns]
-    if not is_rfm_table(names):
-        return {}
-    asked = "name it in input.features to segment on it"
-    reasons = {}
-    for name in names:
-        if name in RFM_SCORES:
-            reasons[name] = f"derived RFM score, not a feature; {asked}"
-        elif name in RFM_EXTRAS or name.startswith("share_"):
-            reasons[name] = (
-                f"RFM measure not segmented on by default (as in --transactions); {asked}"
-            )
-    return reasons
-
-
-def _numbers(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
-    return series.map(lambda v: parse_number(v) if isinstance(v, str) else v).astype(float)
-
-
-def _dates(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series
-    if pd.api.types.is_integer_dtype(series):
-        # 19970101-style integers.
-        return pd.to_datetime(series.astype("string"), format="%Y%m%d", errors="coerce")
-    return parse_dates(series)
-
-
-#: A log repeats its customers: each on at least this many rows on average ...
-_LOG_ROWS_PER_CUSTOMER = 2.0
-#: ... and there are more of them than a category has levels (``cleaning.max_categories``'
-#: default), so that "member_tier" with five tiers is not taken for customers.
-_LOG_MIN_CUSTOMERS = 20
-#: Share of the sampled lines whose date and amount must read as such.
-_LOG_MIN_PARSED = 0.9
-
-
-def transaction_log_reason(
-    frame: pd.DataFrame, config: TransactionsConfig | None = None
-) -> str | None:
-    """Say why ``frame`` reads as a transaction log rather than a customer table, or None.
-
-    A log has a customer column whose values repeat (at least 20 customers, on two rows
-    each on average), a column of dates and an amount (or quantity and unit price) —
-    found as :func:`infer_transaction_columns` finds them, and checked on the values.
-    ``segmentkit run`` stops on such a table unless ``--transactions`` is given (or the
-    id column is named): segmenting its lines as customers is never what was meant.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table as read.
-    config : TransactionsConfig, optional
-        Column names, when the configuration gives them.
-
-    Returns
-    -------
-    str or None
-        The evidence, e.g. ``'CustomerID' repeats (1,234 customers on 49,999 rows), with
-        dates in 'InvoiceDate' and amounts from 'Quantity' x 'UnitPrice'``.
-    """
-    try:
-        columns = infer_transaction_columns(frame, config or TransactionsConfig())
-    except DataError:
-        return None
-    ids = frame[columns.customer]
-    ids = ids.loc[ids.notna() & (ids.astype("string").str.strip() != "")]
-    n_customers = int(ids.nunique())
-    if n_customers < _LOG_MIN_CUSTOMERS or len(ids) < _LOG_ROWS_PER_CUSTOMER * n_customers:
-        return None
-    sample = frame.loc[ids.index[:1000]]
-    if float(_dates(sample[columns.date]).notna().mean()) < _LOG_MIN_PARSED:
-        return None
-    if columns.amount is not None:
-        money = _numbers(sample[columns.amount])
-        amounts = f"amounts in {columns.amount!r}"
-    else:
-        money = _numbers(sample[str(columns.quantity)]) * _numbers(sample[str(columns.price)])
-        amounts = f"amounts from {columns.quantity!r} x {columns.price!r}"
-    if float(money.notna().mean()) < _LOG_MIN_PARSED:
-        return None
-    return (
-        f"{columns.customer!r} repeats ({n_customers:,} customers on {len(ids):,} rows), "
-        f"with dates in {columns.date!r} and {amounts}"
-    )
 
 
 @dataclass(frozen=True)
@@ -415,46 +110,6 @@ class CustomerTable:
         }
 
 
-#: (R score pattern, F score pattern, group), checked in order; the standard RFM map.
-RFM_GROUPS: tuple[tuple[str, str, str], ...] = (
-    ("1", "1", "Lost"),
-    ("12", "12", "Hibernating"),
-    ("12", "34", "At risk"),
-    ("12", "5", "Can't lose them"),
-    ("3", "12", "About to sleep"),
-    ("3", "3", "Need attention"),
-    ("34", "45", "Loyal"),
-    ("4", "1", "Promising"),
-    ("5", "1", "New customers"),
-    ("45", "23", "Potential loyalists"),
-    ("5", "45", "Champions"),
-)
-
-
-def rfm_group(r_score: int, f_score: int) -> str:
-    """Name the standard RFM group of a recency and a frequency score (1–5, 5 best).
-
-    Examples
-    --------
-    >>> [rfm_group(5, 5), rfm_group(5, 1), rfm_group(1, 5), rfm_group(1, 1), rfm_group(3, 3)]
-    ['Champions', 'New customers', "Can't lose them", 'Lost', 'Need attention']
-    """
-    for r_pattern, f_pattern, name in RFM_GROUPS:
-        if str(r_score) in r_pattern and str(f_score) in f_pattern:
-            return name
-    return "Other"
-
-
-def _quintile_scores(values: pd.Series, *, higher_is_better: bool) -> pd.Series:
-    """Scores 1–5 by quintile; ties broken by the table's (sorted id) order."""
-    ranks = values.rank(method="first", ascending=higher_is_better)
-    if len(values) < 5:
-        return (
-            pd.Series(np.ceil(ranks / len(values) * 5), index=values.index).astype(int).clip(1, 5)
-        )
-    return pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
-
-
 def _clean(
     frame: pd.DataFrame, columns: TransactionColumns, config: TransactionsConfig
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -471,18 +126,18 @@ def _clean(
     data = data.loc[~missing_id]
     out = pd.DataFrame(index=data.index)
     ids = data[columns.customer]
-    if pd.api.types.is_float_dtype(ids) and bool(np.all(np.mod(ids.to_numpy(), 1) == 0)):
+    if holds_whole_numbers(ids):
         ids = ids.astype("int64")  # 12346.0 read as float because of missing ids
     out["customer"] = ids
-    out["date"] = _dates(data[columns.date])
+    out["date"] = log_dates(data[columns.date])
     # Negative unit prices are accounting adjustments, not sales: left out and counted.
     negative_price = pd.Series(False, index=out.index)
     if columns.amount is not None:
-        out["amount"] = _numbers(data[columns.amount])
-        quantity = _numbers(data[columns.quantity]) if columns.quantity else None
+        out["amount"] = log_numbers(data[columns.amount])
+        quantity = log_numbers(data[columns.quantity]) if columns.quantity else None
     else:
-        quantity = _numbers(data[str(columns.quantity)])
-        price = _numbers(data[str(columns.price)])
+        quantity = log_numbers(data[str(columns.quantity)])
+        price = log_numbers(data[str(columns.price)])
         out["amount"] = quantity * price
         negative_price = (price < 0).fillna(False)
     out["order"] = data[columns.order].astype("string") if columns.order else pd.NA
@@ -591,15 +246,7 @@ def customers_from_transactions(
     )
     if columns.category:
         table = table.join(_category_shares(purchases, config.max_categories))
-    table["r_score"] = _quintile_scores(table["recency_days"], higher_is_better=False)
-    table["f_score"] = _quintile_scores(table["frequency"].astype(float), higher_is_better=True)
-    table["m_score"] = _quintile_scores(table["monetary"], higher_is_better=True)
-    table["rfm_score"] = (
-        table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str)
-    )
-    table["rfm_group"] = [
-        rfm_group(r, f) for r, f in zip(table["r_score"], table["f_score"], strict=True)
-    ]
+    table = add_rfm_scores(table)
     table.index.name = columns.customer
     table = table.reset_index()
     counts["customers"] = len(table)

@@ -4,8 +4,9 @@ Each partition is cleaned and transformed by the sample run's saved model
 (:class:`~segmentkit.scoring.model.SegmentationModel`) and placed by its assigners, so the
 partitioned output and ``model.skops`` put every customer in the same segment. K-Means
 is refitted on every row with dask-ml's k-means|| and its centres become a scikit-learn
-``KMeans``, the type the saved model already holds for K-Means. Dask is imported lazily:
-this module is only used by :mod:`segmentkit.backends.dask.run`, which checks the extra first.
+``KMeans``, the type the saved model already holds for K-Means. These are the pieces of
+:class:`~segmentkit.backends.dask.rows.DaskRows`. Dask is imported lazily: the backend's
+entry point (:mod:`segmentkit.backends.dask.run`) checks the extra first.
 """
 
 from __future__ import annotations
@@ -22,20 +23,18 @@ from sklearn.metrics import adjusted_rand_score, euclidean_distances
 from threadpoolctl import threadpool_limits
 
 from segmentkit.backends.dask.read import ScannedInput
-from segmentkit.describe.importance import explain_segments
-from segmentkit.describe.profiles import profile_groups, profile_segments
-from segmentkit.describe.rules import segment_rules
-from segmentkit.describe.segment_names import apply_names
+from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.errors import DataError
-from segmentkit.methods import judge
+from segmentkit.methods import MethodResult, judge
 from segmentkit.methods.base import SegmentAssigner
 from segmentkit.pipeline import SegmentationRun, effective_jobs, search_context
 from segmentkit.scoring.model import SegmentationModel
-from segmentkit.selection.alternative import finer_alternative
-from segmentkit.selection.method_choice import recommend_method
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
+
+    from segmentkit.config import Config
+    from segmentkit.prepare.transformer import PreparedData
 
 __all__ = [
     "clean_partitions",
@@ -102,20 +101,29 @@ def _match_segments(centres: np.ndarray, sample: SegmentAssigner) -> np.ndarray:
 
 
 def refit_kmeans(
-    run: SegmentationRun, cleaned: dd.DataFrame, lengths: tuple[int, ...]
-) -> tuple[SegmentationRun, dict[str, Any]]:
-    """Fit the sample run's k on every row with k-means|| and make it the run's ``kmeans``.
+    prepared: PreparedData,
+    sample: MethodResult,
+    config: Config,
+    cleaned: dd.DataFrame,
+    lengths: tuple[int, ...],
+) -> tuple[MethodResult, dict[str, Any]]:
+    """Fit the sample's k on every row with k-means||: the run's new ``kmeans`` result.
 
     The rows are transformed partition by partition by the sample run's fitted
     preprocessor. The new segments take the numbers of the sample's K-Means segments
-    they match (nearest centres, one to one), so the sample's stability and names still
-    refer to the same segments; the labels, criteria, importance and profiles of the
-    sample are then recomputed from the new centres, and the recommendation with them.
+    they match (nearest centres, one to one), so the sample's stability refers to the
+    same segments; the sample's labels and criteria are recomputed from the new centres.
+    What describes the segments (importance, rules, profiles) and the choice of method
+    come after, in the pipeline, once.
 
     Parameters
     ----------
-    run : SegmentationRun
-        The sample run, with a ``kmeans`` result.
+    prepared : PreparedData
+        The sample, prepared.
+    sample : MethodResult
+        K-Means fitted on the sample.
+    config : Config
+        The configuration (seed, ``clustering.kmeans`` settings, ``n_jobs``).
     cleaned : dask.dataframe.DataFrame
         Every row's features as :func:`clean_partitions` returns them.
     lengths : tuple of int
@@ -123,7 +131,7 @@ def refit_kmeans(
 
     Returns
     -------
-    run : SegmentationRun
+    result : MethodResult
     facts : dict
         What ``run.json`` records: k, the k-means|| settings, iterations, inertia and the
         adjusted Rand index between the sample fit and the new one on the sample.
@@ -131,7 +139,6 @@ def refit_kmeans(
     import dask
     from dask_ml.cluster import KMeans as DaskKMeans
 
-    config, prepared, sample = run.config, run.prepared, run.results["kmeans"]
     k = int(sample.params["k"])
     names = list(prepared.model_feature_names)
     meta = pd.DataFrame({name: pd.Series(dtype=np.float64) for name in names})
@@ -148,7 +155,12 @@ def refit_kmeans(
         n_init=config.clustering.kmeans.n_init,
     ).fit(X)
     del X
-    estimator = _centre_estimator(np.asarray(fitted.cluster_centers_, np.float64), config.seed)
+    jobs = effective_jobs(config.n_jobs)
+    # The estimator records its thread count (saved in model.skops): the run's budget,
+    # not whatever limit the stages before left in place (one was left at 1, measured).
+    with threadpool_limits(limits=jobs, user_api="openmp"):
+        centres = np.asarray(fitted.cluster_centers_, np.float64)
+        estimator = _centre_estimator(centres, config.seed)
     assigner = SegmentAssigner(
         estimator, _match_segments(estimator.cluster_centers_, sample.assigner)
     )
@@ -170,51 +182,13 @@ def refit_kmeans(
         f"index {agreement:.3f} with the sample's own fit, on the sample); criteria, "
         "stability, importance and profiles are measured on the sample"
     )
-    jobs = effective_jobs(config.n_jobs)
-    with threadpool_limits(limits=jobs):
-        # Judged like every other method: on the sample's customers that shape segments.
-        context = search_context(prepared, config, jobs)
-        metrics = judge(prepared.X, labels, prepared.fit_mask, context)
-        importance = explain_segments(
-            prepared.X,
-            labels,
-            method="kmeans",
-            feature_names=prepared.model_feature_names,
-            feature_origin=prepared.feature_origin,
-            config=config.explain,
-            seed=config.seed,
-            n_jobs=jobs,
-        )
-        profile = apply_names(
-            profile_segments(prepared, "kmeans", labels, config.profiles),
-            run.chosen_names.get("kmeans", {}),
-        )
+    # Judged like every other method: on the sample's customers that shape segments.
+    context = search_context(prepared, config, jobs)
+    metrics = judge(prepared.X, labels, prepared.fit_mask, context)
     result = dataclasses.replace(
         sample, labels=labels, assigner=assigner, metrics=metrics, notes=(*sample.notes, note)
     )
-    results = {**run.results, "kmeans": result}
-    recommendation = recommend_method(
-        results, min_stability=config.clustering.stability.min_stability
-    )
-    with threadpool_limits(limits=jobs):
-        alternative = finer_alternative(
-            results[recommendation.method], prepared.X, prepared.fit_mask, context
-        )
-    run = dataclasses.replace(
-        run,
-        results=results,
-        profiles={**run.profiles, "kmeans": profile},
-        importance={**run.importance, "kmeans": importance},
-        rules={
-            **run.rules,
-            "kmeans": segment_rules(prepared, labels, method="kmeans", seed=config.seed),
-        },
-        recommended=recommendation.method,
-        recommendation_reason=recommendation.reason,
-        recommendation_stable=recommendation.stable,
-        alternative=alternative,
-    )
-    return run, facts
+    return result, facts
 
 
 def _score_partition(

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.errors import DataError
-from segmentkit.methods.base import seeded_rows
+from segmentkit.methods.search import seeded_rows
 from segmentkit.sources.read import file_sha256
 
 if TYPE_CHECKING:

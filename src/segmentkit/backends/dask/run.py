@@ -4,18 +4,18 @@
 DataFrame and:
 
 1. counts rows and missing values over every row (one pass);
-2. draws a seeded sample (``sample_size`` customers, all of them when fewer) and runs the
-   usual pipeline on it (:func:`~segmentkit.pipeline.run_segmentation`): every method,
-   the choice of k, stability, importance and profiles;
-3. computes the cleaning statistics of every column over all rows, on the values as the
-   saved model cleans them;
-4. fits K-Means on every row with dask-ml's k-means|| (k and the fitted preprocessing
-   from the sample run), numbering its segments like the sample's K-Means segments they
-   match;
-5. places every customer in a segment of every method, partition by partition, with the
-   saved model's own rules (:meth:`~segmentkit.scoring.model.SegmentationModel.score`);
-6. writes ``segments/`` (Parquet, one file per partition) and the usual summaries, model,
-   figures and report, all or nothing.
+2. draws a seeded sample (``sample_size`` customers, all of them when fewer);
+3. runs the one pipeline on the sample (:func:`~segmentkit.api.segment_frame`, as the
+   local backend does), with this backend's work on every row plugged in
+   (:class:`~segmentkit.backends.dask.rows.DaskRows`): once every method has segmented
+   the sample, the cleaning statistics of every column over all rows and K-Means fitted
+   on every row with dask-ml's k-means||; then the choice of method, importance and
+   profiles, once;
+4. writes, all or nothing: first every customer placed in a segment of every method,
+   partition by partition, with the saved model's own rules
+   (:meth:`~segmentkit.scoring.model.SegmentationModel.score`), into ``segments/``
+   (Parquet, one file per partition); then the usual summaries, model, ``run.json``,
+   figures and report, each written once.
 
 Everything approximate is logged and listed in ``run.json`` → ``dask.notes``, and what
 concerns one method also in that method's notes (shown in the report).
@@ -23,8 +23,6 @@ concerns one method also in that method's notes (shown in the report).
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -33,41 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from segmentkit.api import LogSource
-from segmentkit.backends.dask.assign import (
-    clean_partitions,
-    refit_kmeans,
-    segment_sizes,
-    with_population_sizes,
-    write_segments,
-)
-from segmentkit.backends.dask.read import (
-    column_statistics,
-    draw_sample,
-    find_input,
-    input_facts,
-    read_input,
-)
+from segmentkit.api import LogSource, segment_frame
+from segmentkit.backends.dask.read import draw_sample, find_input, input_facts, read_input
+from segmentkit.backends.dask.rows import KMEANS_STAGE, STATISTICS_STAGE, DaskRows
 from segmentkit.config import Config
 from segmentkit.errors import ConfigError, SegmentkitError
-from segmentkit.output.atomic import atomic_output_dir, check_output_dir
-from segmentkit.output.export import save_run
-from segmentkit.output.write import write_json
-from segmentkit.pipeline import SegmentationRun, effective_jobs, run_segmentation
+from segmentkit.output.atomic import check_output_dir
+from segmentkit.output.folder import SEGMENTS_DIR
+from segmentkit.pipeline import SegmentationRun, effective_jobs
 from segmentkit.progress import RunProgress, run_stages
-from segmentkit.report import write_report
-from segmentkit.scoring.model import SegmentationModel
 
 __all__ = ["SEGMENTS_DIR", "DaskRun", "segment_with_dask"]
 
 logger = logging.getLogger(__name__)
 
-#: The partitioned Parquet output, one row per input customer.
-SEGMENTS_DIR = "segments"
-#: Files of the sample run that the partitioned output replaces.
-_SAMPLE_ONLY = ("segments.csv", "dropped_rows.csv")
 _INSTALL = "pip install 'segmentkit[dask]'"
 
 
@@ -251,12 +228,11 @@ def segment_with_dask(
     check_output_dir(out_path)  # before any cluster starts
     _require_dask()
     files = find_input(source)  # before any cluster starts: a wrong path fails at once
-    stages = [
-        "read",
-        *run_stages(config.clustering.methods, read=False, write=False),
-        "statistics",
-        *(["kmeans on every customer"] if "kmeans" in config.clustering.methods else []),
-        "write",
+    stages = run_stages(config.clustering.methods)
+    # The steps on every row come between segmenting the sample and describing it.
+    stages[stages.index("explain") : stages.index("explain")] = [
+        STATISTICS_STAGE,
+        *([KMEANS_STAGE] if "kmeans" in config.clustering.methods else []),
     ]
     with (
         RunProgress(stages, bar=progress_bar) as progress,
@@ -276,167 +252,24 @@ def segment_with_dask(
             n_sample,
             config.seed,
         )
-        run = run_segmentation(sample, config, source=facts, progress=progress)
-        head = sample.head(50)
-        # Only this model's cleaning is used, so it needs no assigners.
-        cleaner = SegmentationModel.from_run(dataclasses.replace(run, results={}))
-        cleaned = clean_partitions(scanned.frame, cleaner, head)
-        with progress.stage("statistics"):
-            statistics = column_statistics(
-                scanned,
-                cleaned,
-                roles={name: role.role for name, role in run.prepared.roles.items()},
-                id_column=cleaner.schema.id_column,
-            )
-        kmeans: dict[str, Any] | None = None
-        if "kmeans" in run.results:
-            with progress.stage("kmeans on every customer"):
-                run, kmeans = refit_kmeans(run, cleaned, scanned.lengths)
-        notes = _notes(run, n_rows, n_sample, statistics)
-        run = _with_notes(run, n_rows, n_sample)
-        model = SegmentationModel.from_run(run)
-        with progress.stage("write"), atomic_output_dir(out_path) as tmp:
-            counts = write_segments(scanned, model, head, tmp / SEGMENTS_DIR)
-            policy = config.cleaning.outliers.policy
-            sizes = {m: segment_sizes(counts, m, policy) for m in run.results}
-            by_segment = {m: s[0] for m, s in sizes.items()}
-            by_profile = {m: s[1] for m, s in sizes.items()}
-            run = with_population_sizes(run, by_profile, n_rows)
-            summary = {
-                "cluster": cluster,
-                "sample": {"size": n_sample, "of": n_rows, "seed": config.seed},
-                "sample_rows": run.prepared.row_counts,
-                "statistics": statistics,
-                "kmeans": kmeans,
-                "segments": {"folder": SEGMENTS_DIR, "partitions": len(scanned.lengths)},
-                "profile_sizes": by_profile,
-                "notes": notes,
-            }
-            _save(
-                run,
-                tmp,
-                summary,
-                by_segment,
-                counts,
-                dict(progress.timings),
-                shown_as=out_path,
-                figures=figures,
-            )
-            (tmp / "run.log").write_text(log_handler.text() if log_handler else "", "utf-8")
+        rows = DaskRows(scanned, sample.head(50), n_sample, cluster, progress)
+        segment_frame(
+            sample,
+            config,
+            out_path,
+            source=facts,
+            progress=progress,
+            rows=rows,
+            log_handler=log_handler,
+            figures=figures,
+        )
+    assert rows.assigned is not None  # noqa: S101 - segment_frame wrote every row
     return DaskRun(
-        run=run,
+        run=rows.assigned.run,
         out_dir=out_path,
         n_customers=n_rows,
         n_sample=n_sample,
-        segment_sizes=by_segment,
-        statistics=statistics,
-        notes=tuple(notes),
+        segment_sizes=rows.sizes,
+        statistics=rows.statistics,
+        notes=tuple(rows.notes),
     )
-
-
-def _notes(
-    run: SegmentationRun, n_rows: int, n_sample: int, statistics: dict[str, Any]
-) -> list[str]:
-    """Return every approximation of the run, logging each one."""
-    sample = (
-        f"a seeded sample of {n_sample:,} of {n_rows:,} customers (seed {run.config.seed})"
-        if n_sample < n_rows
-        else f"every one of the {n_rows:,} customers (the sample holds them all)"
-    )
-    notes = [
-        f"The segmentation (methods, parameters, criteria, stability, importance) was "
-        f"chosen on {sample}; every customer was then placed by the saved model's rules",
-        "Quartiles in dask.statistics are approximate (dask.dataframe quantile); counts, "
-        "means, standard deviations, minima and maxima are exact",
-    ]
-    if n_sample < n_rows:
-        notes.insert(
-            1,
-            "Segment profiles (size, share and every figure) describe the sample; "
-            "population_size and population_share in segment_profiles.csv count every "
-            "customer",
-        )
-    dropped = run.prepared.row_counts.get("dropped", {})
-    if dropped:
-        notes.append(
-            "The sample run left rows out of the fit ("
-            + ", ".join(f"{reason}: {count:,}" for reason, count in dropped.items())
-            + "); in segments/ every input row has a segment"
-        )
-    if statistics.get("duplicate_id_rows"):
-        notes.append(
-            f"{statistics['duplicate_id_rows']:,} row(s) repeat an id "
-            f"({statistics['repeated_ids']:,} id(s)); each keeps its own row in segments/"
-        )
-    if run.prepared.date_references:
-        notes.append("Dates count back from the latest date in the sample")
-    for note in notes:
-        logger.info("Dask: %s", note)
-    return notes
-
-
-def _with_notes(run: SegmentationRun, n_rows: int, n_sample: int) -> SegmentationRun:
-    """Say in every method's notes (shown in the report) what comes from the sample."""
-    if n_sample >= n_rows:
-        return run
-    fitted = (
-        f"fitted on a seeded sample of {n_sample:,} of {n_rows:,} customers (Dask backend); "
-        "the others are placed by the saved model's rule, as `segmentkit score` does"
-    )
-    profiles = (
-        "its profiles describe the sample: population_size and population_share in "
-        f"segment_profiles.csv count all {n_rows:,} customers"
-    )
-    results = {
-        method: dataclasses.replace(
-            result, notes=(*result.notes, *([] if method == "kmeans" else [fitted]), profiles)
-        )
-        for method, result in run.results.items()
-    }
-    return dataclasses.replace(run, results=results)
-
-
-def _save(
-    run: SegmentationRun,
-    tmp: Path,
-    dask_summary: dict[str, Any],
-    segment_sizes: dict[str, dict[int, int]],
-    counts: pd.DataFrame,
-    timings: dict[str, float],
-    *,
-    shown_as: Path,
-    figures: bool = True,
-) -> None:
-    """Write the usual files of the run into ``tmp`` and complete ``run.json``.
-
-    ``shown_as`` is the output folder log lines name (``tmp`` is renamed to it).
-    """
-    # The report is rendered once, below, when run.json is complete.
-    staged = save_run(run, tmp / ".sample-run", shown_as=shown_as, figures=figures, report=False)
-    for item in sorted(staged.iterdir()):
-        if item.name in _SAMPLE_ONLY:
-            item.unlink()
-        else:
-            item.replace(tmp / item.name)
-    staged.rmdir()
-    summary = json.loads((tmp / "run.json").read_text(encoding="utf-8"))
-    n_rows = dask_summary["sample"]["of"]
-    # The outlier flag is the same for every method: count it in the first one's rows.
-    first = counts["method"] == counts["method"].iloc[0]
-    # Every input row is in the output: none is dropped, each has a segment.
-    summary["rows"] = {
-        "read": n_rows,
-        "kept": n_rows,
-        "dropped": {},
-        "outliers": int(counts.loc[first & counts["outlier"], "customers"].sum()),
-        "fit": run.prepared.row_counts["fit"],
-    }
-    for method, sizes in segment_sizes.items():
-        entry = summary["methods"][method]
-        entry["sample_segment_sizes"] = entry["segment_sizes"]
-        entry["segment_sizes"] = {str(s): n for s, n in sizes.items()}
-    summary["timings_seconds"] = timings
-    summary["dask"] = dask_summary
-    write_json(summary, tmp / "run.json")
-    if figures:
-        write_report(tmp, shown_as=shown_as)

@@ -1,7 +1,7 @@
 """The tree behind the segment rules: grown best first, cut back, rounded, merged.
 
-:mod:`segmentkit.describe.rules` describes the steps; this module holds the tree they work on, as
-small immutable nodes, so a threshold can move without refitting anything.
+:mod:`segmentkit.describe.rules.fit` describes the steps; this module holds the tree they work
+on, as small immutable nodes, so a threshold can move without refitting anything.
 """
 
 from __future__ import annotations

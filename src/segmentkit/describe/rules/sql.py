@@ -8,7 +8,7 @@ is put on one line, so it cannot end a comment early. The SQL is standard: the t
 it in SQLite and DuckDB, and it was checked by hand in PostgreSQL 15 (Mall and
 marketing_campaign, every method: the stated agreement exactly).
 
-Missing values follow :mod:`segmentkit.describe.rules`: ``COALESCE`` with the value the
+Missing values follow :mod:`segmentkit.describe.rules.fit`: ``COALESCE`` with the value the
 segmentation filled in, in the columns that had missing values; elsewhere a ``NULL``
 matches no rule and the customer falls to ``ELSE``, the method's largest segment.
 """
@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from segmentkit.describe.rules import DATE_OPS, Condition, SegmentRules, plain_number
+from segmentkit.describe.rules.model import DATE_OPS, Condition, SegmentRules, plain_number
 
 __all__ = ["case_expression", "condition_sql", "sql_identifier", "sql_literal", "sql_script"]
 

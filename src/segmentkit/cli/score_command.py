@@ -1,0 +1,72 @@
+"""``segmentkit score``: place new customers in the segments of a saved model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from segmentkit.cli.options import DELIMITER_HELP, PATH_TYPE, SHEET_HELP
+from segmentkit.cli.session import setup_logging, state
+
+__all__ = ["score"]
+
+
+@click.command()
+@click.argument("model_path", metavar="MODEL", type=PATH_TYPE)
+@click.argument("input_path", metavar="INPUT", type=PATH_TYPE)
+@click.option(
+    "--out",
+    "-o",
+    type=PATH_TYPE,
+    default=Path("scored.csv"),
+    show_default=True,
+    help="Scored CSV (written atomically).",
+)
+@click.option("--encoding", help="Text encoding of a CSV (default: detected).")
+@click.option("--delimiter", help=DELIMITER_HELP)
+@click.option("--sheet", metavar="NAME", help=SHEET_HELP)
+@click.option(
+    "--snapshot-date",
+    help="When INPUT is a transaction log (model from run --transactions): YYYY-MM-DD "
+    "recency is measured at (default: as the training run).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def score(
+    model_path: Path,
+    input_path: Path,
+    out: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    snapshot_date: str | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Place the customers in INPUT in the segments of a saved MODEL (model.skops).
+
+    INPUT is a customer table, or a transaction log when the model was trained with
+    run --transactions (scored per customer through the same RFM step).
+    """
+    from segmentkit.api import score_file
+    from segmentkit.text import plural
+
+    state["debug"] = debug
+    setup_logging(0, quiet, debug)
+    scored, model = score_file(
+        model_path,
+        input_path,
+        out,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        snapshot_date=snapshot_date,
+    )
+    counts = scored["segment_name"].value_counts(sort=False)
+    click.echo(f"{plural(len(scored), 'customer')} scored with {model.recommended} (recommended):")
+    for name, count in counts.items():
+        click.echo(f"  {name}: {count:,}")
+    agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
+    click.echo(f"Training customers the model puts back in their own segment: {agreement}")
+    click.echo(f"Scored file: {out.resolve()}")

@@ -1,0 +1,196 @@
+"""The space the clustering sees: one scikit-learn ``ColumnTransformer`` over the features.
+
+Numbers are imputed, optionally log-transformed and standardised; every categorical column
+is imputed and one-hot encoded in its own part, weighted by ``cleaning.categorical_weight``
+so a categorical column counts like one feature. The fitted transformer's feature names
+reach every later stage, and a saved model applies it unchanged to new customers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from segmentkit.config import Config
+from segmentkit.errors import DataError
+
+__all__ = ["category_weight", "choose_log_columns", "feature_origin", "fit_transformer"]
+
+
+def _skewness(values: pd.Series) -> float:
+    present = values.dropna()
+    if len(present) < 3:
+        return 0.0
+    return float(present.skew())  # type: ignore[arg-type]
+
+
+def choose_log_columns(cleaned: pd.DataFrame, numeric: list[str], config: Config) -> list[str]:
+    """Return the numeric columns to log-transform before scaling.
+
+    The columns ``cleaning.log_transform.columns`` names (none may be negative), or under
+    mode ``auto`` the non-negative ones with more than 10 distinct values whose skewness
+    exceeds ``skew_threshold`` (mode ``always``: all such columns; ``never``: none).
+
+    Raises
+    ------
+    DataError
+        When a named column has negative values.
+    """
+    settings = config.cleaning.log_transform
+    if settings.columns is not None:
+        chosen = [c for c in numeric if c in settings.columns]
+        negative = [c for c in chosen if (cleaned[c] < 0).any()]
+        if negative:
+            raise DataError(
+                f"cleaning.log_transform.columns lists {negative} but they have negative values",
+                hint="a log transform needs values >= 0",
+            )
+        return chosen
+    if settings.mode == "never":
+        return []
+    chosen = []
+    for name in numeric:
+        values = cleaned[name]
+        if values.min() < 0 or values.nunique() <= 10:
+            continue
+        if settings.mode == "always" or _skewness(values) > settings.skew_threshold:
+            chosen.append(name)
+    return chosen
+
+
+def _numeric_pipeline(strategy: str, fill_value: Any, log: bool) -> Pipeline:
+    steps: list[tuple[str, Any]] = []
+    if strategy == "constant":
+        steps.append(("impute", SimpleImputer(strategy="constant", fill_value=fill_value or 0)))
+    else:
+        # "drop" rows are gone already; median keeps scoring of new data well defined.
+        steps.append(
+            ("impute", SimpleImputer(strategy="median" if strategy == "drop" else strategy))
+        )
+    if log:
+        steps.append(("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")))
+    steps.append(("scale", StandardScaler()))
+    return Pipeline(steps)
+
+
+def _categorical_pipeline(strategy: str, fill_value: Any) -> Pipeline:
+    if strategy == "constant":
+        imputer = SimpleImputer(strategy="constant", fill_value=str(fill_value or "missing"))
+    else:
+        imputer = SimpleImputer(strategy="most_frequent")
+    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64)
+    return Pipeline([("impute", imputer), ("onehot", encoder)])
+
+
+def category_weight(setting: str | float, n_levels: int) -> float:
+    """Factor every one-hot column of a categorical feature is multiplied by.
+
+    Two customers in different categories are ``sqrt(2) * weight`` apart, next to
+    standardised numeric columns; with ``"sqrt_levels"`` that is ``sqrt(2 / n_levels)``
+    (0.82 for 3 levels), less than one standard deviation of a numeric feature, so a
+    category unrelated to the real groups cannot split each of them in its levels.
+
+    Parameters
+    ----------
+    setting : {"sqrt_levels", "unit"} or float
+        ``cleaning.categorical_weight``.
+    n_levels : int
+        Categories the encoder learned for the column.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(category_weight("sqrt_levels", 4), 3), category_weight("unit", 4)
+    (0.5, 1.0)
+    """
+    if setting == "unit":
+        return 1.0
+    if setting == "sqrt_levels":
+        return 1.0 / float(np.sqrt(max(n_levels, 1)))
+    return float(setting)
+
+
+def _build_transformer(
+    numeric: list[str], categorical: list[str], log_columns: list[str], config: Config
+) -> ColumnTransformer:
+    """One ColumnTransformer, each categorical column in its own ``cat_<i>`` part.
+
+    The categorical weights become the transformer's own ``transformer_weights`` (set by
+    :func:`fit_transformer`): plain numbers that the saved model applies to new
+    customers too, with no function to trust when loading.
+    """
+    missing = config.cleaning.missing
+    groups: dict[tuple[str, str, bool], list[str]] = {}
+    for name in numeric:
+        strategy: str = missing.per_column.get(name, missing.numeric)
+        groups.setdefault(("num", strategy, name in log_columns), []).append(name)
+    transformers = []
+    for (_, strategy, log), columns in groups.items():
+        label = f"num_{strategy}{'_log' if log else ''}"
+        transformers.append((label, _numeric_pipeline(strategy, missing.fill_value, log), columns))
+    # One pipeline per categorical column: its weight depends on its own number of levels.
+    for position, name in enumerate(categorical):
+        strategy = missing.per_column.get(name, missing.categorical)
+        if strategy in {"median", "mean"}:
+            strategy = "most_frequent"
+        pipeline = _categorical_pipeline(strategy, missing.fill_value)
+        transformers.append((f"cat_{position}", pipeline, [name]))
+    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+
+
+def feature_origin(transformer: ColumnTransformer) -> dict[str, str]:
+    """Map every output feature name to the original column it came from, by position.
+
+    One-hot columns of one categorical column share their origin.
+    """
+    origins: list[str] = []
+    for _label, pipeline, columns in transformer.transformers_:
+        if pipeline == "drop" or not len(columns):
+            continue
+        encoder = pipeline.named_steps.get("onehot")
+        if encoder is None:
+            origins += list(columns)
+        else:
+            for column, categories in zip(columns, encoder.categories_, strict=True):
+                origins += [column] * len(categories)
+    names = [str(n) for n in transformer.get_feature_names_out()]
+    return dict(zip(names, origins, strict=True))
+
+
+def fit_transformer(
+    numeric: list[str],
+    categorical: list[str],
+    log_columns: list[str],
+    config: Config,
+    data: pd.DataFrame,
+) -> ColumnTransformer:
+    """Build and fit the transformer on ``data``, categorical columns weighted by their levels."""
+    transformer = _build_transformer(numeric, categorical, log_columns, config)
+    transformer.fit(data)
+    setting = config.cleaning.categorical_weight
+    if categorical and setting != "unit":
+        # The weight may depend on the levels the encoder found in these rows. A
+        # transformer weight only multiplies the output of its fitted part, so setting it
+        # now is the same as fitting with it, without a second pass over the data.
+        weights = {
+            label: category_weight(setting, len(pipeline.named_steps["onehot"].categories_[0]))
+            for label, pipeline, _ in transformer.transformers_
+            if label.startswith("cat_")
+        }
+        transformer.set_params(transformer_weights={k: w for k, w in weights.items() if w != 1})
+    try:
+        transformer.get_feature_names_out()
+    except ValueError:
+        # A one-hot name such as "region_north" clashes with a real column: prefix them all.
+        transformer.set_params(verbose_feature_names_out=True)
+        transformer.fit(data)
+    return transformer
