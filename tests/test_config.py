@@ -322,7 +322,7 @@ def test_with_overrides_applies_dotted_paths_and_skips_none() -> None:
 def test_with_overrides_is_validated_again() -> None:
     with pytest.raises(ConfigError) as info:
         Config().with_overrides({"clustering.k": 1, "seed": -3})
-    assert info.value.summary() == "command line: 2 invalid setting(s)"
+    assert info.value.summary() == "overrides: 2 invalid setting(s)"
     assert sorted(info.value.problems) == [
         "clustering.k: Input should be greater than or equal to 2",
         "seed: Input should be greater than or equal to 0",

@@ -238,6 +238,19 @@ def test_parameters_become_the_settings_the_cli_flags_set(tmp_path: Path) -> Non
     assert (fixed.clustering.k, fixed.seed) == (6, 2)
 
 
+def test_lists_as_on_the_command_line_and_dotted_config_keys() -> None:
+    config = Segmenter(
+        methods="kmeans, gmm", features="Age,Annual Income (k$)",
+        config={"clustering.k_max": 6, "cleaning": {"outliers": {"policy": "drop"}}},
+    )._resolved_config()  # fmt: skip
+    assert config.clustering.methods == ["kmeans", "gmm"]
+    assert config.input.features == ["Age", "Annual Income (k$)"]
+    assert config.clustering.k_max == 6
+    assert config.cleaning.outliers.policy == "drop"
+    with pytest.raises(ConfigError, match=r"Segmenter\(config=...\): 1 invalid setting"):
+        Segmenter(config={"clustering.k_maxx": 6})._resolved_config()
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

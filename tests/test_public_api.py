@@ -117,4 +117,4 @@ def test_with_overrides_states_each_problem_in_its_message() -> None:
     assert "clustering.k_maxx: unknown key" in shown
     assert "clustering.k: Input should be greater than or equal to 2" in shown
     # The CLI prints the problems on their own lines, then this summary without them.
-    assert info.value.summary() == "command line: 2 invalid setting(s)"
+    assert info.value.summary() == "overrides: 2 invalid setting(s)"

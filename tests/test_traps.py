@@ -246,7 +246,7 @@ def test_every_candidate_degenerate_is_logged_once(caplog: pytest.LogCaptureFixt
 def test_with_overrides_names_the_problem_in_its_message() -> None:
     with pytest.raises(ConfigError) as info:
         Config().with_overrides({"clustering.k_maxx": 3})
-    # Reported: "command line: 1 invalid setting(s)", the problem only in .problems.
+    # Reported once: "1 invalid setting(s)", the problem only in .problems.
     assert "clustering.k_maxx: unknown key" in str(info.value)
     assert info.value.problems == [
         "clustering.k_maxx: unknown key (check the spelling; see `segmentkit config schema`)"

@@ -52,20 +52,23 @@ class Segmenter(ClusterMixin, BaseEstimator):
         range to search (``--k-min``/``--k-max``). ``None``: the configuration's range.
     methods : list of str or str, optional
         Clustering methods to compare (``clustering.methods``, ``--methods``), e.g.
-        ``["kmeans", "gmm"]``. ``None``: the configuration's methods.
+        ``["kmeans", "gmm"]`` or ``"kmeans,gmm"``. ``None``: the configuration's methods.
     seed : int, optional
         The one random seed (``seed``, ``--seed``). ``None``: the configuration's seed (0
         unless it sets one), so that a seed set in ``config`` is not overwritten by a default.
     features : list of str or str, optional
-        The only columns to segment on (``input.features``, ``--features``).
+        The only columns to segment on (``input.features``, ``--features``): a list, or a
+        comma-separated string as on the command line.
     exclude : list of str or str, optional
-        Columns never to segment on (``input.exclude``, ``--exclude``).
+        Columns never to segment on (``input.exclude``, ``--exclude``); a list or ``"a,b"``.
     id_column : str, optional
         The customer id column (``input.id_column``, ``--id-column``); never a feature.
     config : Config, dict or path, optional
         Every other setting: a :class:`~segmentkit.config.Config`, the same settings as a
-        dict, or the path of a JSON configuration file. The parameters above override it,
-        exactly as the command-line flags override ``--config``.
+        dict (nested sections as in the JSON file, or dotted keys such as
+        ``{"clustering.k_max": 6}``), or the path of a JSON configuration file. The
+        parameters above override it, exactly as the command-line flags override
+        ``--config``.
 
     Attributes
     ----------
@@ -80,7 +83,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         The recommended method, whose segments are ``labels_``.
     profiles_ : pandas.DataFrame
         The recommended method's profiles, one row per segment (the rows of
-        ``segment_profiles.csv`` for that method).
+        ``segment_profiles.csv`` for that method). Flagged outliers are profiled apart, in
+        a row ``-2`` ("Unusual customers"), while ``labels_`` still places each of them in
+        its nearest segment: a segment's ``size`` here can be smaller than its count in
+        ``labels_`` by the outliers it holds.
     importance_ : pandas.DataFrame
         How much each feature separates the recommended method's segments (the rows of
         ``feature_importance.csv`` for that method).
@@ -200,7 +206,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         elif isinstance(self.config, Config):
             config = self.config
         elif isinstance(self.config, dict):
-            config = parse_config(self.config, source="Segmenter(config=...)")
+            # Nested sections as in a JSON file, or dotted keys as Config.with_overrides takes.
+            nested = {key: value for key, value in self.config.items() if "." not in str(key)}
+            dotted = {key: value for key, value in self.config.items() if "." in str(key)}
+            config = parse_config(nested, source="Segmenter(config=...)")
+            config = config.with_overrides(dotted, source="Segmenter(config=...)")
         elif isinstance(self.config, str | os.PathLike):
             config = load_config(Path(self.config))
         else:
@@ -209,7 +219,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                 f"configuration file, got {type(self.config).__name__}"
             )
         try:
-            return config.with_overrides(self._overrides())
+            return config.with_overrides(self._overrides(), source=_PARAMETERS)
         except ConfigError as error:
             problems = error.problems or [error.message]
             raise ConfigError(
@@ -426,7 +436,8 @@ def _names(value: list[str] | str | None) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return [value]
+        # "a,b" as on the command line; a name with a comma in it goes in a list.
+        return [name.strip() for name in value.split(",") if name.strip()]
     return [str(name) for name in value]
 
 
@@ -464,7 +475,10 @@ def _per_segment(
     else:
         raise ConfigError(
             f"transform: {method} places customers without a distance or a probability per segment",
-            hint="segment with methods=['kmeans'] (distances) or ['gmm'] (probabilities)",
+            hint=(
+                "segment with methods=['kmeans'] or ['agglomerative'] (distances) "
+                "or ['gmm'] (probabilities)"
+            ),
         )
     segments = assigner.relabel(clusters)
     per_segment = {}

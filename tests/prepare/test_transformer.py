@@ -740,3 +740,16 @@ def test_a_text_id_is_not_logged_as_converted(caplog: pytest.LogCaptureFixture) 
     assert converted == ["Column 'spend': numbers stored as text converted to numbers"]
     assert prepared.ids.tolist()[:2] == ["0001", "0002"]
     assert [s.column for s in prepared.steps if s.rule == "numeric_text"] == ["spend"]
+
+
+def test_a_column_both_chosen_and_excluded_is_excluded_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(18, 80, 60), "spend": rng.gamma(2, 50, 60)})
+    with caplog.at_level("WARNING", logger="segmentkit.prepare"):
+        prepared = prepare(
+            frame, cfg({"input.features": ["age", "spend"], "input.exclude": ["age"]})
+        )
+    assert prepared.features == ["spend"]
+    assert "both in --features and --exclude, so excluded: 'age'" in caplog.text

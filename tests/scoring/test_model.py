@@ -803,3 +803,32 @@ def test_micro_cluster_agglomerative_saves_loads_and_reproduces_training(
     assert scored["segment_agglomerative"].tolist() == segments["segment_agglomerative"].tolist()
     confidence = scored["confidence_agglomerative"]
     assert confidence.between(0, 1).all() and confidence.median() > 0.2
+
+
+def test_negative_values_of_a_log_transformed_column_count_as_zero(
+    model: SegmentationModel, trained: Trained, caplog: pytest.LogCaptureFixture
+) -> None:
+    logged = [c for _, t, cols in model.preprocessor.transformers_
+              if "log1p" in dict(getattr(t, "steps", [])) for c in cols]  # fmt: skip
+    assert "annual_income" in logged  # the fixture's data has a skewed money column
+    new = trained.frame.head(5).copy()
+    new.loc[new.index[0], "annual_income"] = -3.5  # a refund: no logarithm
+    zero = new.copy()
+    zero.loc[zero.index[0], "annual_income"] = 0.0
+    with caplog.at_level("WARNING", logger="segmentkit.scoring.model"):
+        scored = model.score(new)
+    assert "Column 'annual_income': 1 negative value(s) counted as 0" in caplog.text
+    pd.testing.assert_frame_equal(scored, model.score(zero))
+
+
+def test_a_customer_with_no_feature_value_is_scored_with_confidence_zero(
+    model: SegmentationModel, trained: Trained, caplog: pytest.LogCaptureFixture
+) -> None:
+    new = trained.frame.head(3).copy()
+    new.loc[new.index[1], model.schema.features] = np.nan
+    with caplog.at_level("WARNING", logger="segmentkit.scoring.model"):
+        scored = model.score(new)
+    assert "1 customer(s) have no value in any feature" in caplog.text
+    confidence = scored.filter(like="confidence_")
+    assert (confidence.iloc[1] == 0).all()
+    assert (confidence.drop(index=new.index[1]) > 0).any(axis=None)

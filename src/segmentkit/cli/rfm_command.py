@@ -69,7 +69,8 @@ def rfm(
             "input.encoding": encoding,
             "input.delimiter": delimiter,
             "input.sheet": sheet,
-        }
+        },
+        source="command line",
     )
     customers = rfm_file(input_path, out, config)
     counts = customers.counts

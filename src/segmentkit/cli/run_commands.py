@@ -170,7 +170,8 @@ def run(
             "seed": seed,
             "n_jobs": n_jobs,
             **transaction_overrides(columns),
-        }
+        },
+        source="command line",
     )
     figures = not no_figures
     if backend == "dask":

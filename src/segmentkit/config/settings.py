@@ -78,13 +78,16 @@ class Config(Section):
         """Return the resolved configuration (defaults filled in) as plain JSON data."""
         return self.model_dump(mode="json", exclude={"schema_"}, by_alias=True)
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Config:
+    def with_overrides(self, overrides: dict[str, Any], *, source: str = "overrides") -> Config:
         """Return a copy with dotted-path overrides applied, validated again.
 
         Parameters
         ----------
         overrides : dict
             Keys like ``"clustering.k"`` mapped to new values; ``None`` values are skipped.
+        source : str
+            Where the overrides come from, first in error messages (the CLI passes
+            ``"command line"``).
         """
         data = self.to_dict()
         for dotted, value in overrides.items():
@@ -96,9 +99,9 @@ class Config(Section):
                 # A misspelt section becomes an unknown key that validation names.
                 node = node.setdefault(part, {})
                 if not isinstance(node, dict):
-                    raise ConfigError(f"command line: {dotted}: {part} is a setting, not a section")
+                    raise ConfigError(f"{source}: {dotted}: {part} is a setting, not a section")
             node[leaf] = value
-        return parse_config(data, source="command line")
+        return parse_config(data, source=source)
 
 
 def _format_errors(error: ValidationError) -> list[str]:

@@ -7,6 +7,8 @@ break first.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from segmentkit.config import Config
@@ -14,6 +16,8 @@ from segmentkit.errors import DataError
 from segmentkit.prepare.cleaning import CleaningStep
 
 __all__ = ["check_named_columns", "check_rows_differ", "trim_headers"]
+
+logger = logging.getLogger(__name__)
 
 
 def trim_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[CleaningStep]]:
@@ -86,6 +90,13 @@ def check_named_columns(frame: pd.DataFrame, config: Config) -> None:
     wanted += [
         ("profiles.value_columns (--value-columns)", c) for c in config.profiles.value_columns or []
     ]
+    both = [c for c in inp.features or [] if c in inp.exclude]
+    if both:
+        # --exclude wins; said aloud, since the user asked for the column twice over.
+        logger.warning(
+            "Column(s) both in --features and --exclude, so excluded: %s",
+            ", ".join(repr(c) for c in both),
+        )
     missing = [(where, name) for where, name in wanted if name not in frame.columns]
     if missing:
         available = ", ".join(repr(c) for c in frame.columns[:30])

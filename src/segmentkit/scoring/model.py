@@ -22,13 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import euclidean_distances
 
 from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
-from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.base import SegmentAssigner
-from segmentkit.methods.dbscan import CorePointAssigner
 from segmentkit.methods.search import seeded_rows
 from segmentkit.output.atomic import replaced_file
 from segmentkit.prepare.cleaning import (
@@ -40,6 +37,7 @@ from segmentkit.prepare.cleaning import (
     parse_numbers,
 )
 from segmentkit.prepare.outliers import NeighbourRule, outside_fences
+from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.skops_file import dumps_reproducible
 
 if TYPE_CHECKING:
@@ -140,58 +138,6 @@ def _transaction_settings(run: SegmentationRun) -> dict[str, Any] | None:
     for part, column in described["columns"].items():
         settings[f"{part}_column"] = column
     return settings
-
-
-def _confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
-    """How clearly each row belongs to its segment, in [0, 1].
-
-    Posterior probability for a mixture; ``1 - d/eps`` for DBSCAN (0 for noise); for
-    centroid methods ``1 - d1/d2``, the relative margin between the nearest and the
-    second-nearest centre (0: halfway between two segments, 1: on the centre).
-    """
-    if isinstance(estimator, CorePointAssigner):
-        distance = estimator.distance(X)
-        return np.where(distance <= estimator.eps, 1 - distance / estimator.eps, 0.0)
-    if isinstance(estimator, MicroClusterAssigner):
-        # Many centres per segment: the margin is between the nearest centre of the row's
-        # own segment and the nearest of any other, in chunks (n × centres distances).
-        # Chunks of at most _CHUNK_CELLS distances: Genie keeps up to 10,000 points.
-        rows = max(1, min(_CHUNK_ROWS, _CHUNK_CELLS // max(1, len(estimator.centres))))
-        chunks = [
-            _margin(_segment_distances(X[start : start + rows], estimator))
-            for start in range(0, len(X), rows)
-        ]
-        return np.concatenate(chunks) if chunks else np.zeros(0)
-    # K-Means and NearestCentroid (Agglomerative) both have centres: the same margin for
-    # both, even though NearestCentroid also offers predict_proba.
-    centres = getattr(estimator, "cluster_centers_", getattr(estimator, "centroids_", None))
-    if centres is None:
-        return np.asarray(estimator.predict_proba(X)).max(axis=1)
-    return _margin(euclidean_distances(X, centres))
-
-
-#: Rows scored at once where every row's distance to every micro-cluster is needed, and
-#: the distances held at once (160 MB).
-_CHUNK_ROWS = 20_000
-_CHUNK_CELLS = 20_000_000
-
-
-def _segment_distances(X: np.ndarray, assigner: MicroClusterAssigner) -> np.ndarray:
-    """Distance of each row to the nearest micro-cluster of every segment."""
-    distances = euclidean_distances(X, assigner.centres)
-    segments = np.unique(assigner.segments)
-    return np.column_stack([distances[:, assigner.segments == s].min(axis=1) for s in segments])
-
-
-def _margin(distances: np.ndarray) -> np.ndarray:
-    """``1 - d1/d2`` from each row's distances to the segments (0 halfway, 1 on a centre)."""
-    if distances.shape[1] < 2:
-        return np.ones(len(distances))
-    distances = np.sort(distances, axis=1)
-    nearest, second = distances[:, 0], distances[:, 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        margin = np.where(second > 0, 1 - nearest / second, 0.0)
-    return np.clip(margin, 0.0, 1.0)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -447,6 +393,33 @@ class SegmentationModel:
                 cleaned[column] = _read_numbers(column, values)
         return cleaned[schema.features], ids
 
+    def _without_negative_logs(self, cleaned: pd.DataFrame) -> pd.DataFrame:
+        """Set negative values of log-transformed columns to 0, with a warning.
+
+        Such a column had no negative value in training (that is why it is log-transformed);
+        a negative one (a refund, a data error) has no logarithm, so it counts as none.
+        """
+        logged = [
+            column
+            for _, transformer, columns in self.preprocessor.transformers_
+            if "log1p" in dict(getattr(transformer, "steps", []))
+            for column in columns
+        ]
+        negative = {c: int((cleaned[c] < 0).sum()) for c in logged if c in cleaned}
+        negative = {c: n for c, n in negative.items() if n}
+        if not negative:
+            return cleaned
+        cleaned = cleaned.copy()
+        for column, count in negative.items():
+            cleaned[column] = cleaned[column].clip(lower=0)
+            logger.warning(
+                "Column %r: %d negative value(s) counted as 0 (training had none; the model "
+                "takes its logarithm)",
+                column,
+                count,
+            )
+        return cleaned
+
     def _outliers(self, cleaned: pd.DataFrame) -> np.ndarray:
         if self.schema.outlier_rule is not None:
             return self.schema.outlier_rule.flag_table(cleaned[self.schema.features])
@@ -476,6 +449,8 @@ class SegmentationModel:
         if len(frame) == 0:
             raise DataError("the input has no rows to score")
         cleaned, ids = self.clean(frame)
+        cleaned = self._without_negative_logs(cleaned)
+        empty = cleaned[self.schema.features].isna().all(axis=1).to_numpy()
         X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
         # Int64 ids stay whole; the rows keep the caller's index (written files drop it).
         out = pd.DataFrame({ids.name or "row": ids.array}, index=frame.index)
@@ -490,8 +465,16 @@ class SegmentationModel:
         for method in self.assigners:
             out[f"segment_{method}"] = labels[method]
         for method in self.assigners:
-            out[f"confidence_{method}"] = _confidence(self.assigners[method].estimator, X)
+            confidence = segment_confidence(self.assigners[method].estimator, X)
+            # Nothing known about them: their segment is the training medians', not theirs.
+            out[f"confidence_{method}"] = np.where(empty, 0.0, confidence)
         out["is_outlier"] = self._outliers(cleaned)
+        if empty.any():
+            logger.warning(
+                "%d customer(s) have no value in any feature (training dropped such rows): "
+                "placed by the training medians, with confidence 0",
+                int(empty.sum()),
+            )
         unknown = {
             c: int(
                 (
