@@ -28,6 +28,14 @@ from typing import Any
 from segmentkit.describe.segment_names import check_segment_name, describe_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.output.atomic import atomic_output_dir
+from segmentkit.output.folder import (
+    MIGRATION_FILE,
+    PROFILES_FILE,
+    RULES_FILE,
+    RULES_SQL_FILE,
+    SEGMENTS_FILE,
+    SUMMARY_FILE,
+)
 from segmentkit.output.write import read_output_csv, read_run_summary, replace_csv_cells, write_json
 from segmentkit.plots.named import redraw_named_figures
 from segmentkit.report import REPORT_NAME, write_report
@@ -38,15 +46,15 @@ __all__ = ["Renamed", "rename_segment"]
 logger = logging.getLogger(__name__)
 
 #: Files every output folder that can be renamed holds.
-NEEDED = ("run.json", "segment_profiles.csv", "segments.csv", MODEL_NAME)
+NEEDED = (SUMMARY_FILE, PROFILES_FILE, SEGMENTS_FILE, MODEL_NAME)
 #: Files rewritten rather than copied.
 _REWRITTEN = {
-    "run.json",
-    "segment_profiles.csv",
-    "segments.csv",
-    "segment_migration.csv",
-    "segment_rules.csv",
-    "segment_rules.sql",
+    SUMMARY_FILE,
+    PROFILES_FILE,
+    SEGMENTS_FILE,
+    MIGRATION_FILE,
+    RULES_FILE,
+    RULES_SQL_FILE,
     MODEL_NAME,
     REPORT_NAME,
 }
@@ -98,7 +106,7 @@ def _summary(folder: Path) -> dict[str, Any]:
 
 def _current_names(folder: Path, method: str) -> dict[int, str]:
     try:
-        profiles = read_output_csv(folder / "segment_profiles.csv")
+        profiles = read_output_csv(folder / PROFILES_FILE)
         rows = profiles[profiles["method"].astype(str) == method]
         return {int(s): str(n) for s, n in zip(rows["segment"], rows["name"], strict=True)}
     except (OSError, ValueError, KeyError) as error:
@@ -176,7 +184,7 @@ def rename_segment(
 
 def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Renamed) -> list[str]:
     """Fill ``tmp`` with the folder's files, the segment renamed in each; say which changed."""
-    changed = ["segment_profiles.csv"]
+    changed = [PROFILES_FILE]
     method, segment, name = renamed.method, str(renamed.segment), renamed.new_name
     shutil.copytree(
         folder,
@@ -188,8 +196,8 @@ def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Re
         ],
     )
     replace_csv_cells(
-        folder / "segment_profiles.csv",
-        tmp / "segment_profiles.csv",
+        folder / PROFILES_FILE,
+        tmp / PROFILES_FILE,
         column="name",
         value=name,
         where={"method": method, "segment": segment},
@@ -197,36 +205,36 @@ def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Re
     # segments.csv names the recommended method's segments only.
     if renamed.recommended:
         replace_csv_cells(
-            folder / "segments.csv",
-            tmp / "segments.csv",
+            folder / SEGMENTS_FILE,
+            tmp / SEGMENTS_FILE,
             column="segment_name",
             value=name,
             where={"segment": segment},
         )
-        changed.append("segments.csv")
+        changed.append(SEGMENTS_FILE)
     else:
-        shutil.copy2(folder / "segments.csv", tmp / "segments.csv")
+        shutil.copy2(folder / SEGMENTS_FILE, tmp / SEGMENTS_FILE)
     # Files a run writes only sometimes: the name column and the rows that name the segment.
     optional = (
-        ("segment_migration.csv", "new_name", {"method": method, "new_segment": segment}),
-        ("segment_rules.csv", "name", {"method": method, "segment": segment}),
+        (MIGRATION_FILE, "new_name", {"method": method, "new_segment": segment}),
+        (RULES_FILE, "name", {"method": method, "segment": segment}),
     )
     for file, column, where in optional:
         if (folder / file).is_file():
             replace_csv_cells(folder / file, tmp / file, column=column, value=name, where=where)
             changed.append(file)
-    if (folder / "segment_rules.sql").is_file():
-        sql = (folder / "segment_rules.sql").read_text(encoding="utf-8")
+    if (folder / RULES_SQL_FILE).is_file():
+        sql = (folder / RULES_SQL_FILE).read_text(encoding="utf-8")
         renamed_sql = _renamed_sql(sql, renamed)
-        (tmp / "segment_rules.sql").write_text(renamed_sql, encoding="utf-8", newline="\n")
+        (tmp / RULES_SQL_FILE).write_text(renamed_sql, encoding="utf-8", newline="\n")
         if renamed_sql != sql:
-            changed.append("segment_rules.sql")
+            changed.append(RULES_SQL_FILE)
     model = SegmentationModel.load(folder / MODEL_NAME)
     model.with_names(method, {renamed.segment: name}).save(tmp / MODEL_NAME)
-    write_json(_renamed_summary(summary, renamed), tmp / "run.json")
+    write_json(_renamed_summary(summary, renamed), tmp / SUMMARY_FILE)
     figures = redraw_named_figures(tmp, method)
     write_report(tmp)
-    changed += ["run.json", MODEL_NAME, REPORT_NAME]
+    changed += [SUMMARY_FILE, MODEL_NAME, REPORT_NAME]
     return changed + [path.relative_to(tmp).as_posix() for path in figures]
 
 

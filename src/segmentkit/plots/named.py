@@ -14,7 +14,6 @@ unchanged names gives the same picture.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from segmentkit.describe.profile_statistics import typical_statistic
+from segmentkit.output.folder import OutputFolder
 from segmentkit.output.write import read_output_csv
 from segmentkit.plots import static
 from segmentkit.plots._style import _group_order, _numeric
@@ -170,15 +170,15 @@ def redraw_named_figures(folder: str | Path, method: str) -> list[Path]:
     list of Path
         The PNGs written.
     """
-    folder = Path(folder)
-    plots = folder / "plots"
-    summary: dict[str, Any] = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    all_profiles = read_output_csv(folder / "segment_profiles.csv")
+    output = OutputFolder(Path(folder))
+    plots = output.plots
+    summary: dict[str, Any] = output.load_summary()
+    all_profiles = output.read_profiles()
     profiles = all_profiles[all_profiles["method"].astype(str) == method].reset_index(drop=True)
     names = _names(profiles)
     figures: dict[str, Figure | None] = {}
     if (plots / f"scatter_{method}.png").is_file():
-        points = read_output_csv(plots / "scatter_points.csv")
+        points = read_output_csv(output.scatter_points)
         scatter = summary.get("scatter") or {}
         table = points.rename(columns={f"group_{method}": "group"})
         columns = [c for c in ("x", "y", "z") if c in table.columns] + ["group"]
