@@ -1,7 +1,8 @@
 """Write a finished run to its output folder, atomically (all files or none).
 
 The files and their columns are the output contract users' scripts rely on; see the
-README's "Outputs" section. Nothing here refits: it only reads a ``SegmentationRun``.
+manual's Outputs page (docs/outputs.md). Nothing here refits: it only reads a
+``SegmentationRun``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Then:
    conditions; several conditions on one column fold into the tightest.
 
 ``agreement`` is the share of customers the rules put in the segment the method put
-them in. Decisions, documented in the README:
+them in. Decisions, documented in the manual (docs/read-the-report.md):
 
 - Outliers (outside ``fit_mask``) shaped no segment, so they do not shape the rules
   either; they count in the agreement like every customer in ``segments.csv``.
