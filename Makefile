@@ -40,9 +40,15 @@ docs: $(VENV)/.installed-dev
 
 ## bench: the full default run at growing sizes (BENCH_SIZES), time and memory per size
 ## on every core of the machine (BENCH_JOBS), as a user's run would use them
+## First, end to end in fresh processes: the floor (read, encode, one K-Means fit, write)
+## and the notebook pipeline beside `segmentkit run`, with the ratios (BENCH_FLOOR_SIZES;
+## 200 is the Mall file from ../shared when present)
 BENCH_SIZES ?= 10000 100000 1000000
+BENCH_FLOOR_SIZES ?= 200 10000 40000
 BENCH_JOBS ?= $(shell nproc)
 bench: $(VENV)/.installed
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \
+		$(BIN)/python bench/bench_floor.py $(BENCH_FLOOR_SIZES)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \
 		$(BIN)/python bench/bench_scale.py $(BENCH_SIZES)
 

@@ -29,12 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.metrics import adjusted_rand_score, silhouette_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from baselines import notebook_labels
+from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_info
 
 from segmentkit.config import Config
@@ -83,31 +79,10 @@ class StageMemory:
 
 
 def notebook_baseline(frame: pd.DataFrame, seed: int) -> tuple[float, np.ndarray]:
-    """The pipeline a notebook would write; return its time and K-Means labels."""
+    """The pipeline a notebook would write (in this process); its time and K-Means labels."""
     start = time.perf_counter()
-    features = frame.drop(columns=["customer_id"])
-    categorical = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    numeric = [c for c in features.columns if c not in categorical]
-    prepare = ColumnTransformer(
-        [
-            ("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
-            (
-                "cat",
-                make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder()),
-                categorical,
-            ),
-        ]
-    )
-    X = prepare.fit_transform(features)
-    X = X.toarray() if hasattr(X, "toarray") else X
-    best_k, best_score, best_labels = 2, -1.0, np.zeros(len(X), dtype=int)
-    for k in range(2, 11):
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(X)
-        score = silhouette_score(X, labels)
-        if score > best_score:
-            best_k, best_score, best_labels = k, score, labels
-    AgglomerativeClustering(best_k).fit(X)
-    return time.perf_counter() - start, best_labels
+    labels = notebook_labels(frame, seed)
+    return time.perf_counter() - start, labels
 
 
 def run_once(n_rows: int, folder: Path, seed: int, baseline_max: int) -> dict[str, float]:

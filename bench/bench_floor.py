@@ -1,0 +1,133 @@
+"""segmentkit against the floor and the notebook, end to end, as a user runs them.
+
+For each size, synthetic customers with planted segments (``make_customers``; 200 is the
+Mall Customers file from ../shared when present) are written to a CSV, then run in fresh
+processes, one after the other, on the same machine:
+
+- the **floor** (``bench/baselines.py floor``: read, encode, one K-Means fit, write),
+- the **notebook** (``bench/baselines.py notebook``; up to ``--notebook-max`` rows, its
+  silhouette and Ward are O(n²)),
+- ``segmentkit run`` with the defaults, and ``segmentkit run --no-figures``.
+
+Each time is wall-clock from process start to exit (imports included) with its peak
+memory (``/usr/bin/time``); the script prints segmentkit's time as a multiple of the floor's
+and of the notebook's, and the adjusted Rand index of each segmentation against the planted
+segments. Not part of the test suite; it never asserts a time.
+
+Usage::
+
+    python bench/bench_floor.py 200 10000 40000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from segmentkit.datasets import make_customers
+
+BENCH = Path(__file__).resolve().parent
+MALL = BENCH.parents[1] / "shared" / "datasets" / "mall_customers" / "Mall_Customers.csv"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One process: wall seconds, peak resident memory, and its exit code."""
+
+    seconds: float
+    peak_gib: float
+    code: int
+
+
+def timed(command: list[str], log: Path) -> Timed:
+    """Run ``command`` in a fresh process; its wall time and peak memory by /usr/bin/time."""
+    report = log.with_suffix(".time")
+    with log.open("w") as out:
+        code = subprocess.call(
+            ["/usr/bin/time", "-f", "%e %M", "-o", str(report), *command],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    seconds, kib = report.read_text().split()[-2:]
+    return Timed(float(seconds), int(kib) / 2**20, code)
+
+
+def customers(n_rows: int, folder: Path, seed: int) -> tuple[Path, np.ndarray | None]:
+    """The input CSV and its planted segments (None for Mall: no labels)."""
+    if n_rows == 200 and MALL.is_file():
+        frame = pd.read_csv(MALL).rename(columns={"CustomerID": "customer_id"})
+        path = folder / "mall.csv"
+        frame.to_csv(path, index=False)
+        return path, None
+    data = make_customers(n_rows, n_segments=5, seed=seed)
+    path = folder / f"customers-{n_rows}.csv"
+    data.frame.to_csv(path, index=False)
+    return path, data.labels
+
+
+def ari(planted: np.ndarray | None, ids: pd.Series, segments_csv: Path) -> str:
+    """ARI of a written segmentation against the planted segments, matched by id."""
+    if planted is None or not segments_csv.is_file():
+        return "-"
+    written = pd.read_csv(segments_csv, usecols=["customer_id", "segment"])
+    truth = pd.Series(planted, index=ids)
+    return f"{adjusted_rand_score(truth.loc[written['customer_id']], written['segment']):.2f}"
+
+
+def bench_size(n_rows: int, folder: Path, seed: int, notebook_max: int) -> None:
+    path, planted = customers(n_rows, folder, seed)
+    ids = pd.read_csv(path, usecols=["customer_id"])["customer_id"]
+    runs: dict[str, tuple[Timed, str]] = {}
+    floor_out = folder / f"floor-{n_rows}.csv"
+    baseline = [sys.executable, str(BENCH / "baselines.py")]
+    floor = timed([*baseline, "floor", str(path), str(floor_out)], folder / "floor.log")
+    runs["floor"] = (floor, ari(planted, ids, floor_out))
+    if n_rows <= notebook_max:
+        out = folder / f"notebook-{n_rows}.csv"
+        runs["notebook"] = (
+            timed([*baseline, "notebook", str(path), str(out)], folder / "notebook.log"),
+            ari(planted, ids, out),
+        )
+    for name, flags in (("segmentkit", []), ("segmentkit --no-figures", ["--no-figures"])):
+        out = folder / f"{name.replace(' ', '')}-{n_rows}"
+        command = [str(BIN / "segmentkit"), "run", str(path), "--out", str(out), *flags]
+        result = timed(command, folder / "segmentkit.log")
+        runs[name] = (result, ari(planted, ids, out / "segments.csv"))
+    print(f"{n_rows:>10,} customers:")
+    for name, (result, score) in runs.items():
+        ratios = f"x{result.seconds / floor.seconds:5.1f} of the floor"
+        if "notebook" in runs and name not in ("floor", "notebook"):
+            ratios += f", x{result.seconds / runs['notebook'][0].seconds:5.2f} of the notebook"
+        failed = "" if result.code == 0 else f"  (exit code {result.code})"
+        print(
+            f"    {name:<24} {result.seconds:7.1f} s  {result.peak_gib:5.2f} GiB  "
+            f"{ratios}  ARI with the planted segments {score}{failed}",
+            flush=True,
+        )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sizes", nargs="+", type=int, help="numbers of customers (200: Mall)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--notebook-max", type=int, default=40_000)
+    args = parser.parse_args(argv)
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    print(f"threads: OMP_NUM_THREADS={threads}, cores {os.cpu_count()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n_rows in sorted(args.sizes):
+            bench_size(n_rows, Path(tmp), args.seed, args.notebook_max)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
