@@ -202,6 +202,20 @@ def test_transform_gives_the_distance_to_every_kmeans_segment(
     np.testing.assert_array_equal(nearest, fitted.predict(shuffled).to_numpy())
 
 
+def test_transform_counts_a_negative_value_of_a_logged_column_as_zero(
+    small_customers: pd.DataFrame,
+) -> None:
+    segmenter = Segmenter(k=3, methods=["kmeans"]).fit(small_customers)
+    logged = [c for _, t, cols in segmenter.model_.preprocessor.transformers_
+              if "log1p" in dict(getattr(t, "steps", [])) for c in cols]  # fmt: skip
+    assert "orders_per_year" in logged  # skewed in this fixture's data
+    new = small_customers.head(3).copy()
+    zero = new.copy()
+    new.loc[new.index[0], "orders_per_year"] = -5.0  # a data error: no logarithm
+    zero.loc[zero.index[0], "orders_per_year"] = 0.0
+    pd.testing.assert_frame_equal(segmenter.transform(new), segmenter.transform(zero))
+
+
 def test_transform_gives_gmm_probabilities(mall: pd.DataFrame) -> None:
     segmenter = Segmenter(k=3, methods=["gmm"], features=[INCOME, SPENDING]).fit(mall)
     probabilities = segmenter.transform(mall)

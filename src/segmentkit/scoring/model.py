@@ -362,7 +362,9 @@ class SegmentationModel:
         """Clean new customers exactly as the training data was cleaned.
 
         Returns the cleaned feature columns and the customer ids (row numbers when the
-        model has no id column). Raises :class:`DataError` when a feature is missing.
+        model has no id column). Raises :class:`DataError` when a feature is missing. Both
+        :meth:`score` and ``Segmenter.transform`` go through here, so a negative value of a
+        log-transformed column counts as 0 in both.
         """
         schema = self.schema
         data = frame.copy()
@@ -391,7 +393,7 @@ class SegmentationModel:
                 cleaned[column] = days_before(reference, _naive_dates(values))
             else:
                 cleaned[column] = _read_numbers(column, values)
-        return cleaned[schema.features], ids
+        return self._without_negative_logs(cleaned[schema.features]), ids
 
     def _without_negative_logs(self, cleaned: pd.DataFrame) -> pd.DataFrame:
         """Set negative values of log-transformed columns to 0, with a warning.
@@ -449,7 +451,6 @@ class SegmentationModel:
         if len(frame) == 0:
             raise DataError("the input has no rows to score")
         cleaned, ids = self.clean(frame)
-        cleaned = self._without_negative_logs(cleaned)
         empty = cleaned[self.schema.features].isna().all(axis=1).to_numpy()
         X = np.asarray(self.preprocessor.transform(cleaned), dtype=np.float64)
         # Int64 ids stay whole; the rows keep the caller's index (written files drop it).
