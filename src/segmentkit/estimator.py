@@ -230,6 +230,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _overrides(self) -> dict[str, Any]:
         """Return the parameters as the dotted settings the CLI flags set (``None``: not given)."""
+        from segmentkit.config.clustering import k_range_overrides
+
         overrides: dict[str, Any] = {
             "clustering.methods": _names(self.methods),
             "seed": self.seed,
@@ -244,12 +246,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             overrides["clustering.k"] = int(k)
         elif isinstance(k, tuple | list) and len(k) == 2:
             k_min, k_max = (int(v) if isinstance(v, np.integer) else v for v in k)
-            overrides["clustering.k_min"] = k_min
-            overrides["clustering.k_max"] = k_max
-            # As --k-max on the command line: a cap, the search never widens past it.
-            overrides["clustering.k_limit"] = (
-                k_max if isinstance(k_max, int) and k_max >= 2 else None
-            )
+            overrides.update(k_range_overrides(k_min, k_max))  # k_max a cap, as --k-max
         else:
             raise ConfigError(
                 "Segmenter: k must be a number of segments (an integer >= 2) or a "

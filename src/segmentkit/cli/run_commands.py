@@ -23,6 +23,7 @@ from segmentkit.cli.options import (
 )
 from segmentkit.cli.session import BufferHandler, setup_logging, state
 from segmentkit.config import Config, load_config
+from segmentkit.config.clustering import k_range_overrides
 from segmentkit.errors import ConfigError
 
 __all__ = ["demo", "run"]
@@ -163,10 +164,7 @@ def run(
             "input.sheet": sheet,
             "clustering.methods": split_list(methods),
             "clustering.k": k,
-            "clustering.k_min": k_min,
-            "clustering.k_max": k_max,
-            # On the command line --k-max is a cap: the search never widens past it.
-            "clustering.k_limit": k_max if k_max is not None and k_max >= 2 else None,
+            **k_range_overrides(k_min, k_max),
             "seed": seed,
             "n_jobs": n_jobs,
             **transaction_overrides(columns),

@@ -18,12 +18,24 @@ __all__ = [
     "GenieConfig",
     "KMeansConfig",
     "StabilityConfig",
+    "k_range_overrides",
 ]
 
 #: Clustering methods the registry knows, in the order they run and are reported.
 METHOD_NAMES: tuple[str, ...] = ("kmeans", "agglomerative", "gmm", "dbscan", "genie")
 #: Methods a run uses unless told otherwise: all of them.
 DEFAULT_METHODS: tuple[str, ...] = METHOD_NAMES
+
+
+def k_range_overrides(k_min: object, k_max: object) -> dict[str, object]:
+    """Return the settings a range of k sets (``--k-min``/``--k-max``, ``Segmenter(k=(a, b))``).
+
+    A ``k_max`` the user gives is a cap: it also sets ``clustering.k_limit``, so the search
+    never widens past it. ``None`` leaves a setting as the configuration has it; a value
+    that is not a whole number of at least 2 is left to the validation to name.
+    """
+    cap = k_max if isinstance(k_max, int) and not isinstance(k_max, bool) and k_max >= 2 else None
+    return {"clustering.k_min": k_min, "clustering.k_max": k_max, "clustering.k_limit": cap}
 
 
 class KMeansConfig(Section):
