@@ -315,7 +315,7 @@ def test_kmeans_large_data_path_matches_the_exact_one() -> None:
     # 6,000 rows with kmeans.max_rows = 1,000: k is chosen on a seeded sample and the
     # final fit starts from the sample's centres; it must find the same segmentation.
     X, truth = make_blobs(n_samples=6_000, centers=5, n_features=6, cluster_std=1.5, random_state=3)
-    exact = run_method(METHODS["kmeans"], X, _context())
+    exact = run_method(METHODS["kmeans"], X, _context(**{"clustering.search_max_rows": 10_000}))
     sampled = run_method(METHODS["kmeans"], X, _context(**{"clustering.kmeans.max_rows": 1_000}))
     assert sampled.params["k"] == exact.params["k"] == 5
     assert adjusted_rand_score(exact.labels, sampled.labels) >= 0.95

@@ -233,6 +233,18 @@ class ClusteringConfig(Section):
         ge=100,
         description="Silhouette is computed on a seeded stratified sample of this size above it.",
     )
+    search_max_rows: int = Field(
+        5_000,
+        ge=100,
+        description=(
+            "Above this many rows every method chooses its parameters on the same seeded "
+            "sample of this size (sharing its distances and neighbours between all their "
+            "candidates) and fits the chosen ones on every row. A method's own "
+            "search_max_rows (kmeans: max_rows) applies when smaller. DBSCAN, whose eps "
+            "depends on the density of the rows it is fitted on, searches on those "
+            "(dbscan.max_rows)."
+        ),
+    )
     kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
     agglomerative: AgglomerativeConfig = Field(default_factory=AgglomerativeConfig)
     gmm: GMMConfig = Field(default_factory=GMMConfig)

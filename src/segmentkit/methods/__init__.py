@@ -20,11 +20,10 @@ from segmentkit.methods.genie import fit_genie, search_genie
 from segmentkit.methods.gmm import fit_gmm, search_gmm
 from segmentkit.methods.k_range import candidate_ks
 from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
-from segmentkit.methods.search import Search, SearchContext
+from segmentkit.methods.search import Search, SearchContext, measure
 from segmentkit.progress import add_steps, advance
-from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
+from segmentkit.selection.criteria import ClusterMetrics
 from segmentkit.selection.stability import bootstrap_stability
-from segmentkit.selection.validity import nn_separation
 
 __all__ = [
     "METHODS",
@@ -89,22 +88,10 @@ def judge(
     The noise share counts every customer, outliers the fitted model left as noise
     included; the near-neighbour separation is added where there are two segments.
     """
-    metrics = cluster_metrics(
-        X[fit_rows],
-        labels[fit_rows],
-        sample_size=context.clustering.silhouette_sample_size,
-        seed=context.seed,
-    )
-    metrics = dataclasses.replace(metrics, noise_share=float(np.mean(labels < 0)))
-    if metrics.n_segments < 2:
-        return metrics
-    separation = nn_separation(
-        X[fit_rows],
-        labels[fit_rows],
-        sample_size=context.clustering.validity_sample_size,
-        seed=context.seed,
-    )
-    return dataclasses.replace(metrics, nn_separation=separation)
+    # The rows the search scored its candidates on, when it used them all: their
+    # distances and neighbour graph are shared (``context.shared``).
+    metrics = measure(X[fit_rows], labels[fit_rows], context)
+    return dataclasses.replace(metrics, noise_share=float(np.mean(labels < 0)))
 
 
 def run_method(

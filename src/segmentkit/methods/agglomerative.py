@@ -143,8 +143,23 @@ def micro_clusters(
 
 
 def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
+    """Return the tree of ``X``: grown once, then reused for the same rows and settings."""
+    settings = context.clustering.agglomerative
+    limit = _exact_row_limit(len(X), context)
+    key = (settings.linkage, limit, settings.micro_clusters, context.seed)
+    # The final fit cuts the tree the k search grew on the same rows.
+    tree: _Tree = context.shared.trees("agglomerative").get(
+        X, key, lambda: _grow_tree(X, context, limit)
+    )
+    if tree.note:
+        # Said by every search and fit that uses the tree, grown now or before.
+        logger.info("%s", tree.note)
+    return tree
+
+
+def _grow_tree(X: np.ndarray, context: SearchContext, limit: int) -> _Tree:
     method = context.clustering.agglomerative.linkage
-    if len(X) <= _exact_row_limit(len(X), context):
+    if len(X) <= limit:
         return _Tree(linkage(X, method=method, metric="euclidean"))
     centres, members = micro_clusters(X, context.clustering.agglomerative.micro_clusters, context)
     weights = np.bincount(members, minlength=len(centres))
@@ -154,7 +169,6 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
         "grows with the square of the rows); each customer takes the segment of its "
         "micro-cluster"
     )
-    logger.info("%s", note)
     return _Tree(weighted_linkage(centres, weights, method), centres, members, note)
 
 

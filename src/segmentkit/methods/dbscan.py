@@ -109,6 +109,27 @@ def _knee_eps(curve: np.ndarray) -> float:
     return float(curve[int(knee)])
 
 
+def _dbscan(
+    X: np.ndarray, eps: float, min_samples: int, context: SearchContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return DBSCAN's labels of ``X`` and the positions of its core points.
+
+    The search's last candidate is the chosen one, so the final fit of the same rows with
+    the same eps reads the run's kept result instead of running DBSCAN again.
+    """
+
+    def fit() -> tuple[np.ndarray, np.ndarray]:
+        model = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
+        labels = np.asarray(model.labels_, dtype=int)
+        core = np.asarray(model.core_sample_indices_)
+        # Shared by the search and the fit: neither may change what the other reads.
+        labels.setflags(write=False)
+        core.setflags(write=False)
+        return labels, core
+
+    return context.shared.trees("dbscan").get(X, (eps, min_samples), fit)
+
+
 def _rows(X: np.ndarray, context: SearchContext) -> np.ndarray | None:
     return seeded_rows(len(X), context.clustering.dbscan.max_rows, context.seed)
 
@@ -158,7 +179,7 @@ def search_dbscan(X: np.ndarray, context: SearchContext) -> Search:
         if eps <= 0:
             advance()
             continue
-        labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(X_fit)
+        labels = _dbscan(X_fit, eps, min_samples, context)[0]
         problem = _degenerate(labels, settings.max_noise_share)
         rows.append(
             {
@@ -214,9 +235,7 @@ def fit_dbscan(
     """Fit DBSCAN with the chosen ``eps`` (on a sample when large) and assign every row."""
     rows_used = _rows(X, context)
     X_fit = X if rows_used is None else X[rows_used]
-    model = DBSCAN(eps=float(params["eps"]), min_samples=int(params["min_samples"]))
-    labels_sample = model.fit_predict(X_fit)
-    core = model.core_sample_indices_
+    labels_sample, core = _dbscan(X_fit, float(params["eps"]), int(params["min_samples"]), context)
     assigner = CorePointAssigner(X_fit[core], labels_sample[core], float(params["eps"]))
     # A border point within eps of two segments' core points gets whichever segment
     # DBSCAN reached first; the nearest core point decides instead, the rule scoring

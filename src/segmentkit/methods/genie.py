@@ -51,8 +51,9 @@ def _genie(n_clusters: int, context: SearchContext) -> Any:
     )
 
 
-def _points(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Return the points the tree grows on: the rows, or micro-cluster centres."""
+def _micro_points(
+    X: np.ndarray, context: SearchContext
+) -> tuple[np.ndarray, np.ndarray | None, str]:
     settings = context.clustering.genie
     if len(X) <= settings.max_rows:
         return X, None, ""
@@ -61,25 +62,53 @@ def _points(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray, np.ndarr
         f"genie: the tree was grown from {len(centres):,} K-Means micro-clusters of the "
         f"{len(X):,} customers; each customer takes the segment of its micro-cluster"
     )
-    logger.info("%s", note)
     return centres, members, note
 
 
 class _Cuts:
-    """Genie's partitions of ``points`` for any k, from one fit (refitted if k grows)."""
+    """Genie's partitions of ``points`` for any k, from one minimum spanning tree.
+
+    The Genie model is kept with the points it was fitted on: asked for more segments
+    than it holds, it is refitted on the same array, and genieclust then reuses its
+    minimum spanning tree (the costly part) instead of growing it again.
+    """
 
     def __init__(self, points: np.ndarray, context: SearchContext) -> None:
         self.points = np.ascontiguousarray(points, dtype=float)
         self.context = context
         self.matrix = np.zeros((0, len(points)), dtype=int)
+        self.model: Any = None
 
     def __call__(self, k: int) -> np.ndarray:
         if k > len(self.matrix):
             # Fit for a few more than asked, so a widened search refits rarely.
-            model = _genie(min(len(self.points) - 1, k + 10), self.context).fit(self.points)
+            n_clusters = min(len(self.points) - 1, k + 10)
+            if self.model is None:
+                self.model = _genie(n_clusters, self.context)
+            self.model.set_params(n_clusters=n_clusters).fit(self.points)
             # labels_matrix_[j] holds the partition into j + 1 segments.
-            self.matrix = np.asarray(model.labels_matrix_, dtype=int)
+            self.matrix = np.asarray(self.model.labels_matrix_, dtype=int)
         return np.unique(self.matrix[k - 1], return_inverse=True)[1].astype(int)
+
+
+def _tree(X: np.ndarray, context: SearchContext) -> tuple[np.ndarray | None, str, _Cuts]:
+    """Return each row's micro-cluster (``None``: the rows themselves), the note, the cuts.
+
+    Grown once per rows and settings; a search and a fit of the same rows share it.
+    """
+    settings = context.clustering.genie
+    key = (settings.gini_threshold, settings.max_rows, settings.micro_clusters, context.seed)
+
+    def grow() -> tuple[np.ndarray | None, str, _Cuts]:
+        points, members, note = _micro_points(X, context)
+        return members, note, _Cuts(points, context)
+
+    # The final fit cuts the tree the k search grew on the same rows.
+    members, note, cuts = context.shared.trees("genie").get(X, key, grow)
+    if note:
+        # Said by every search and fit that uses the tree, grown now or before.
+        logger.info("%s", note)
+    return members, note, cuts
 
 
 def search_genie(X: np.ndarray, context: SearchContext) -> Search:
@@ -91,9 +120,9 @@ def search_genie(X: np.ndarray, context: SearchContext) -> Search:
         method="genie",
         setting="search_max_rows",
     )
-    points, members, tree_note = _points(X, context)
+    members, tree_note, cuts = _tree(X, context)
+    points = cuts.points
     notes = [note for note in (sample_note, tree_note) if note]
-    cuts = _Cuts(points, context)
 
     def partition(k: int) -> np.ndarray:
         labels = cuts(k)
@@ -119,7 +148,7 @@ def fit_genie(
     on: a fitted customer, or a micro-cluster centre.
     """
     k = int(params["k"])
-    points, members, _ = _points(X, context)
-    labels = _Cuts(points, context)(k)
-    assigner = MicroClusterAssigner(points, labels)
+    members, _, cuts = _tree(X, context)
+    labels = cuts(k)
+    assigner = MicroClusterAssigner(cuts.points, labels)
     return (labels if members is None else labels[members]), assigner

@@ -109,7 +109,8 @@ def _fit_mixture(
 
 def search_gmm(X: np.ndarray, context: SearchContext) -> Search:
     """Fit every k × covariance type and choose the lowest BIC."""
-    limit = context.clustering.gmm.search_max_rows
+    # The smaller of the shared search sample and GMM's own (EM fits cost most).
+    limit = min(context.clustering.gmm.search_max_rows, context.clustering.search_max_rows)
     n_rows = len(X)
     notes: tuple[str, ...] = ()
     rows_used = seeded_rows(len(X), limit, context.seed)

@@ -8,6 +8,7 @@ methods that take a number of segments share the whole loop over k (:func:`searc
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from segmentkit.config import ClusteringConfig
 from segmentkit.methods.k_range import candidate_ks, n_distinct
 from segmentkit.progress import add_steps, advance
 from segmentkit.selection.candidates import choose_candidate, separation_drop_choice
-from segmentkit.selection.criteria import cluster_metrics
-from segmentkit.selection.validity import nn_separation
+from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
+from segmentkit.selection.shared import SharedStructures
 
 __all__ = [
     "Search",
@@ -29,6 +30,7 @@ __all__ = [
     "choose",
     "criteria_row",
     "k_bound",
+    "measure",
     "search_k",
     "search_sample",
     "seeded_rows",
@@ -47,6 +49,8 @@ class SearchContext:
     clustering: ClusteringConfig
     #: Positions of the continuous (scaled numeric) model features; ``None`` means all.
     continuous: tuple[int, ...] | None = None
+    #: Distances and neighbour graphs every candidate of every method shares.
+    shared: SharedStructures = field(default_factory=SharedStructures, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,11 @@ def seeded_rows(n_rows: int, limit: int, seed: int) -> np.ndarray | None:
 def search_sample(
     X: np.ndarray, limit: int, context: SearchContext, *, method: str, setting: str
 ) -> tuple[np.ndarray, str | None]:
-    """Return the rows k is chosen on: a seeded sample of ``limit`` rows above it.
+    """Return the rows k is chosen on: a seeded sample above the smaller of two limits.
+
+    The limit is ``clustering.search_max_rows`` or the method's own key, whichever is
+    smaller. With the same limit, every method gets the same sample (the same seed), so
+    their candidates share distances and neighbour graphs (:class:`SharedStructures`).
 
     Parameters
     ----------
@@ -104,7 +112,7 @@ def search_sample(
     limit : int
         The method's ``clustering.<method>.<setting>``.
     context : SearchContext
-        Holds the seed.
+        Holds the seed and ``clustering.search_max_rows``.
     method, setting : str
         Name the method and its config key in the note.
 
@@ -115,26 +123,49 @@ def search_sample(
     note : str or None
         What was sampled, logged and for the method's notes; ``None`` when all fit.
     """
+    shared_limit = context.clustering.search_max_rows
+    if shared_limit < limit:
+        limit, key = shared_limit, "clustering.search_max_rows"
+    else:
+        key = f"clustering.{method}.{setting}"
     rows = seeded_rows(len(X), limit, context.seed)
     if rows is None:
         return X, None
-    note = (
-        f"{method}: k chosen on a seeded sample of {len(rows):,} of {len(X):,} customers "
-        f"(clustering.{method}.{setting})"
-    )
+    note = f"{method}: k chosen on a seeded sample of {len(rows):,} of {len(X):,} customers ({key})"
     logger.info("%s", note)
     return X[rows], note
 
 
+def measure(X: np.ndarray, labels: np.ndarray, context: SearchContext) -> ClusterMetrics:
+    """Return the criteria of a labelling of ``X``, near-neighbour separation included.
+
+    Distances and the neighbour graph come from ``context.shared``: computed once for
+    every labelling of the same rows, with the numbers of computing them each time
+    (the silhouette up to rounding).
+    """
+    clustering = context.clustering
+    shared = context.shared
+    distances = shared.distances(X) if len(X) <= clustering.silhouette_sample_size else None
+    metrics = cluster_metrics(
+        X,
+        labels,
+        sample_size=clustering.silhouette_sample_size,
+        seed=context.seed,
+        distances=distances,
+    )
+    if metrics.n_segments < 2:
+        return metrics
+    separation = shared.separation(
+        X, labels, sample_size=clustering.validity_sample_size, seed=context.seed
+    )
+    return dataclasses.replace(metrics, nn_separation=separation)
+
+
 def criteria_row(X: np.ndarray, labels: np.ndarray, context: SearchContext) -> dict[str, Any]:
     """Return the near-neighbour separation, silhouette, Calinski–Harabasz, Davies–Bouldin."""
-    metrics = cluster_metrics(
-        X, labels, sample_size=context.clustering.silhouette_sample_size, seed=context.seed
-    )
+    metrics = measure(X, labels, context)
     return {
-        "nn_separation": nn_separation(
-            X, labels, sample_size=context.clustering.validity_sample_size, seed=context.seed
-        ),
+        "nn_separation": metrics.nn_separation,
         "silhouette": metrics.silhouette,
         "calinski_harabasz": metrics.calinski_harabasz,
         "davies_bouldin": metrics.davies_bouldin,

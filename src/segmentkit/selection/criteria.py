@@ -7,7 +7,9 @@ sample size is returned with the number so it can be shown wherever the number i
 :func:`silhouette` gives scikit-learn's ``silhouette_score`` (equal to rounding) two to
 four times faster: with the rows sorted by segment, each block of rows sums its distances
 to every segment with one ``np.add.reduceat`` instead of a per-row reduction. A run scores
-about sixty candidates, so at a million customers this was a fifth of the run.
+about sixty candidates, so at a million customers this was a fifth of the run. Where a
+search scores its candidates on the same rows, their distances are computed once and
+shared (:func:`silhouette_from_distances`, :mod:`segmentkit.selection.shared`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.metrics.pairwise import euclidean_distances
 
-__all__ = ["ClusterMetrics", "cluster_metrics", "silhouette", "stratified_sample"]
+__all__ = [
+    "ClusterMetrics",
+    "cluster_metrics",
+    "silhouette",
+    "silhouette_from_distances",
+    "stratified_sample",
+]
 
 #: Distances held at once while computing a silhouette (4M doubles: 32 MiB; measured
 #: fastest of 4M-100M at 10,000 rows).
@@ -130,10 +138,49 @@ def silhouette(X: np.ndarray, labels: np.ndarray) -> float:
         distances = euclidean_distances(X[rows], X)
         distances[np.arange(len(rows)), rows] = 0.0  # exactly, not rounding noise
         sums[rows] = np.add.reduceat(distances, starts, axis=1)
+    return _mean_silhouette(sums, codes, sizes)
+
+
+def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Return the mean silhouette of ``labels`` from the rows' precomputed distances.
+
+    A search scores many candidates on the same rows, so their distances are computed
+    once (:mod:`segmentkit.selection.shared`) and each candidate costs one product of
+    the distances with its segment indicator. That product runs on one BLAS thread: a
+    product's rounding may change with the number of threads, and the outputs must not.
+    Equal to :func:`silhouette` up to rounding (the sums are taken in another order).
+
+    Parameters
+    ----------
+    distances : numpy.ndarray of shape (n, n)
+        Euclidean distances between the rows, 0 on the diagonal.
+    labels : numpy.ndarray of shape (n,)
+        At least two segments, fewer than ``n``.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> round(silhouette_from_distances(np.abs(X - X.T), np.array([0, 0, 1, 1])), 4)
+    0.98
+    """
+    from threadpoolctl import threadpool_limits
+
+    _, codes = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(codes).astype(float)
+    indicator = np.zeros((len(codes), len(sizes)))
+    indicator[np.arange(len(codes)), codes] = 1.0
+    with threadpool_limits(limits=1, user_api="blas"):
+        sums = distances @ indicator
+    return _mean_silhouette(sums, codes, sizes)
+
+
+def _mean_silhouette(sums: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> float:
+    """Mean silhouette from each row's total distance to every segment (``sums[i, s]``)."""
+    n_rows = len(codes)
     own_size = sizes[codes]
-    within = sums[np.arange(len(X)), codes] / np.maximum(own_size - 1, 1)
+    within = sums[np.arange(n_rows), codes] / np.maximum(own_size - 1, 1)
     means = sums / sizes
-    means[np.arange(len(X)), codes] = np.inf
+    means[np.arange(n_rows), codes] = np.inf
     nearest_other = means.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         scores = (nearest_other - within) / np.maximum(within, nearest_other)
@@ -143,7 +190,12 @@ def silhouette(X: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cluster_metrics(
-    X: np.ndarray, labels: np.ndarray, *, sample_size: int = 10_000, seed: int = 0
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    sample_size: int = 10_000,
+    seed: int = 0,
+    distances: np.ndarray | None = None,
 ) -> ClusterMetrics:
     """Compute the internal criteria of a labelling, noise (``-1``) excluded.
 
@@ -157,6 +209,9 @@ def cluster_metrics(
         Silhouette is computed on a stratified sample of this many rows above it.
     seed : int
         Seed of the silhouette sample.
+    distances : numpy.ndarray of shape (n, n), optional
+        The distances between the rows of ``X``, when a search shares them: the
+        silhouette is then read off them where it is computed on every clustered row.
 
     Returns
     -------
@@ -183,8 +238,13 @@ def cluster_metrics(
             None, None, None, 0, n_segments, noise_share, "every row is its own segment"
         )
     sample = stratified_sample(labels_c, sample_size, seed)
+    if distances is not None and len(sample) == len(labels_c):
+        within = distances if clustered.all() else distances[np.ix_(clustered, clustered)]
+        score = silhouette_from_distances(within, labels_c)
+    else:
+        score = silhouette(X_c[sample], labels_c[sample])
     return ClusterMetrics(
-        silhouette=silhouette(X_c[sample], labels_c[sample]),
+        silhouette=score,
         calinski_harabasz=float(calinski_harabasz_score(X_c, labels_c)),
         davies_bouldin=float(davies_bouldin_score(X_c, labels_c)),
         silhouette_sample=len(sample),

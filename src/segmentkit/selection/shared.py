@@ -1,0 +1,142 @@
+"""What every candidate of every method's search shares: distances and the neighbour graph.
+
+A run scores some sixty candidates (every k of every method), most of them on the same
+rows: the methods choose k on one seeded sample (``clustering.search_max_rows``), so the
+pairwise distances the silhouette needs and the M-nearest-neighbour graph the
+near-neighbour separation needs are the same for all of them. :class:`SharedStructures`
+computes each once per matrix and hands it to every candidate; it is held by the
+search context, so it lives for one run's segmentation and is then freed.
+
+Matrices are recognised by their content (shape and a hash of the bytes), not by the
+object: each method slices its own copy of the same rows.
+
+Memory is bounded: the distances are kept only for matrices of at most
+:data:`MAX_DISTANCE_ROWS` rows (200 MiB of float64 at 5,000 rows), at most
+:data:`DISTANCE_BUDGET` bytes at once (older ones are dropped); larger matrices are
+scored block by block as before. A neighbour graph takes 16 bytes per row and neighbour
+(2 MiB for 5,000 rows and 25 neighbours).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from sklearn.metrics.pairwise import euclidean_distances
+
+from segmentkit.selection.tree_memo import TreeMemo, rows_digest
+from segmentkit.selection.validity import (
+    neighbour_count,
+    neighbour_graph,
+    nn_separation,
+    separation_from_graph,
+    validity_rows,
+)
+
+__all__ = ["DISTANCE_BUDGET", "MAX_DISTANCE_ROWS", "SharedStructures"]
+
+#: Largest matrix whose pairwise distances are kept (float64: 200 MiB at 5,000 rows).
+MAX_DISTANCE_ROWS = 5_000
+#: Most bytes of distances kept at once (the shared search sample and GMM's own).
+DISTANCE_BUDGET = 300 * 2**20
+#: Rows of distances computed at once (about 4M doubles, as the silhouette's blocks).
+_BLOCK_CELLS = 4_000_000
+
+
+def _key(X: np.ndarray) -> tuple[tuple[int, ...], str, bytes]:
+    return rows_digest(X)
+
+
+class SharedStructures:
+    """Per-run cache of the distances and neighbour graphs of the matrices searched on.
+
+    Examples
+    --------
+    >>> shared = SharedStructures()
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> shared.distances(X)[0].round(1).tolist()
+    [0.0, 0.1, 5.0, 5.1]
+    >>> shared.distances(X.copy()) is shared.distances(X)
+    True
+    """
+
+    def __init__(self) -> None:
+        self._distances: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._graphs: dict[tuple, tuple[np.ndarray | None, np.ndarray, np.ndarray, int]] = {}
+        self._last: tuple[np.ndarray, tuple] | None = None
+        self._trees: dict[str, TreeMemo[Any]] = {}
+
+    def trees(self, method: str) -> TreeMemo[Any]:
+        """Return the memo of the last tree ``method`` grew in this run.
+
+        A method's k search grows its tree on the rows that shape the segments and the
+        final fit cuts the same tree (:mod:`segmentkit.selection.tree_memo`); kept per run,
+        not per process, so nothing outlives the run that grew it.
+        """
+        return self._trees.setdefault(method, TreeMemo())
+
+    def _matrix_key(self, X: np.ndarray) -> tuple:
+        # The same object comes back for every candidate of a search: hash it once.
+        if self._last is not None and self._last[0] is X:
+            return self._last[1]
+        key = _key(X)
+        self._last = (X, key)
+        return key
+
+    def distances(self, X: np.ndarray) -> np.ndarray | None:
+        """Return the pairwise Euclidean distances of the rows of ``X`` (``None`` if too many).
+
+        Computed once per matrix, block by block on one BLAS thread (the same numbers
+        on any number of threads), with exact zeros on the diagonal.
+        """
+        if len(X) > MAX_DISTANCE_ROWS:
+            return None
+        key = self._matrix_key(X)
+        cached = self._distances.get(key)
+        if cached is not None:
+            self._distances.move_to_end(key)
+            return cached
+        from threadpoolctl import threadpool_limits
+
+        data = np.asarray(X, dtype=float)
+        result = np.empty((len(data), len(data)))
+        block = max(1, _BLOCK_CELLS // max(len(data), 1))
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, len(data), block):
+                rows = slice(start, min(start + block, len(data)))
+                result[rows] = euclidean_distances(data[rows], data)
+        np.fill_diagonal(result, 0.0)
+        self._distances[key] = result
+        while sum(d.nbytes for d in self._distances.values()) > DISTANCE_BUDGET:
+            self._distances.popitem(last=False)
+        return result
+
+    def separation(
+        self, X: np.ndarray, labels: np.ndarray, *, sample_size: int, seed: int
+    ) -> float | None:
+        """Return :func:`~segmentkit.selection.validity.nn_separation` of ``labels``.
+
+        Without noise every labelling of ``X`` is judged on the same seeded sample, so
+        its neighbour graph is built once and each labelling read off it: the same
+        number as ``nn_separation``. A labelling with noise leaves out its own rows and
+        is computed on its own.
+        """
+        labels = np.asarray(labels)
+        if (labels < 0).any():
+            return nn_separation(X, labels, sample_size=sample_size, seed=seed)
+        key = (self._matrix_key(X), sample_size, seed)
+        graph = self._graphs.get(key)
+        if graph is None:
+            rows = validity_rows(len(labels), sample_size, seed)
+            sample = np.asarray(X, dtype=float) if rows is None else np.asarray(X)[rows]
+            M = neighbour_count(len(sample))
+            if len(sample) <= M:
+                # genieclust lowers M to n - 1, and then no segment has more than M rows.
+                return None
+            graph = (rows, *neighbour_graph(sample, M), M)
+            self._graphs[key] = graph
+        rows, distances, neighbours, M = graph
+        return separation_from_graph(
+            distances, neighbours, labels if rows is None else labels[rows], M
+        )
