@@ -294,7 +294,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     page = _Page()
     page.feed(text)
     figures = [
-        json.loads(body) for attrs, body in page.scripts if attrs.get("type") == "application/json"
+        json.loads(body)
+        for attrs, body in page.scripts
+        if attrs.get("type") == "application/json" and attrs.get("class") == "plotly-figure"
     ]
     return Report(out, text, page, figures)
 
@@ -341,7 +343,11 @@ def test_the_page_has_only_the_templates_markup(report: Report) -> None:
             assert str(attrs["href"]).startswith("#"), attrs
     scripts = [attrs for tag, attrs in tags if tag == "script"]
     data = [a for a in scripts if a]
-    assert len(scripts) - len(data) == 2  # plotly.js and the loop that draws the figures
+    assert len(scripts) - len(data) == 1  # the loop that unpacks plotly.js and draws
+    packed = [{"type": "application/gzip;base64", "id": "plotly-js"}]
+    template = [{"type": "application/json", "id": "plotly-template"}]
+    assert [a for a in data if "id" in a] == template + packed
+    data = [a for a in data if "id" not in a]
     assert all(
         a == {"type": "application/json", "class": "plotly-figure", "data-target": a["data-target"]}
         for a in data
@@ -421,7 +427,8 @@ def test_hostile_report_runs_no_script_in_chromium(report: Report, tmp_path: Pat
     assert errors == []
     assert found["title"] == XSS["title"]
     assert found["live"] == 0
-    assert found["scripts"] == 2 + len(report.figures)
+    # The page's own: the loop, the packed plotly.js, the template, one per figure.
+    assert found["scripts"] == 3 + len(report.figures)
 
 
 # --------------------------------------------------------------------------- model files

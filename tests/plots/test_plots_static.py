@@ -568,3 +568,32 @@ def test_no_pyplot_state(tmp_path: Path) -> None:
         static.save_figure(figures[name], tmp_path / f"{name}.png")
     assert plt.get_fignums() == open_before == []
     assert matplotlib.get_backend() == backend
+
+
+def test_log_scale_ticks_are_plain_text_and_no_font_is_looked_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Long-tailed spend: the panel gets a log axis, whose default tick labels ("$10^{3}$")
+    # are mathematics; drawing them looked for the STIX and Computer Modern fonts, and a
+    # matplotlib without them logged "findfont: Font family ['STIXGeneral'] not found"
+    # twenty times on a run of 10,000 customers.
+    rng = np.random.default_rng(0)
+    spend = pd.DataFrame({"spend": rng.lognormal(4, 1.5, 600), "age": rng.normal(40, 9, 600)})
+    groups = np.repeat([0, 1, 2], 200)
+    with caplog.at_level(logging.DEBUG, logger="matplotlib.font_manager"):
+        fig = static.driver_distributions(spend, groups, names={})
+        save_and_check(fig, tmp_path / "drivers.png")
+    assert fig.axes[0].get_yscale() == "log"
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert "100" in labels and "1000" in labels
+    shown = [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
+    assert not [t for t in shown if matplotlib.cbook.is_math_text(t)]
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
+def test_png_is_opaque_rgb_at_110_dpi(tmp_path: Path) -> None:
+    path = tmp_path / "sizes.png"
+    static.save_figure(every_figure()["segment_sizes"](), path)
+    with Image.open(path) as image:
+        assert image.mode == "RGB"
+        assert round(image.info["dpi"][0]) == _style.DPI

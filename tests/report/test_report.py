@@ -8,6 +8,8 @@ where a missing browser is a failure.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import escape
+from plotly.offline import get_plotlyjs
 
 from helpers import CHROMIUM_ARGS, chromium_executable, read_run_json
 from segmentkit.cli import main
@@ -29,6 +32,12 @@ from segmentkit.report import render_report
 HOSTILE_COLUMN = "<script>alert(1)</script>"
 HOSTILE_VALUE = "<img src=x onerror=alert(2)>"
 N_ROWS = 400
+
+
+def figure_blocks(html: str) -> list[str]:
+    """The JSON of every plotly figure in the report."""
+    return re.findall(r'<script type="application/json" class="plotly-figure"[^>]*>(.*?)</script>',
+                      html, re.S)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,19 @@ def test_report_is_one_self_contained_file(finished: Finished) -> None:
         r"""<(script|img|link|iframe)\b[^>]*\b(src|href)=["']?(https?:)?//""", html
     )
     assert "<link" not in html
-    # plotly.js is inlined exactly once.
-    assert html.count("<script>") == 2  # plotly.js, then the small bootstrap
+    # plotly.js is inlined exactly once, gzip-compressed, and is the plotly.js installed.
+    assert html.count("<script>") == 1  # the small bootstrap that unpacks it
+    assert html.count('id="plotly-js"') == 1
     assert html.count("Plotly.newPlot(") >= 1
-    assert len(html) > 3_000_000  # plotly.js itself
+    packed = re.search(
+        r'<script type="application/gzip;base64" id="plotly-js">(.*?)</script>', html
+    )
+    assert packed is not None
+    assert gzip.decompress(base64.b64decode(packed.group(1))).decode() == get_plotlyjs()
+    # One template for every figure, none repeated inside a figure.
+    assert html.count('id="plotly-template"') == 1
+    assert '"template"' not in "".join(figure_blocks(html))
+    assert 2_000_000 < len(html.encode()) < 5_000_000
 
 
 def test_report_sections(finished: Finished) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import LogFormatter, PercentFormatter
 from mpl_toolkits.mplot3d import Axes3D
 
 from segmentkit.describe.importance_words import importance_groups, short_group_label
@@ -355,6 +355,12 @@ def driver_distributions(
         else:
             sns.violinplot(frame, **common, ax=ax, cut=0, inner="quart", density_norm="width",
                            inner_kws=_HALO)  # fmt: skip
+        if common["log_scale"]:
+            # Plain "1000", not the default "$10^{3}$": mathematics is drawn with fonts of
+            # its own (STIX, Computer Modern), and where matplotlib has none it logs a
+            # "findfont" warning for each, which reached the terminal.
+            ax.yaxis.set_major_formatter(LogFormatter(base=10))
+            ax.yaxis.set_minor_formatter(LogFormatter(base=10, labelOnlyBase=False))
         ax.set(ylabel=_label(column) + (" (log scale)" if common["log_scale"] else ""), xlabel="")
         ax.grid(axis="y", alpha=0.3)
         for tick in ax.get_xticklabels():

@@ -4,10 +4,18 @@
 from the folder's files (:mod:`segmentkit.report.view_model`), then rendered by a Jinja2
 template shipped as package data, with autoescape on for every value and plotly.js
 inlined once, so the file makes no request to any other host.
+
+plotly.js (4.8 MB) is inlined gzip-compressed, as base64 (2.0 MB), and unpacked by the
+browser when the page opens (``DecompressionStream``, in every browser since 2023); the
+figures share one plotly template. This keeps the report under 5 MB at any number of
+customers.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import gzip
 import logging
 from pathlib import Path
 
@@ -16,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from segmentkit.output.atomic import replaced_file
 from segmentkit.output.folder import REPORT_FILE
+from segmentkit.plots.interactive import template_json
 from segmentkit.report.view_model import ReportModel, load_report_model
 
 __all__ = ["ReportModel", "load_report_model", "render_report", "write_report"]
@@ -43,6 +52,17 @@ def _safe_json(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+@functools.cache
+def _packed_plotly_js() -> str:
+    """Return plotly.js gzip-compressed and base64-encoded (computed once per process).
+
+    About 0.2 s at level 9 (1.47 MB of 4.8). No time stamp is stored, so the same
+    plotly.js always gives the same text.
+    """
+    packed = gzip.compress(get_plotlyjs().encode("utf-8"), compresslevel=9, mtime=0)
+    return base64.b64encode(packed).decode("ascii")
+
+
 def render_report(folder: str | Path) -> str:
     """Return the HTML of the report of a finished output folder.
 
@@ -64,9 +84,13 @@ def render_report(folder: str | Path) -> str:
     environment = _environment()
     environment.filters["safe_json"] = _safe_json
     template = environment.get_template("report.html.j2")
-    # plotly.js is our own package data, not user data: inline it verbatim, once.
-    plotly_js = jinja2.utils.markupsafe.Markup(get_plotlyjs().replace("</script", "<\\/script"))
-    return template.render(report=model, plotly_js=plotly_js)
+    # plotly.js and its template are our own package data, not user data; base64 and the
+    # escaped JSON cannot end the <script> element they are in.
+    return template.render(
+        report=model,
+        plotly_js_gzip=jinja2.utils.markupsafe.Markup(_packed_plotly_js()),
+        plotly_template=jinja2.utils.markupsafe.Markup(_safe_json(template_json())),
+    )
 
 
 def write_report(folder: str | Path, *, shown_as: str | Path | None = None) -> Path:
