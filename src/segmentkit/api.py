@@ -14,11 +14,9 @@ from segmentkit.config import Config, TransactionsConfig
 from segmentkit.describe.identity import PreviousRun, load_previous
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.output.atomic import atomic_file, check_output_dir, clean_leftovers
-from segmentkit.output.export import save_run
 from segmentkit.output.write import write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
-from segmentkit.scoring.model import SegmentationModel
 from segmentkit.sources.read import read_table
 from segmentkit.transactions.rfm import (
     RFM_EXTRAS,
@@ -32,6 +30,7 @@ from segmentkit.transactions.rfm import (
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
+    from segmentkit.scoring.model import SegmentationModel
 
 __all__ = [
     "LogSource",
@@ -192,6 +191,10 @@ def segment_frame(
     run : SegmentationRun
     out_dir : Path
     """
+    # Imported here: the writer brings the figure and report modules, which `score` and
+    # `rfm` never use.
+    from segmentkit.output.export import save_run
+
     run = run_segmentation(
         frame, config, source=source, previous=previous, progress=progress, rows=rows
     )
@@ -269,6 +272,8 @@ def score_file(
         When the file lacks columns the model needs; for a transaction log and a model
         trained on a customer table, the message says to run ``segmentkit rfm`` first.
     """
+    from segmentkit.scoring.model import SegmentationModel
+
     out = Path(out_path)
     if out.is_dir():
         raise DataError(f"--out {out} is a folder; give a file name such as scored.csv")

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from segmentkit.cli.options import PATH_TYPE
-from segmentkit.config import Config, config_schema, load_config
 from segmentkit.errors import ConfigError
 
 __all__ = ["config_group"]
@@ -24,6 +23,7 @@ def config_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def config_init(path: Path, force: bool) -> None:
     """Write a complete default configuration file to PATH (default segmentkit.json)."""
+    from segmentkit.config import Config
     from segmentkit.output.atomic import output_error
 
     if path.exists() and not force:
@@ -39,6 +39,8 @@ def config_init(path: Path, force: bool) -> None:
 @config_group.command("schema")
 def config_schema_command() -> None:
     """Print the JSON Schema of the configuration file."""
+    from segmentkit.config import config_schema
+
     click.echo(json.dumps(config_schema(), indent=2))
 
 
@@ -46,5 +48,7 @@ def config_schema_command() -> None:
 @click.argument("path", type=PATH_TYPE)
 def config_validate(path: Path) -> None:
     """Check the configuration file PATH and report every problem."""
+    from segmentkit.config import load_config
+
     load_config(path)
     click.echo(f"{path}: valid")

@@ -14,7 +14,6 @@ from segmentkit.cli.options import (
     transaction_overrides,
 )
 from segmentkit.cli.session import setup_logging, state
-from segmentkit.config import load_config
 
 __all__ = ["rfm"]
 
@@ -57,6 +56,7 @@ def rfm(
 ) -> None:
     """Turn the transaction log TRANSACTIONS into one row per customer (RFM features)."""
     from segmentkit.api import rfm_file
+    from segmentkit.config import load_config
     from segmentkit.text import plural
 
     state["debug"] = debug

@@ -38,7 +38,7 @@ from segmentkit.prepare.cleaning import (
 )
 from segmentkit.prepare.outliers import NeighbourRule, outside_fences
 from segmentkit.scoring.confidence import confidence as segment_confidence
-from segmentkit.scoring.skops_file import dumps_reproducible
+from segmentkit.scoring.skops_file import dumps_reproducible, import_skops_io
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -514,10 +514,10 @@ class SegmentationModel:
             When the file is missing, not a skops file (pickle and joblib files are never
             unpickled), holds a type outside :data:`TRUSTED_TYPES`, or is damaged.
         """
-        # skops imports every scikit-learn estimator (and Dask): only loading needs it.
-        import skops.io as sio
-
         from segmentkit.pipeline import library_versions
+
+        # skops imports every scikit-learn estimator on import: only loading needs it.
+        sio = import_skops_io()
 
         path = Path(path)
         if not path.is_file():

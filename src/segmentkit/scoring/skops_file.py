@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
+from types import ModuleType
 from typing import Any
 
-__all__ = ["dumps_reproducible"]
+__all__ = ["dumps_reproducible", "import_skops_io"]
 
 SCHEMA = "schema.json"
 #: The earliest time a zip member can carry (1980-01-01 00:00:00).
@@ -35,9 +37,7 @@ def dumps_reproducible(obj: Any) -> bytes:
     >>> sio.loads(first, trusted=[])["a"].tolist()
     [0, 1, 2]
     """
-    # Imported here: skops imports every scikit-learn estimator (and Dask) on import.
-    import skops.io as sio
-
+    sio = import_skops_io()
     with zipfile.ZipFile(io.BytesIO(sio.dumps(obj))) as archive:
         members = [info for info in archive.infolist() if info.filename != SCHEMA]
         names = {
@@ -56,6 +56,37 @@ def dumps_reproducible(obj: Any) -> bytes:
         # The same layout as skops' own schema.json.
         archive.writestr(_member(SCHEMA, compression), json.dumps(schema, indent=2))
     return out.getvalue()
+
+
+def import_skops_io() -> ModuleType:
+    """Import ``skops.io`` without the Dask import that its first import would cause.
+
+    skops lists its trusted types on import with ``sklearn.utils.all_estimators()``, which
+    imports every scikit-learn package; one of them, scikit-learn's array-API adapter for
+    Dask, imports Dask (and through it ``sparse`` and numba): 0.3-0.5 s of every run and
+    every ``score``, for a library neither uses. While skops is first imported, Dask is
+    hidden: that adapter then fails to import, which ``all_estimators`` skips quietly, and
+    skops' trusted-type lists come out the same (no estimator lives in Dask). When Dask is
+    already loaded (the Dask backend, a user's session), nothing is hidden.
+
+    Returns
+    -------
+    module
+        ``skops.io``.
+    """
+    if "skops.io" in sys.modules or "dask" in sys.modules:
+        import skops.io
+
+        return skops.io
+    # ``None`` in sys.modules makes `import dask` raise ImportError (the import system's
+    # documented way to block a module); removed again right after.
+    sys.modules["dask"] = None  # type: ignore[assignment]
+    try:
+        import skops.io
+    finally:
+        if sys.modules.get("dask", False) is None:
+            del sys.modules["dask"]
+    return skops.io
 
 
 def _suffix(name: str) -> str:
