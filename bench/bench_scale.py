@@ -85,9 +85,11 @@ def notebook_baseline(frame: pd.DataFrame, seed: int) -> tuple[float, np.ndarray
     return time.perf_counter() - start, labels
 
 
-def run_once(n_rows: int, folder: Path, seed: int, baseline_max: int) -> dict[str, float]:
+def run_once(
+    n_rows: int, folder: Path, seed: int, baseline_max: int, output_format: str = "csv"
+) -> dict[str, float]:
     data = make_customers(n_rows, n_segments=5, seed=seed)
-    config = Config().with_overrides({"seed": seed})
+    config = Config().with_overrides({"seed": seed, "output": {"format": output_format}})
     progress = RunProgress(run_stages(config.clustering.methods, read=False))
     start = time.perf_counter()
     with StageMemory(progress) as memory:
@@ -134,13 +136,19 @@ def main(argv: list[str]) -> None:
         default=20_000,
         help="largest size the O(n²) notebook baseline also runs on",
     )
+    parser.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="form of the segments table (output.format): segments.csv or segments.parquet",
+    )
     args = parser.parse_args(argv)
     blas = [f"{p.get('internal_api')}:{p.get('architecture')}" for p in threadpool_info()]
     print(f"thread pools: {', '.join(blas)}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n_rows in sorted(args.sizes):
-            result = run_once(n_rows, Path(tmp), args.seed, args.baseline_max)
+            result = run_once(n_rows, Path(tmp), args.seed, args.baseline_max, args.format)
             results.append(result)
             base = results[0]
             ratio = (result["total_s"] / result["rows"]) / (base["total_s"] / base["rows"])

@@ -35,6 +35,7 @@ from typing import Any
 
 import matplotlib.figure
 import pandas as pd
+import PIL.Image
 import pytest
 
 import segmentkit.api
@@ -285,7 +286,7 @@ KILL_POINTS = {
         [{"target": "segmentkit.scoring.model:SegmentationModel.save", "when": "after"}], "previous"
     ),
     "before the report": KillPoint(
-        [{"target": "segmentkit.output.export:write_report", "when": "before"}], "previous"
+        [{"target": "segmentkit.report:write_report", "when": "before"}], "previous"
     ),
     "before the swap": KillPoint(
         [{"target": "segmentkit.output.atomic:_swap_into_place", "when": "before"}], "previous"
@@ -458,15 +459,26 @@ def _oserror(code: int, filename: object = None) -> OSError:
 
 
 def _fail_csv(monkeypatch: pytest.MonkeyPatch, name: str, code: int) -> None:
+    """Fail writing the CSV ``name`` by either writer: pandas, or pyarrow's into Path.open."""
     original = pd.DataFrame.to_csv
+    original_open = Path.open
+
+    def failing(path: Any) -> bool:
+        # The file itself, or the temporary file that becomes it (scored, rfm files).
+        return path is not None and Path(path).name in (name, *_temporary(path, name))
 
     def to_csv(self: pd.DataFrame, path: Any = None, *args: Any, **kwargs: Any) -> Any:
-        # The file itself, or the temporary file that becomes it (scored, rfm files).
-        if path is not None and Path(path).name in (name, *_temporary(path, name)):
+        if failing(path):
             raise _oserror(code)
         return original(self, path, *args, **kwargs)
 
+    def open_(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if failing(self) and "w" in mode:
+            return _FullStream(code)
+        return original_open(self, mode, *args, **kwargs)
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    monkeypatch.setattr(Path, "open", open_)
 
 
 def _temporary(path: Any, name: str) -> list[str]:
@@ -475,10 +487,12 @@ def _temporary(path: Any, name: str) -> list[str]:
 
 
 def _fail_png(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
-    def savefig(self: Any, path: Any, *args: Any, **kwargs: Any) -> None:
+    # Figures are written by Pillow (plots._style.save_figure), others by savefig.
+    def save(self: Any, path: Any, *args: Any, **kwargs: Any) -> None:
         raise _oserror(code)
 
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", save)
+    monkeypatch.setattr(PIL.Image.Image, "save", save)
 
 
 def _fail_model(monkeypatch: pytest.MonkeyPatch, code: int) -> None:

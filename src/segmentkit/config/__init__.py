@@ -28,6 +28,7 @@ from segmentkit.config.describe import (
     RuleConfig,
 )
 from segmentkit.config.input import InputConfig, TransactionsConfig, normalise_delimiter
+from segmentkit.config.output import OutputConfig
 from segmentkit.config.settings import Config, config_schema, load_config, parse_config
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "LogTransformConfig",
     "MissingConfig",
     "OutlierConfig",
+    "OutputConfig",
     "ProfilesConfig",
     "ReportConfig",
     "RuleCondition",

@@ -27,6 +27,7 @@ from segmentkit.config.describe import (
     ReportConfig,
 )
 from segmentkit.config.input import InputConfig, TransactionsConfig
+from segmentkit.config.output import OutputConfig
 from segmentkit.config.section import Section
 from segmentkit.errors import ConfigError
 
@@ -73,6 +74,7 @@ class Config(Section):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
     dask: DaskConfig = Field(default_factory=DaskConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved configuration (defaults filled in) as plain JSON data."""

@@ -26,7 +26,7 @@ from segmentkit.describe.profiles import standardised_differences
 from segmentkit.errors import DataError
 from segmentkit.methods import MethodResult
 from segmentkit.methods.base import SegmentAssigner
-from segmentkit.output.folder import PROFILES_FILE, SEGMENTS_FILE, SUMMARY_FILE, OutputFolder
+from segmentkit.output.folder import PROFILES_FILE, SUMMARY_FILE, OutputFolder
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import plural
 
@@ -82,7 +82,8 @@ def load_previous(folder: str | Path) -> PreviousRun:
     """
     folder = Path(folder)
     output = OutputFolder(folder)
-    needed = (PROFILES_FILE, SEGMENTS_FILE, SUMMARY_FILE)
+    # segments.csv, or segments.parquet from a run with output.format "parquet".
+    needed = (PROFILES_FILE, output.segments_file.name, SUMMARY_FILE)
     missing = [n for n in needed if not (folder / n).is_file()]
     if not folder.is_dir() or missing:
         raise DataError(

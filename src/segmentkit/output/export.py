@@ -35,13 +35,12 @@ from segmentkit.output.folder import (
     RULES_SQL_FILE,
     RUN_LOG_FILE,
     SEGMENTS_FILE,
+    SEGMENTS_PARQUET_FILE,
     SUMMARY_FILE,
 )
-from segmentkit.output.write import write_csv, write_json
+from segmentkit.output.write import write_csv, write_json, write_parquet
 from segmentkit.pipeline import SegmentationRun, library_versions
-from segmentkit.plots import write_plots
 from segmentkit.progress import add_steps, advance
-from segmentkit.report import REPORT_NAME, write_report
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
 from segmentkit.selection.criteria import ClusterMetrics
 from segmentkit.selection.stability import describe as describe_stability
@@ -438,9 +437,13 @@ def write_input_rows(run: SegmentationRun, folder: Path) -> AssignedRows:
     """Write the local backend's rows: ``segments.csv`` and, if any, ``dropped_rows.csv``.
 
     The rows in memory are every input row, so the run is written as it is (see
-    :class:`~segmentkit.backends.base.RowBackend` for backends with more rows).
+    :class:`~segmentkit.backends.base.RowBackend` for backends with more rows). Under
+    ``output.format: "parquet"`` the segments go to ``segments.parquet`` instead.
     """
-    write_csv(segments_table(run), folder / SEGMENTS_FILE)
+    if run.config.output.format == "parquet":
+        write_parquet(segments_table(run), folder / SEGMENTS_PARQUET_FILE)
+    else:
+        write_csv(segments_table(run), folder / SEGMENTS_FILE)
     if len(run.prepared.dropped):
         write_csv(run.prepared.dropped, folder / DROPPED_FILE)
     return AssignedRows(run)
@@ -494,6 +497,9 @@ def save_run(
         When the folder cannot be written (a full disk, a read-only or forbidden
         location); the message says which and the previous folder is unchanged.
     """
+    # Imported when used: the figure modules load matplotlib, the report Jinja2 and plotly.
+    from segmentkit.plots import write_plots
+
     out_dir = Path(out_dir)
     # Log lines name the final folder: the temporary one is gone when they are read.
     shown = Path(shown_as or out_dir)
@@ -540,6 +546,8 @@ def save_run(
             (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
         advance()
         if figures:
+            from segmentkit.report import REPORT_NAME, write_report
+
             with _writing(tmp / REPORT_NAME):
                 write_report(tmp, shown_as=shown)
             advance()

@@ -42,6 +42,7 @@ __all__ = [
     "SCATTER_POINTS_FILE",
     "SEGMENTS_DIR",
     "SEGMENTS_FILE",
+    "SEGMENTS_PARQUET_FILE",
     "SUMMARY_FILE",
     "OutputFolder",
 ]
@@ -50,6 +51,8 @@ __all__ = [
 SUMMARY_FILE = OUTPUT_MARKER
 #: One row per kept input customer (the local backend).
 SEGMENTS_FILE = "segments.csv"
+#: The same table as Parquet, instead of ``segments.csv`` (``output.format: "parquet"``).
+SEGMENTS_PARQUET_FILE = "segments.parquet"
 #: One Parquet file per input partition, one row per input customer (the Dask backend).
 SEGMENTS_DIR = "segments"
 PROFILES_FILE = "segment_profiles.csv"
@@ -97,6 +100,21 @@ class OutputFolder:
     def segments(self) -> Path:
         """``segments.csv`` (the local backend)."""
         return self.root / SEGMENTS_FILE
+
+    @property
+    def segments_parquet(self) -> Path:
+        """``segments.parquet`` (``output.format: "parquet"``)."""
+        return self.root / SEGMENTS_PARQUET_FILE
+
+    @property
+    def segments_file(self) -> Path:
+        """The segments table the folder holds: ``segments.csv``, else ``segments.parquet``.
+
+        ``segments.csv`` when neither exists, so that messages name the usual file.
+        """
+        if not self.segments.is_file() and self.segments_parquet.is_file():
+            return self.segments_parquet
+        return self.segments
 
     @property
     def segments_dir(self) -> Path:
@@ -181,18 +199,34 @@ class OutputFolder:
         return read_output_csv(self.importance)
 
     def read_segments(self, *, text: bool = False) -> pd.DataFrame:
-        """Return ``segments.csv`` (``text``: every cell as written, ids included)."""
-        return read_output_csv(self.segments, text=text)
+        """Return ``segments.csv`` or ``segments.parquet`` (:attr:`segments_file`).
+
+        ``text``: every cell as text, ids included (as written in the CSV; from Parquet,
+        each value's ``str``, missing values empty).
+        """
+        path = self.segments_file
+        if path == self.segments_parquet:
+            frame = pd.read_parquet(path)
+            return _as_text(frame) if text else frame
+        return read_output_csv(path, text=text)
 
     def segment_columns(self) -> list[str] | None:
-        """Return the header of ``segments.csv``, or ``None`` when there is none."""
-        if not self.segments.is_file():
+        """Return the columns of the segments table, or ``None`` when there is none."""
+        path = self.segments_file
+        if path == self.segments_parquet:
+            import pyarrow.parquet as pq
+
+            return [str(c) for c in pq.read_schema(path).names]
+        if not path.is_file():
             return None
-        return [str(c) for c in pd.read_csv(self.segments, nrows=0).columns]
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
 
     def read_segment_columns(self, columns: list[str]) -> pd.DataFrame:
-        """Return some columns of ``segments.csv``, every cell as written (nothing missing)."""
-        return pd.read_csv(self.segments, usecols=columns, keep_default_na=False)
+        """Return some columns of the segments table, every cell as text (nothing missing)."""
+        path = self.segments_file
+        if path == self.segments_parquet:
+            return _as_text(pd.read_parquet(path, columns=columns))
+        return pd.read_csv(path, usecols=columns, keep_default_na=False)
 
     def read_rules(self) -> pd.DataFrame | None:
         """Return ``segment_rules.csv``, or ``None`` (folders written before rules existed)."""
@@ -206,3 +240,8 @@ class OutputFolder:
         """Return ``plots/scatter_points.csv``, or ``None`` when it was not written."""
         path = self.scatter_points
         return read_output_csv(path) if path.is_file() else None
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of a Parquet table as text: ``str`` of the value, missing values empty."""
+    return pd.DataFrame({name: frame[name].astype("str").fillna("") for name in frame.columns})

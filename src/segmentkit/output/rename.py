@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from segmentkit.describe.segment_names import check_segment_name, describe_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.output.atomic import atomic_output_dir
@@ -34,9 +36,17 @@ from segmentkit.output.folder import (
     RULES_FILE,
     RULES_SQL_FILE,
     SEGMENTS_FILE,
+    SEGMENTS_PARQUET_FILE,
     SUMMARY_FILE,
+    OutputFolder,
 )
-from segmentkit.output.write import read_output_csv, read_run_summary, replace_csv_cells, write_json
+from segmentkit.output.write import (
+    read_output_csv,
+    read_run_summary,
+    replace_csv_cells,
+    write_json,
+    write_parquet,
+)
 from segmentkit.plots.named import redraw_named_figures
 from segmentkit.report import REPORT_NAME, write_report
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
@@ -52,6 +62,7 @@ _REWRITTEN = {
     SUMMARY_FILE,
     PROFILES_FILE,
     SEGMENTS_FILE,
+    SEGMENTS_PARQUET_FILE,
     MIGRATION_FILE,
     RULES_FILE,
     RULES_SQL_FILE,
@@ -101,7 +112,10 @@ def _summary(folder: Path) -> dict[str, Any]:
             hint="set profiles.names in the configuration and run again",
         )
     hint = "give the folder an earlier `segmentkit run` wrote"
-    return read_run_summary(folder, NEEDED, hint=hint, absent_hint=hint)
+    # segments.parquet stands for segments.csv in a run with output.format "parquet".
+    segments = OutputFolder(folder).segments_file.name
+    needed = [segments if name == SEGMENTS_FILE else name for name in NEEDED]
+    return read_run_summary(folder, needed, hint=hint, absent_hint=hint)
 
 
 def _current_names(folder: Path, method: str) -> dict[int, str]:
@@ -203,7 +217,16 @@ def _write_renamed(folder: Path, tmp: Path, summary: dict[str, Any], renamed: Re
         where={"method": method, "segment": segment},
     )
     # segments.csv names the recommended method's segments only.
-    if renamed.recommended:
+    parquet = OutputFolder(folder).segments_file.name == SEGMENTS_PARQUET_FILE
+    if parquet and renamed.recommended:
+        segments = pd.read_parquet(folder / SEGMENTS_PARQUET_FILE)
+        chosen = segments["segment"].astype(str) == segment
+        segments["segment_name"] = segments["segment_name"].mask(chosen, name)
+        write_parquet(segments, tmp / SEGMENTS_PARQUET_FILE)
+        changed.append(SEGMENTS_PARQUET_FILE)
+    elif parquet:
+        shutil.copy2(folder / SEGMENTS_PARQUET_FILE, tmp / SEGMENTS_PARQUET_FILE)
+    elif renamed.recommended:
         replace_csv_cells(
             folder / SEGMENTS_FILE,
             tmp / SEGMENTS_FILE,
