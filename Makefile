@@ -44,7 +44,7 @@ docs: $(VENV)/.installed-dev
 ## and the notebook pipeline beside `segmentkit run`, with the ratios (BENCH_FLOOR_SIZES;
 ## 200 is the Mall file from ../shared when present)
 BENCH_SIZES ?= 10000 100000 1000000
-BENCH_FLOOR_SIZES ?= 200 10000 40000
+BENCH_FLOOR_SIZES ?= 200 10000 40000 1000000
 BENCH_JOBS ?= $(shell nproc)
 bench: $(VENV)/.installed
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \

@@ -84,7 +84,8 @@ def ari(planted: np.ndarray | None, ids: pd.Series, segments_csv: Path) -> str:
     return f"{adjusted_rand_score(truth.loc[written['customer_id']], written['segment']):.2f}"
 
 
-def bench_size(n_rows: int, folder: Path, seed: int, notebook_max: int) -> None:
+def bench_size(n_rows: int, folder: Path, seed: int, notebook_max: int) -> list[str]:
+    """Run every contender on ``n_rows`` customers, print them, return the markdown cells."""
     path, planted = customers(n_rows, folder, seed)
     ids = pd.read_csv(path, usecols=["customer_id"])["customer_id"]
     runs: dict[str, tuple[Timed, str]] = {}
@@ -114,6 +115,44 @@ def bench_size(n_rows: int, folder: Path, seed: int, notebook_max: int) -> None:
             f"{ratios}  ARI with the planted segments {score}{failed}",
             flush=True,
         )
+    return markdown_row(n_rows, runs)
+
+
+def _cell(runs: dict[str, tuple[Timed, str]], name: str, *, memory: bool = True) -> str:
+    if name not in runs:
+        return "-"
+    result, _ = runs[name]
+    text = f"{result.seconds:.1f} s" + (f", {result.peak_gib:.2f} GiB" if memory else "")
+    if name.startswith("segmentkit"):
+        floor = runs["floor"][0].seconds
+        text += f" (×{result.seconds / floor:.1f} the floor"
+        if "notebook" in runs:
+            text += f", ×{result.seconds / runs['notebook'][0].seconds:.2f} the notebook"
+        text += ")"
+    return text if result.code == 0 else f"{text}, exit code {result.code}"
+
+
+def markdown_row(n_rows: int, runs: dict[str, tuple[Timed, str]]) -> list[str]:
+    """One row of the manual's benchmark table (docs/scale.md, README)."""
+    label = "200 (Mall)" if n_rows == 200 and MALL.is_file() else f"{n_rows:,}"
+    scores = " / ".join(
+        runs[name][1] for name in ("floor", "notebook", "segmentkit") if name in runs
+    )
+    return [
+        label,
+        _cell(runs, "floor"),
+        _cell(runs, "notebook"),
+        _cell(runs, "segmentkit"),
+        _cell(runs, "segmentkit --no-figures"),
+        "no labels" if set(scores.split(" / ")) == {"-"} else scores,
+    ]
+
+
+MARKDOWN_HEADER = (
+    "| customers | floor | notebook | `segmentkit run` | `--no-figures` "
+    "| ARI with the planted segments (floor / notebook / segmentkit) |\n"
+    "|---|---|---|---|---|---|"
+)
 
 
 def main(argv: list[str]) -> None:
@@ -121,12 +160,18 @@ def main(argv: list[str]) -> None:
     parser.add_argument("sizes", nargs="+", type=int, help="numbers of customers (200: Mall)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--notebook-max", type=int, default=40_000)
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the results as the manual's markdown table"
+    )
     args = parser.parse_args(argv)
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     print(f"threads: OMP_NUM_THREADS={threads}, cores {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as tmp:
-        for n_rows in sorted(args.sizes):
-            bench_size(n_rows, Path(tmp), args.seed, args.notebook_max)
+        rows = [bench_size(n, Path(tmp), args.seed, args.notebook_max) for n in sorted(args.sizes)]
+    table = "\n".join([MARKDOWN_HEADER, *("| " + " | ".join(row) + " |" for row in rows)])
+    print(f"\nAs a markdown table (threads: {threads}):\n{table}")
+    if args.markdown is not None:
+        args.markdown.write_text(table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

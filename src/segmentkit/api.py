@@ -113,6 +113,7 @@ def segment_file(
                 sheet=config.input.sheet,
                 delimiter=config.input.delimiter,
             )
+        progress.rows = len(table.frame)
         source: dict[str, Any] = {
             "path": str(path),
             "format": table.format,

@@ -6,37 +6,91 @@ method trying its candidates) reports its steps through :func:`add_steps` and
 progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
-their typical share of a run (:data:`STAGE_WEIGHTS`, from ``bench/bench_scale.py``), and
-scaled by how long the stages so far actually took on this machine and this data.
+their typical share of a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
+at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, blended in between), and scaled by how long
+the stages so far actually took on this machine and this data.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["STAGE_WEIGHTS", "RunProgress", "add_steps", "advance", "run_stages"]
+__all__ = [
+    "SMALL_RUN_WEIGHTS",
+    "STAGE_WEIGHTS",
+    "RunProgress",
+    "add_steps",
+    "advance",
+    "run_stages",
+    "stage_weight",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Typical share of a default run per stage (measured at 100,000–1,000,000 customers);
-#: only used to turn elapsed time into an estimate of what remains.
+#: Seconds per stage of a default run of 1,000,000 customers on this project's machine
+#: kind (``bench/bench_floor.py``; five methods): only their proportions matter, to turn
+#: elapsed time into an estimate of what remains.
 STAGE_WEIGHTS: dict[str, float] = {
-    "read": 2.0,
-    "prepare": 1.0,
-    "segment:kmeans": 4.0,
-    "segment:agglomerative": 3.0,
-    "segment:gmm": 3.0,
-    "segment:dbscan": 4.0,
-    "segment:genie": 2.0,
-    "explain": 2.5,
-    "profile": 0.5,
-    "write": 4.0,
+    "read": 0.4,
+    "prepare": 17.0,
+    "segment:kmeans": 40.0,
+    "segment:agglomerative": 27.0,
+    "segment:gmm": 59.0,
+    "segment:dbscan": 19.0,
+    "segment:genie": 18.0,
+    "explain": 28.0,
+    "profile": 10.0,
+    "write": 28.5,
 }
+
+#: The same at 10,000 customers, where the fixed cost of choosing k dominates and reading
+#: and cleaning are almost free. Between the two sizes the weights are interpolated on
+#: the logarithm of the number of customers (:func:`stage_weight`).
+SMALL_RUN_WEIGHTS: dict[str, float] = {
+    "read": 0.02,
+    "prepare": 0.7,
+    "segment:kmeans": 3.8,
+    "segment:agglomerative": 10.4,
+    "segment:gmm": 5.1,
+    "segment:dbscan": 3.4,
+    "segment:genie": 2.0,
+    "explain": 4.1,
+    "profile": 0.3,
+    "write": 6.5,
+}
+
+_SMALL_ROWS, _LARGE_ROWS = 10_000, 1_000_000
+
+
+def stage_weight(stage: str, rows: int | None) -> float:
+    """Return a stage's share of a run of ``rows`` customers (unknown: a large run's).
+
+    Shares are fractions of the whole run at each measured size, so that the two sizes
+    can be blended; a stage neither table knows weighs an average stage.
+
+    Examples
+    --------
+    >>> round(stage_weight("read", 10_000), 4), round(stage_weight("read", 1_000_000), 4)
+    (0.0006, 0.0016)
+    """
+
+    def share(table: dict[str, float]) -> float:
+        return table.get(stage, sum(table.values()) / len(table)) / sum(table.values())
+
+    if rows is None:
+        return share(STAGE_WEIGHTS)
+    position = (math.log10(max(rows, 1)) - math.log10(_SMALL_ROWS)) / (
+        math.log10(_LARGE_ROWS) - math.log10(_SMALL_ROWS)
+    )
+    position = min(1.0, max(0.0, position))
+    return (1 - position) * share(SMALL_RUN_WEIGHTS) + position * share(STAGE_WEIGHTS)
+
 
 _current: ContextVar[_Stage | None] = ContextVar("segmentkit_stage", default=None)
 
@@ -112,6 +166,8 @@ class RunProgress:
         self.timings: dict[str, float] = {}
         #: The stage running now (read by the benchmark's memory sampler).
         self.current: str | None = None
+        #: Customers in the run, once read: the stages' shares depend on it.
+        self.rows: int | None = None
         self._started = time.perf_counter()
         self._bar: Any = None
         if bar:
@@ -128,10 +184,10 @@ class RunProgress:
 
     def remaining_seconds(self) -> float | None:
         """Estimated seconds left: the remaining stages' weights at the pace so far."""
-        done = sum(STAGE_WEIGHTS.get(s, 1.0) for s in self.timings)
+        done = sum(stage_weight(s, self.rows) for s in self.timings)
         if not done:
             return None
-        left = sum(STAGE_WEIGHTS.get(s, 1.0) for s in self.stages if s not in self.timings)
+        left = sum(stage_weight(s, self.rows) for s in self.stages if s not in self.timings)
         return sum(self.timings.values()) * left / done
 
     @contextmanager
