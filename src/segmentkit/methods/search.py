@@ -21,7 +21,7 @@ from segmentkit.config import ClusteringConfig
 from segmentkit.methods.k_range import candidate_ks, n_distinct
 from segmentkit.progress import add_steps, advance
 from segmentkit.selection.candidates import choose_candidate, separation_drop_choice
-from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics
+from segmentkit.selection.criteria import ClusterMetrics, cluster_metrics, seeded_rows
 from segmentkit.selection.shared import SharedStructures
 
 __all__ = [
@@ -79,21 +79,6 @@ class Search:
     agree: bool
     notes: tuple[str, ...] = ()
     curves: dict[str, Any] = field(default_factory=dict)
-
-
-def seeded_rows(n_rows: int, limit: int, seed: int) -> np.ndarray | None:
-    """Return sorted positions of a seeded sample of ``limit`` rows (``None`` if it all fits).
-
-    Examples
-    --------
-    >>> seeded_rows(5, 10, seed=0) is None
-    True
-    >>> len(seeded_rows(100, 10, seed=0))
-    10
-    """
-    if n_rows <= limit:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
 
 
 def search_sample(

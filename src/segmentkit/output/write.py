@@ -17,6 +17,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -110,6 +111,15 @@ def _has_carriage_return(frame: pd.DataFrame) -> bool:
     return False
 
 
+@contextmanager
+def _writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an operating-system error while writing ``path`` into one that names it."""
+    try:
+        yield
+    except OSError as exc:
+        raise output_error(exc, f"could not write {path}", path=path) from exc
+
+
 def _write_columnar(frame: pd.DataFrame, path: str | os.PathLike[str]) -> bool:
     with Path(path).open("wb") as handle:
         return write_columnar_csv(frame, handle)
@@ -166,14 +176,12 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     quoting: Literal[0, 2] = (
         csv.QUOTE_NONNUMERIC if _has_carriage_return(out) else csv.QUOTE_MINIMAL
     )
-    try:
+    with _writing(path):
         # pyarrow renders a table column by column (10x faster on 10,000,000 rows), with
         # the same bytes; pandas writes what it cannot render exactly (see columnar_csv).
         written = quoting == csv.QUOTE_MINIMAL and _write_columnar(out, path)
         if not written:
             out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", quoting=quoting)
-    except OSError as exc:
-        raise output_error(exc, f"could not write {path}", path=path) from exc
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -198,10 +206,8 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    try:
+    with _writing(path):
         pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
-    except OSError as exc:
-        raise output_error(exc, f"could not write {path}", path=path) from exc
 
 
 def _jsonable(value: Any) -> Any:
@@ -273,11 +279,8 @@ def write_json(obj: Any, path: str | os.PathLike[str]) -> None:
         allow_nan=False,
         default=_json_default,
     )
-    try:
-        with Path(path).open("w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text + "\n")
-    except OSError as exc:
-        raise output_error(exc, f"could not write {path}", path=path) from exc
+    with _writing(path), Path(path).open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text + "\n")
 
 
 def read_output_csv(path: str | os.PathLike[str], *, text: bool = False) -> pd.DataFrame:
@@ -459,40 +462,37 @@ def replace_csv_cells(
     007,1,a
     8,2,"'=x, y"
     """
-    try:
-        with (
-            Path(source).open(encoding="utf-8", newline="") as reader,
-            Path(target).open("w", encoding="utf-8", newline="") as writer,
-        ):
-            records = _csv_records(reader)
-            header_record = next(records, "")
-            writer.write(header_record)
-            header = _raw_cells(header_record)
-            names = [_cell_text(cell) for cell in header]
-            missing = [c for c in [column, *where] if c not in names]
-            if missing:
-                raise ValueError(f"{source} has no column {', '.join(map(repr, missing))}")
-            position = names.index(column)
-            tests = [(names.index(c), wanted) for c, wanted in where.items()]
-            # Under QUOTE_NONNUMERIC (used when some text holds a carriage return) every
-            # text cell is quoted, the header's included.
-            special = any(character in column for character in ',"\r\n')
-            quote_all = header[position].startswith('"') and not special
-            new_cell = _quoted_cell(value, quote_all)
-            changed = 0
-            for number, record in enumerate(records, start=2):
-                cells = _raw_cells(record)
-                if len(cells) != len(header):
-                    raise ValueError(
-                        f"{source}, record {number}: {len(cells)} cells, the header has "
-                        f"{len(header)}"
-                    )
-                if all(_same_cell(_cell_text(cells[i]), wanted) for i, wanted in tests):
-                    cells[position] = new_cell
-                    ending = "\n" if record.endswith("\n") else ""
-                    record = ",".join(cells) + ending
-                    changed += 1
-                writer.write(record)
-    except OSError as exc:
-        raise output_error(exc, f"could not write {target}", path=target) from exc
+    with (
+        _writing(target),
+        Path(source).open(encoding="utf-8", newline="") as reader,
+        Path(target).open("w", encoding="utf-8", newline="") as writer,
+    ):
+        records = _csv_records(reader)
+        header_record = next(records, "")
+        writer.write(header_record)
+        header = _raw_cells(header_record)
+        names = [_cell_text(cell) for cell in header]
+        missing = [c for c in [column, *where] if c not in names]
+        if missing:
+            raise ValueError(f"{source} has no column {', '.join(map(repr, missing))}")
+        position = names.index(column)
+        tests = [(names.index(c), wanted) for c, wanted in where.items()]
+        # Under QUOTE_NONNUMERIC (used when some text holds a carriage return) every
+        # text cell is quoted, the header's included.
+        special = any(character in column for character in ',"\r\n')
+        quote_all = header[position].startswith('"') and not special
+        new_cell = _quoted_cell(value, quote_all)
+        changed = 0
+        for number, record in enumerate(records, start=2):
+            cells = _raw_cells(record)
+            if len(cells) != len(header):
+                raise ValueError(
+                    f"{source}, record {number}: {len(cells)} cells, the header has {len(header)}"
+                )
+            if all(_same_cell(_cell_text(cells[i]), wanted) for i, wanted in tests):
+                cells[position] = new_cell
+                ending = "\n" if record.endswith("\n") else ""
+                record = ",".join(cells) + ending
+                changed += 1
+            writer.write(record)
     return changed

@@ -24,6 +24,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 __all__ = [
     "ClusterMetrics",
     "cluster_metrics",
+    "seeded_rows",
     "silhouette",
     "silhouette_from_distances",
     "stratified_sample",
@@ -71,6 +72,21 @@ class ClusterMetrics:
     noise_share: float
     reason: str | None = None
     nn_separation: float | None = None
+
+
+def seeded_rows(n_rows: int, limit: int, seed: int) -> np.ndarray | None:
+    """Return sorted positions of a seeded sample of ``limit`` rows (``None`` if it all fits).
+
+    Examples
+    --------
+    >>> seeded_rows(5, 10, seed=0) is None
+    True
+    >>> len(seeded_rows(100, 10, seed=0))
+    10
+    """
+    if n_rows <= limit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=limit, replace=False))
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 from sklearn.metrics.pairwise import euclidean_distances
 
+from segmentkit.selection.criteria import seeded_rows
 from segmentkit.selection.tree_memo import TreeMemo, rows_digest
 from segmentkit.selection.validity import (
     neighbour_count,
     neighbour_graph,
     nn_separation,
     separation_from_graph,
-    validity_rows,
 )
 
 __all__ = ["DISTANCE_BUDGET", "MAX_DISTANCE_ROWS", "SharedStructures"]
@@ -42,10 +42,6 @@ MAX_DISTANCE_ROWS = 5_000
 DISTANCE_BUDGET = 300 * 2**20
 #: Rows of distances computed at once (about 4M doubles, as the silhouette's blocks).
 _BLOCK_CELLS = 4_000_000
-
-
-def _key(X: np.ndarray) -> tuple[tuple[int, ...], str, bytes]:
-    return rows_digest(X)
 
 
 class SharedStructures:
@@ -80,7 +76,7 @@ class SharedStructures:
         # The same object comes back for every candidate of a search: hash it once.
         if self._last is not None and self._last[0] is X:
             return self._last[1]
-        key = _key(X)
+        key = rows_digest(X)
         self._last = (X, key)
         return key
 
@@ -128,7 +124,7 @@ class SharedStructures:
         key = (self._matrix_key(X), sample_size, seed)
         graph = self._graphs.get(key)
         if graph is None:
-            rows = validity_rows(len(labels), sample_size, seed)
+            rows = seeded_rows(len(labels), sample_size, seed)
             sample = np.asarray(X, dtype=float) if rows is None else np.asarray(X)[rows]
             M = neighbour_count(len(sample))
             if len(sample) <= M:

@@ -33,13 +33,14 @@ import math
 
 import numpy as np
 
+from segmentkit.selection.criteria import seeded_rows
+
 __all__ = [
     "NEIGHBOURS",
     "neighbour_count",
     "neighbour_graph",
     "nn_separation",
     "separation_from_graph",
-    "validity_rows",
 ]
 
 #: Near neighbours per customer, as in Gagolewski et al. (2021).
@@ -88,7 +89,7 @@ def nn_separation(
     labels = np.asarray(labels)
     keep = labels >= 0
     X, labels = np.asarray(X, dtype=float)[keep], labels[keep]
-    rows = validity_rows(len(labels), sample_size, seed)
+    rows = seeded_rows(len(labels), sample_size, seed)
     if rows is not None:
         X, labels = X[rows], labels[rows]
     codes = np.unique(labels, return_inverse=True)[1].astype(np.intp)
@@ -106,24 +107,6 @@ def nn_separation(
     if math.isnan(value) or value == -math.inf:
         return None
     return value
-
-
-def validity_rows(n_rows: int, sample_size: int, seed: int) -> np.ndarray | None:
-    """Return the sorted positions of the seeded sample the index is computed on.
-
-    ``None`` when every row is used. The same rows for every labelling of ``n_rows``
-    clustered customers, which is what lets a search share one neighbour graph.
-
-    Examples
-    --------
-    >>> validity_rows(100, 5_000, seed=0) is None
-    True
-    >>> len(validity_rows(6_000, 5_000, seed=0))
-    5000
-    """
-    if n_rows <= sample_size:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n_rows, sample_size, replace=False))
 
 
 def neighbour_graph(X: np.ndarray, M: int) -> tuple[np.ndarray, np.ndarray]:
