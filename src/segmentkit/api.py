@@ -195,18 +195,22 @@ def segment_frame(
     # Imported here: the writer brings the figure and report modules, which `score` and
     # `rfm` never use.
     from segmentkit.output.export import save_run
+    from segmentkit.plots.drawing import FigureWorkers
 
-    run = run_segmentation(
-        frame, config, source=source, previous=previous, progress=progress, rows=rows
-    )
-    with progress.stage("write"):
-        out = save_run(
-            run,
-            out_dir,
-            log_text=log_handler.text if log_handler else None,
-            figures=figures,
-            rows=rows,
+    # Started before segmenting: the workers import matplotlib while the run computes.
+    with FigureWorkers(None if figures else 0) as figure_workers:
+        run = run_segmentation(
+            frame, config, source=source, previous=previous, progress=progress, rows=rows
         )
+        with progress.stage("write"):
+            out = save_run(
+                run,
+                out_dir,
+                log_text=log_handler.text if log_handler else None,
+                figures=figures,
+                rows=rows,
+                figure_workers=figure_workers,
+            )
     return run, out
 
 

@@ -47,6 +47,7 @@ from segmentkit.selection.stability import describe as describe_stability
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
+    from segmentkit.plots.drawing import FigureWorkers
 
 __all__ = [
     "feature_importance_table",
@@ -457,6 +458,7 @@ def save_run(
     figures: bool = True,
     shown_as: str | Path | None = None,
     rows: RowBackend | None = None,
+    figure_workers: FigureWorkers | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir`` atomically.
 
@@ -485,6 +487,8 @@ def save_run(
         A backend whose input holds more rows than the run: it writes the segment of
         every input row (:meth:`~segmentkit.backends.base.RowBackend.assign_all_rows`)
         where the local backend writes ``segments.csv`` (:func:`write_input_rows`).
+    figure_workers : FigureWorkers, optional
+        Processes that draw the PNGs side by side (default: drawn one after the other).
 
     Returns
     -------
@@ -498,7 +502,7 @@ def save_run(
         location); the message says which and the previous folder is unchanged.
     """
     # Imported when used: the figure modules load matplotlib, the report Jinja2 and plotly.
-    from segmentkit.plots import write_plots
+    from segmentkit.plots import log_figures_written, start_plots
 
     out_dir = Path(out_dir)
     # Log lines name the final folder: the temporary one is gone when they are read.
@@ -526,24 +530,33 @@ def save_run(
             write_csv(run.migration, tmp / MIGRATION_FILE)
         advance()
         with _writing(tmp / PLOTS_DIR):
-            _, points = write_plots(
-                run, tmp / PLOTS_DIR, shown_as=shown / PLOTS_DIR, figures=figures
+            pending, points = start_plots(
+                run, tmp / PLOTS_DIR, figures=figures, workers=figure_workers
             )
-        advance()
-        model = SegmentationModel.from_run(run)
-        with _writing(tmp / MODEL_NAME):
-            model.save(tmp / MODEL_NAME)
-        advance()
-        summary = run_summary(
-            run,
-            scatter=points.describe(),
-            figures=figures,
-            agreement=model.agreement,
-            assigned=assigned,
-        )
-        write_json(summary, tmp / SUMMARY_FILE)
-        with _writing(tmp / RUN_LOG_FILE):
-            (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
+        try:
+            # Written while the workers draw the PNGs.
+            model = SegmentationModel.from_run(run)
+            with _writing(tmp / MODEL_NAME):
+                model.save(tmp / MODEL_NAME)
+            advance()
+            summary = run_summary(
+                run,
+                scatter=points.describe(),
+                figures=figures,
+                agreement=model.agreement,
+                assigned=assigned,
+            )
+            write_json(summary, tmp / SUMMARY_FILE)
+            with _writing(tmp / RUN_LOG_FILE):
+                (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
+            advance()
+            if pending is not None:
+                with _writing(tmp / PLOTS_DIR):
+                    log_figures_written(pending.wait(), shown / PLOTS_DIR)
+        except BaseException:
+            if pending is not None:
+                pending.stop()  # no worker writes into the folder that is removed
+            raise
         advance()
         if figures:
             from segmentkit.report import REPORT_NAME, write_report

@@ -9,8 +9,10 @@ the figures that show segment names again (:mod:`segmentkit.plots.named`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from sklearn.metrics import silhouette_samples
 from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.output.write import write_csv
 from segmentkit.plots import static
+from segmentkit.plots.drawing import FigureJob, FigureWorkers, PendingFigures
 from segmentkit.plots.named import (
     driver_table,
     drivers_figure,
@@ -32,7 +35,13 @@ from segmentkit.text import plural
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
 
-__all__ = ["ScatterPoints", "scatter_points", "write_plots"]
+__all__ = [
+    "ScatterPoints",
+    "log_figures_written",
+    "scatter_points",
+    "start_plots",
+    "write_plots",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +54,7 @@ def _criteria_rows(run: SegmentationRun, method: str) -> pd.DataFrame:
     return run.results[method].criteria.assign(method=method)
 
 
-def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Path]:
+def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[FigureJob]:
     """Per-customer silhouette of the recommended segmentation, on a bounded sample."""
     method = run.recommended
     labels = run.results[method].labels
@@ -60,13 +69,17 @@ def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Pat
     table = pd.DataFrame({"segment": labels[clustered], "silhouette": values})
     write_csv(table, folder / f"silhouette_{method}.csv")
     total = int((labels >= 0).sum())
-    figure = silhouette_figure(table, names=_names(run, method), total=total)
-    path = folder / f"silhouette_{method}.png"
-    static.save_figure(figure, path)
-    return [path]
+    return [
+        FigureJob(
+            folder / f"silhouette_{method}.png",
+            silhouette_figure,
+            (table,),
+            {"names": _names(run, method), "total": total},
+        )
+    ]
 
 
-def _drivers(run: SegmentationRun, folder: Path) -> list[Path]:
+def _drivers(run: SegmentationRun, folder: Path) -> list[FigureJob]:
     method = run.recommended
     numeric = set(run.prepared.numeric_features)
     top = [f for f in run.importance[method].table["feature"] if f in numeric][:4]
@@ -76,63 +89,117 @@ def _drivers(run: SegmentationRun, folder: Path) -> list[Path]:
     # Saved, and drawn from, so that a renamed segment's figure can be drawn again.
     table = driver_table(run.prepared.cleaned[top], groups)
     write_csv(table, folder / f"drivers_{method}.csv")
-    figure = drivers_figure(
-        table, names=_names(run, method), kind=run.config.report.distribution_plot
-    )
-    path = folder / f"drivers_{method}.png"
-    static.save_figure(figure, path)
-    return [path]
+    return [
+        FigureJob(
+            folder / f"drivers_{method}.png",
+            drivers_figure,
+            (table,),
+            {"names": _names(run, method), "kind": run.config.report.distribution_plot},
+        )
+    ]
 
 
 def _method_figures(
     run: SegmentationRun, method: str, points: ScatterPoints, folder: Path
-) -> list[Path]:
+) -> list[FigureJob]:
     result = run.results[method]
     names = _names(run, method)
-    written = []
     table = points.table.rename(columns={f"group_{method}": "group"})
     columns = [c for c in ("x", "y", "z") if c in table.columns] + ["group"]
-    figures = {
-        f"scatter_{method}.png": static.scatter_3d(
+
+    def job(name: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> FigureJob:
+        return FigureJob(folder / f"{name}_{method}.png", build, args, kwargs)
+
+    jobs = [
+        job(
+            "scatter",
+            static.scatter_3d,
             table[columns],
             axis_labels=points.axis_labels,
             names=names,
             title=f"{method}: segments",
             note=points.note,
         ),
-        f"importance_{method}.png": static.importance_bars(
+        job(
+            "importance",
+            static.importance_bars,
             run.importance[method].table,
             method=method,
             accuracy=run.importance[method].surrogate_accuracy,
         ),
-        f"sizes_{method}.png": static.segment_sizes(run.profiles[method].table, method=method),
-    }
+        job("sizes", static.segment_sizes, run.profiles[method].table, method=method),
+    ]
     if len(result.criteria) > 1:
         criteria = _criteria_rows(run, method).dropna(axis=1, how="all")
-        figures[f"criteria_{method}.png"] = static.criteria_curves(criteria, method=method)
+        jobs.append(job("criteria", static.criteria_curves, criteria, method=method))
     if "linkage" in result.curves and "k" in result.params:
-        figures[f"dendrogram_{method}.png"] = static.dendrogram(
-            np.asarray(result.curves["linkage"]),
-            k=int(result.params["k"]),
-            linkage_method=run.config.clustering.agglomerative.linkage,
+        jobs.append(
+            job(
+                "dendrogram",
+                static.dendrogram,
+                np.asarray(result.curves["linkage"]),
+                k=int(result.params["k"]),
+                linkage_method=run.config.clustering.agglomerative.linkage,
+            )
         )
     if "k_distance" in result.curves:
-        figures[f"k_distance_{method}.png"] = static.k_distance_curve(
-            result.curves["k_distance"],
-            eps=float(result.params["eps"]),
-            min_samples=int(result.params["min_samples"]),
+        jobs.append(
+            job(
+                "k_distance",
+                static.k_distance_curve,
+                result.curves["k_distance"],
+                eps=float(result.params["eps"]),
+                min_samples=int(result.params["min_samples"]),
+            )
         )
     profiles = run.profiles[method]
     real = profiles.contrasts
     if len(real) and len(real.columns):
         # From the profile table (the contrasts are its _z columns), as a redraw does.
-        figures[f"heatmap_{method}.png"] = heatmap_figure(
-            profiles.table, list(real.columns), log_columns=run.prepared.log_columns, names=names
+        jobs.append(
+            job(
+                "heatmap",
+                heatmap_figure,
+                profiles.table,
+                list(real.columns),
+                log_columns=run.prepared.log_columns,
+                names=names,
+            )
         )
-    for name, figure in figures.items():
-        static.save_figure(figure, folder / name)
-        written.append(folder / name)
-    return written
+    return jobs
+
+
+def start_plots(
+    run: SegmentationRun,
+    folder: str | Path,
+    *,
+    figures: bool = True,
+    workers: FigureWorkers | None = None,
+) -> tuple[PendingFigures | None, ScatterPoints]:
+    """Write ``scatter_points.csv`` and start drawing every PNG of a finished run.
+
+    The caller writes the rest of the folder while ``workers`` draw, then waits for the
+    PNGs with :meth:`PendingFigures.wait` (or stops them, on a failure elsewhere).
+    Parameters and the scatter points as in :func:`write_plots`.
+
+    Returns
+    -------
+    pending : PendingFigures or None
+        The figures being drawn; ``None`` when ``figures`` is false.
+    points : ScatterPoints
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    max_points = run.config.report.max_points
+    points = scatter_points(run, max_points=max_points, seed=run.config.seed)
+    write_csv(points.table, folder / "scatter_points.csv")
+    if not figures:
+        return None, points
+    jobs = [job for method in run.results for job in _method_figures(run, method, points, folder)]
+    jobs += _silhouette(run, folder, max_points)
+    jobs += _drivers(run, folder)
+    with FigureWorkers(0) if workers is None else nullcontext(workers) as drawing:
+        return drawing.start(jobs), points
 
 
 def write_plots(
@@ -141,6 +208,7 @@ def write_plots(
     *,
     shown_as: str | Path | None = None,
     figures: bool = True,
+    workers: FigureWorkers | None = None,
 ) -> tuple[list[Path], ScatterPoints]:
     """Draw every static figure of a finished run into ``folder``.
 
@@ -156,6 +224,8 @@ def write_plots(
     figures : bool
         Draw the PNGs; when false only ``scatter_points.csv`` is written (quick runs,
         ``--no-figures``: the report can still be rendered later from it).
+    workers : FigureWorkers, optional
+        Worker processes to draw in (default: one after the other, in this process).
 
     Returns
     -------
@@ -164,17 +234,14 @@ def write_plots(
     points : ScatterPoints
         The scatter-plot coordinates (also saved as ``scatter_points.csv``).
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    max_points = run.config.report.max_points
-    points = scatter_points(run, max_points=max_points, seed=run.config.seed)
-    write_csv(points.table, folder / "scatter_points.csv")
-    written: list[Path] = []
-    if not figures:
-        return written, points
-    for method in run.results:
-        written += _method_figures(run, method, points, folder)
-    written += _silhouette(run, folder, max_points)
-    written += _drivers(run, folder)
-    logger.info("Wrote %s to %s", plural(len(written), "figure"), shown_as or folder)
+    pending, points = start_plots(run, folder, figures=figures, workers=workers)
+    if pending is None:
+        return [], points
+    written = pending.wait()
+    log_figures_written(written, shown_as or folder)
     return written, points
+
+
+def log_figures_written(paths: list[Path], folder: str | Path) -> None:
+    """Log how many figures a run drew, and where."""
+    logger.info("Wrote %s to %s", plural(len(paths), "figure"), folder)

@@ -1,0 +1,152 @@
+"""Tests for segmentkit.plots.drawing: figures drawn in worker processes, as in the run's."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from segmentkit.plots import drawing, static
+from segmentkit.plots.drawing import FigureJob, FigureWorkers, draw_figures
+
+SIZES = pd.DataFrame(
+    {"segment": [1, 0, -1], "name": ["Thrifty", "Big spenders", "Noise"], "share": [0.3, 0.6, 0.1]}
+)
+
+
+def sizes_jobs(folder: Path, count: int) -> list[FigureJob]:
+    return [
+        FigureJob(folder / f"sizes_{i}.png", static.segment_sizes, (SIZES,), {"method": f"m{i}"})
+        for i in range(count)
+    ]
+
+
+def scatter_job(folder: Path) -> FigureJob:
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(300, 3)), columns=["x", "y", "z"])
+    table["group"] = rng.integers(-1, 3, size=300)
+    return FigureJob(
+        folder / "scatter.png",
+        static.scatter_3d,
+        (table,),
+        {"axis_labels": ("a", "b", "c"), "names": {}, "title": "t", "note": ""},
+    )
+
+
+def logs_and_draws(method: str) -> Figure:
+    """A figure function that logs, as the real ones do when they shorten something."""
+    logging.getLogger("segmentkit.plots.static").warning("drawn in a worker: %s", method)
+    return static.segment_sizes(SIZES, method=method)
+
+
+def fails_to_write(method: str) -> Figure:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def slow_figure(method: str) -> Figure:
+    time.sleep(30)
+    return static.segment_sizes(SIZES, method=method)
+
+
+def test_workers_draw_the_same_bytes_as_the_run_process(tmp_path: Path) -> None:
+    here, there = tmp_path / "here", tmp_path / "workers"
+    here.mkdir()
+    there.mkdir()
+    drawn_here = draw_figures([*sizes_jobs(here, 4), scatter_job(here)])
+    with FigureWorkers(2) as workers:
+        drawn_there = workers.start([*sizes_jobs(there, 4), scatter_job(there)]).wait()
+    assert [p.name for p in drawn_here] == [p.name for p in drawn_there]
+    assert len(drawn_there) == 5
+    for a, b in zip(drawn_here, drawn_there, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_log_line_reaches_the_run_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = [FigureJob(tmp_path / f"f{i}.png", logs_and_draws, (f"m{i}",)) for i in range(4)]
+    with caplog.at_level(logging.WARNING, logger="segmentkit"), FigureWorkers(2) as workers:
+        workers.start(jobs).wait()
+    # In job order, whichever worker drew which figure.
+    assert [r.getMessage() for r in caplog.records] == [
+        f"drawn in a worker: m{i}" for i in range(4)
+    ]
+    assert {r.name for r in caplog.records} == {"segmentkit.plots.static"}
+
+
+def test_a_failed_figure_raises_its_error_in_the_run(tmp_path: Path) -> None:
+    jobs = [*sizes_jobs(tmp_path, 3), FigureJob(tmp_path / "full.png", fails_to_write, ("m",))]
+    with pytest.raises(OSError) as raised, FigureWorkers(2) as workers:
+        workers.start(jobs).wait()
+    assert raised.value.errno == errno.ENOSPC
+    assert not (tmp_path / "full.png").exists()
+    assert not multiprocessing.active_children()
+
+
+def test_stop_leaves_no_worker_writing(tmp_path: Path) -> None:
+    jobs = [FigureJob(tmp_path / f"slow{i}.png", slow_figure, (f"m{i}",)) for i in range(4)]
+    started = time.monotonic()
+    with FigureWorkers(2) as workers:
+        pending = workers.start(jobs)
+        pending.stop()
+        assert not multiprocessing.active_children()
+        # Figures started after a stop are drawn in the run's own process.
+        assert workers.start(sizes_jobs(tmp_path, 4)).wait()[0].is_file()
+    assert time.monotonic() - started < 20
+    assert not list(tmp_path.glob("slow*.png"))
+
+
+def test_an_exception_in_the_run_stops_the_workers(tmp_path: Path) -> None:
+    jobs = [FigureJob(tmp_path / f"slow{i}.png", slow_figure, (f"m{i}",)) for i in range(4)]
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), FigureWorkers(2) as workers:
+        workers.start(jobs)
+        raise KeyboardInterrupt
+    assert time.monotonic() - started < 20
+    assert not multiprocessing.active_children()
+
+
+def test_one_core_or_another_platform_draws_in_the_run_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(drawing.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert drawing.figure_processes() == 0
+    monkeypatch.setattr(drawing.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert drawing.figure_processes() == drawing.MAX_PROCESSES
+    monkeypatch.setattr(drawing.sys, "platform", "darwin")
+    assert drawing.figure_processes() == 0
+
+
+def test_workers_that_cannot_start_fall_back_to_the_run_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_processes)
+    with FigureWorkers(2) as workers:
+        drawn = workers.start(sizes_jobs(tmp_path, 4)).wait()
+    assert all(path.is_file() for path in drawn)
+
+
+def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
+    tmp_path: Path, small_customers_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmentkit.api import segment_file
+
+    _, parallel = segment_file(small_customers_csv, out_dir=tmp_path / "parallel")
+    monkeypatch.setattr(drawing, "figure_processes", lambda: 0)
+    _, serial = segment_file(small_customers_csv, out_dir=tmp_path / "serial")
+    pngs = sorted(p.relative_to(serial) for p in serial.rglob("*.png"))
+    assert len(pngs) >= 20
+    assert pngs == sorted(p.relative_to(parallel) for p in parallel.rglob("*.png"))
+    for name in [*pngs, Path("report.html"), Path("segments.csv")]:
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
