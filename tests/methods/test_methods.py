@@ -107,6 +107,30 @@ def test_gmm_records_bic_aic_and_chooses_lowest_bic() -> None:
     assert result.params == {"k": int(best["k"]), "covariance_type": best["covariance_type"]}
 
 
+@pytest.mark.parametrize("search_n_init", [1, 2])
+def test_gmm_candidates_use_search_n_init_and_the_chosen_mixture_n_init(
+    monkeypatch: pytest.MonkeyPatch, search_n_init: int
+) -> None:
+    from sklearn.mixture import GaussianMixture
+
+    starts: list[int] = []
+    fit = GaussianMixture.fit
+
+    def counting_fit(self: GaussianMixture, X: np.ndarray, y: object = None) -> GaussianMixture:
+        starts.append(self.n_init)
+        return fit(self, X)
+
+    monkeypatch.setattr(GaussianMixture, "fit", counting_fit)
+    X, y = _blobs(3, 1, n=300)
+    context = _context(**{"clustering.gmm.search_n_init": search_n_init})
+    result = run_method(METHODS["gmm"], X, context)
+    candidates = len(result.criteria)
+    # The candidates, then the chosen mixture and its three stability refits.
+    assert starts == [search_n_init] * candidates + [3] * 4
+    assert result.params["k"] == 3
+    assert adjusted_rand_score(y, result.labels) > 0.99
+
+
 def test_gmm_confidence_is_a_probability(tmp_path) -> None:
     X, _ = _blobs(3, 1, n=300)
     result = run_method(METHODS["gmm"], X, _context())

@@ -95,7 +95,17 @@ class GMMConfig(Section):
         min_length=1,
         description="Covariance types tried for every number of components.",
     )
-    n_init: int = Field(3, ge=1, description="EM initialisations per candidate.")
+    n_init: int = Field(
+        3, ge=1, description="EM initialisations of the chosen mixture (and its stability refits)."
+    )
+    search_n_init: int = Field(
+        1,
+        ge=1,
+        description=(
+            "EM initialisations of each candidate while k and the covariance type are "
+            "chosen (the chosen mixture is then fitted with n_init)."
+        ),
+    )
     search_max_rows: int = Field(
         3_000,
         ge=100,
