@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo test check docs lint format bench bench-quality clean
+.PHONY: demo test check docs lint format bench bench-quality bench-database clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench: $(VENV)/.installed
 ## sets from ../shared (skipped when absent), planted data with distractors, real files
 bench-quality: $(VENV)/.installed
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_quality.py --jobs $(BENCH_JOBS)
+
+## bench-database: score 1,000,000 customers from a CSV and from a throw-away PostgreSQL
+## server back into it (needs Debian's postgresql package), with the ratio
+bench-database: $(VENV)/.installed-dev
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_JOBS) \
+		$(BIN)/python bench/bench_database.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench

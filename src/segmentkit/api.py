@@ -30,6 +30,7 @@ from segmentkit.transactions.rfm import (
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
+    from segmentkit.database.write import RulesView
     from segmentkit.scoring.model import SegmentationModel
 
 __all__ = [
@@ -53,7 +54,7 @@ class LogSource(Protocol):
 
 
 def segment_file(
-    path: str | Path,
+    path: str | Path | None,
     config: Config | None = None,
     out_dir: str | Path = "segmentation-output",
     *,
@@ -62,13 +63,17 @@ def segment_file(
     transactions: bool = False,
     progress_bar: bool = False,
     figures: bool = True,
+    to_db: str | None = None,
 ) -> tuple[SegmentationRun, Path]:
     """Read a customer table, segment it and write every output file.
 
     Parameters
     ----------
-    path : str or Path
-        CSV, TSV, Parquet or Excel file with one row per customer.
+    path : str or Path or None
+        CSV, TSV, Parquet or Excel file with one row per customer, or a database URL
+        (``postgresql://user@host/db``, ``sqlite:///shop.db``, ``duckdb:///shop.duckdb``)
+        with ``config.input.table`` or ``config.input.query``; ``None`` reads the URL
+        from the environment (``SEGMENTKIT_DATABASE_URL`` or ``input.url_env``).
     config : Config, optional
         The configuration (defaults when omitted).
     out_dir : str or Path
@@ -89,6 +94,9 @@ def segment_file(
     figures : bool
         Draw the PNGs and ``report.html``; false skips them for quick iterations (see
         :func:`segmentkit.output.export.save_run`).
+    to_db : str, optional
+        With ``config.output.table``: the database URL the segments are written to
+        (default: the input database).
 
     Returns
     -------
@@ -98,6 +106,18 @@ def segment_file(
     config = config or Config()
     out_path = Path(out_dir)
     check_output_dir(out_path)  # before the work, not after it
+    source_url = _database_url(path, config.input.table, config.input.query, config.input.url_env)
+    if config.output.rules_view is not None and (
+        config.output.table is None or source_url is None or to_db not in (None, source_url)
+    ):
+        raise ConfigError(
+            "--rules-view needs --to-table and a database INPUT, written to that database",
+            hint="the view reads the input table: leave out --to-db",
+        )
+    # Before the work: a table the run may not replace, or a server that does not answer.
+    target = _check_write_back(
+        config.output.table, config.output.if_exists, source_url, to_db, config.output.rules_view
+    )
     # Before the work: put back an output an interrupted run left moved aside, so that it
     # is in place even if this run fails too, and drop that run's half-written files.
     clean_leftovers(out_path.resolve())
@@ -107,25 +127,9 @@ def segment_file(
         stages.insert(1, "transactions")
     with RunProgress(stages, bar=progress_bar) as progress:
         with progress.stage("read"):
-            table = read_table(
-                path,
-                encoding=config.input.encoding,
-                sheet=config.input.sheet,
-                delimiter=config.input.delimiter,
-            )
-        progress.rows = len(table.frame)
-        source: dict[str, Any] = {
-            "path": str(path),
-            "format": table.format,
-            "sha256": table.sha256,
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "decimal": table.decimal,
-            "rows": len(table.frame),
-            "columns": len(table.frame.columns),
-            "read_notes": list(table.warnings),
-        }
-        frame = table.frame
+            frame, source = _read_input(path, source_url, config)
+        progress.rows = len(frame)
+        path = _input_name(path, source_url)
         if not transactions:
             _refuse_a_transaction_log(frame, config, path)
         if transactions:
@@ -144,7 +148,143 @@ def segment_file(
             log_handler=log_handler,
             figures=figures,
         )
+    if target is not None:
+        _write_back(run, out, *target, config=config)
     return run, out
+
+
+def _database_url(
+    path: str | Path | None, table: str | None, query: str | None, url_env: str | None = None
+) -> str | None:
+    """Return the input database's URL, or ``None`` when the input is a file."""
+    from segmentkit.database.connection import is_database_url, resolve_url
+
+    if path is None:
+        if table is None and query is None:
+            raise ConfigError("no INPUT: give a file, or a database URL with --table or --query")
+        return resolve_url(None, url_env)
+    if is_database_url(str(path)):
+        return str(path)
+    if table is not None or query is not None:
+        flag = "--table" if table is not None else "--query"
+        raise ConfigError(
+            f"{flag} needs a database URL as INPUT, got the file {path}",
+            hint="for example postgresql://analyst@db.example.com/shop or sqlite:///shop.db",
+        )
+    return None
+
+
+def _input_name(path: str | Path | None, url: str | None) -> str | Path:
+    """Return the input as messages name it: the file, or the URL without its password."""
+    if url is not None:
+        from segmentkit.database import shown_url
+
+        return shown_url(url)
+    if path is None:
+        raise ConfigError("no INPUT: give a file, or a database URL with --table or --query")
+    return path
+
+
+def _read_input(
+    path: str | Path | None, url: str | None, config: Config
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read the customers from the file or the database; return them and run.json's input."""
+    if url is not None:
+        from segmentkit.database.read import describe_source, read_database
+
+        read = read_database(url, table=config.input.table, query=config.input.query)
+        return read.frame, describe_source(url, read, config.input.table, config.input.query)
+    table = read_table(
+        _input_name(path, url),
+        encoding=config.input.encoding,
+        sheet=config.input.sheet,
+        delimiter=config.input.delimiter,
+    )
+    source: dict[str, Any] = {
+        "path": str(path),
+        "format": table.format,
+        "sha256": table.sha256,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "decimal": table.decimal,
+        "rows": len(table.frame),
+        "columns": len(table.frame.columns),
+        "read_notes": list(table.warnings),
+    }
+    return table.frame, source
+
+
+def _check_write_back(
+    name: str | None,
+    if_exists: str,
+    source_url: str | None,
+    to_db: str | None,
+    view: str | None = None,
+) -> tuple[str, str] | None:
+    """Return ``(url, table)`` the segments go to, checked before the work; or ``None``."""
+    if name is None:
+        if to_db is not None:
+            raise ConfigError("--to-db needs --to-table NAME", hint="add --to-table NAME")
+        return None
+    url = to_db or source_url
+    if url is None:
+        raise ConfigError(
+            "--to-table needs a database: a database URL as INPUT, or --to-db URL",
+            hint="for example --to-db postgresql://analyst@db.example.com/shop",
+        )
+    from segmentkit.database.write import check_target
+
+    check_target(url, name, if_exists, view)  # type: ignore[arg-type]
+    return url, name
+
+
+def _write_back(run: SegmentationRun, out: Path, url: str, name: str, *, config: Config) -> None:
+    """Write the run's segments to the database table (the output folder is written)."""
+    from segmentkit.database.write import RulesView
+    from segmentkit.output.export import segment_rules_sql, segments_table
+    from segmentkit.output.folder import SUMMARY_FILE
+
+    view = None
+    if config.output.rules_view is not None:
+        if run.rules:
+            view = RulesView(
+                config.output.rules_view,
+                segment_rules_sql(run),
+                table=config.input.table,
+                query=config.input.query,
+            )
+        else:
+            logger.warning(
+                "view %s not created: this run has no segment rules", config.output.rules_view
+            )
+    # The rows name the run they come from: the first 16 hex of its run.json's SHA-256.
+    _write_rows(
+        segments_table(run),
+        out / SUMMARY_FILE,
+        url,
+        name,
+        if_exists=config.output.if_exists,
+        view=view,
+    )
+
+
+def _write_rows(
+    table: pd.DataFrame,
+    written: Path,
+    url: str,
+    name: str,
+    *,
+    if_exists: str,
+    view: RulesView | None = None,
+) -> None:
+    """Write ``table``'s segments to the database; ``run_id`` is from the file ``written``."""
+    import hashlib
+
+    from segmentkit.database.write import segment_rows, write_segments_table
+
+    run_id = hashlib.sha256(written.read_bytes()).hexdigest()[:16]
+    rows = segment_rows(table, run_id=run_id, segmented_at=pd.Timestamp.now(tz="UTC").floor("s"))
+    write_segments_table(url, name, rows, if_exists=if_exists, view=view)  # type: ignore[arg-type]
 
 
 def segment_frame(
@@ -236,13 +376,18 @@ def _refuse_a_transaction_log(frame: pd.DataFrame, config: Config, path: str | P
 
 def score_file(
     model_path: str | Path,
-    input_path: str | Path,
+    input_path: str | Path | None,
     out_path: str | Path,
     *,
     encoding: str | None = None,
     sheet: str | int | None = None,
     delimiter: str | None = None,
     snapshot_date: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    to_table: str | None = None,
+    to_db: str | None = None,
+    if_exists: str = "fail",
 ) -> tuple[pd.DataFrame, SegmentationModel]:
     """Score the customers in a file with a saved model and write the scored CSV.
 
@@ -265,6 +410,13 @@ def score_file(
         As for :func:`segmentkit.sources.read.read_table`.
     snapshot_date : str, optional
         ``YYYY-MM-DD``: the date recency is measured at when the input is a transaction log.
+    table, query : str, optional
+        With a database URL as ``input_path`` (or ``None``: ``SEGMENTKIT_DATABASE_URL``):
+        the new customers' table or ``SELECT``.
+    to_table, to_db, if_exists : optional
+        Also write the scored rows to this table of the input database (or ``to_db``), in
+        one transaction (see :func:`segment_file`); ``run_id`` is the first 16 hex of the
+        scored CSV's SHA-256.
 
     Returns
     -------
@@ -289,12 +441,22 @@ def score_file(
             raise ConfigError(
                 f"--snapshot-date must be a date written YYYY-MM-DD, got {snapshot_date!r}"
             ) from None
+    source_url = _database_url(input_path, table, query)
+    target = _check_write_back(to_table, if_exists, source_url, to_db)
     model = SegmentationModel.load(model_path)
-    table = read_table(input_path, encoding=encoding, sheet=sheet, delimiter=delimiter)
-    frame = _customers_to_score(model, table.frame, input_path, snapshot_date)
+    name = _input_name(input_path, source_url)
+    if source_url is not None:
+        from segmentkit.database import read_database
+
+        given = read_database(source_url, table=table, query=query).frame
+    else:
+        given = read_table(name, encoding=encoding, sheet=sheet, delimiter=delimiter).frame
+    frame = _customers_to_score(model, given, name, snapshot_date)
     scored = model.score(frame)
     with atomic_file(out) as tmp:
         write_csv(scored, tmp)
+    if target is not None:
+        _write_rows(scored, out, *target, if_exists=if_exists)
     return scored, model
 
 

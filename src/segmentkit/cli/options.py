@@ -13,6 +13,7 @@ __all__ = [
     "PATH_TYPE",
     "SHEET_HELP",
     "column_options",
+    "database_options",
     "split_list",
     "transaction_overrides",
 ]
@@ -61,3 +62,37 @@ def split_list(value: str | None) -> list[str] | None:
         return None
     items = [item.strip() for item in value.split(",")]
     return [item for item in items if item]
+
+
+def database_options(rows: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Add ``--table``, ``--query``, ``--to-table``, ``--to-db`` and ``--if-exists``.
+
+    ``rows`` says what ``--to-table`` writes ("one row per customer (...)").
+    """
+    options = [
+        click.option(
+            "--table", metavar="NAME", help="With a database URL as INPUT: the customers' table."
+        ),
+        click.option(
+            "--query", metavar="SQL", help="With a database URL as INPUT: a SELECT of them."
+        ),
+        click.option(
+            "--to-table",
+            metavar="NAME",
+            help=f"Also write {rows} to this table of the input database (or --to-db), "
+            "in one transaction.",
+        ),
+        click.option("--to-db", metavar="URL", help="With --to-table: the database written to."),
+        click.option(
+            "--if-exists",
+            type=click.Choice(["fail", "replace", "append"]),
+            help="With --to-table, when the table exists: fail (default), replace or append.",
+        ),
+    ]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

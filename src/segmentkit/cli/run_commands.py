@@ -19,6 +19,7 @@ from segmentkit.cli.options import (
     PATH_TYPE,
     SHEET_HELP,
     column_options,
+    database_options,
     split_list,
     transaction_overrides,
 )
@@ -33,7 +34,7 @@ __all__ = ["demo", "run"]
 
 
 @click.command()
-@click.argument("input_path", metavar="INPUT", type=PATH_TYPE)
+@click.argument("input_path", metavar="[INPUT]", required=False)
 @click.option("--config", "-c", "config_path", type=PATH_TYPE, help="JSON configuration file.")
 @click.option(
     "--out",
@@ -42,6 +43,13 @@ __all__ = ["demo", "run"]
     default=Path("segmentation-output"),
     show_default=True,
     help="Output folder (replaced atomically).",
+)
+@database_options("one row per customer (id, segments, run_id, segmented_at)")
+@click.option(
+    "--rules-view",
+    metavar="NAME",
+    help="With --to-table: also create this view, segment_rules.sql applied to the input "
+    "table, which segments new customers inside the database.",
 )
 @click.option("--id-column", help="Column that identifies a customer.")
 @click.option("--features", help='Use only these columns: "col1,col2".')
@@ -112,9 +120,15 @@ __all__ = ["demo", "run"]
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(
-    input_path: Path,
+    input_path: str | None,
     config_path: Path | None,
     out: Path,
+    table: str | None,
+    query: str | None,
+    to_table: str | None,
+    to_db: str | None,
+    rules_view: str | None,
+    if_exists: str | None,
     id_column: str | None,
     features: str | None,
     exclude: str | None,
@@ -142,8 +156,11 @@ def run(
 ) -> None:
     """Segment the customers in INPUT (CSV, TSV, Parquet or Excel) into --out.
 
-    With --backend dask, INPUT may also be a folder or a glob such as "exports/*.csv".
-    With --transactions, INPUT is a transaction log; the column flags name its columns.
+    INPUT may also be a database URL (postgresql://user@host/db, sqlite:///shop.db,
+    duckdb:///shop.duckdb) with --table or --query; without INPUT the URL is read from
+    SEGMENTKIT_DATABASE_URL. With --backend dask, INPUT may also be a folder or a glob such
+    as "exports/*.csv". With --transactions, INPUT is a transaction log; the column flags
+    name its columns.
     """
     from segmentkit.config import load_config
     from segmentkit.config.clustering import k_range_overrides
@@ -182,13 +199,20 @@ def run(
             "seed": seed,
             "n_jobs": n_jobs,
             "output.format": output_format,
+            "input.table": table,
+            "input.query": query,
+            "output.table": to_table,
+            "output.if_exists": if_exists,
+            "output.rules_view": rules_view,
             **transaction_overrides(columns),
         },
         source="command line",
     )
     figures = not no_figures
     if backend == "dask":
-        _segment_with_dask_and_report(input_path, config, out, buffer, scheduler, figures)
+        if input_path is None:
+            raise ConfigError("--backend dask needs INPUT: a file, folder or glob")
+        _segment_with_dask_and_report(Path(input_path), config, out, buffer, scheduler, figures)
         return
     _segment_and_report(
         input_path,
@@ -198,6 +222,7 @@ def run(
         previous=previous,
         transactions=transactions,
         figures=figures,
+        to_db=to_db,
     )
 
 
@@ -253,7 +278,7 @@ def _report_line(out_dir: Path, figures: bool) -> str:
 
 
 def _segment_and_report(
-    input_path: Path,
+    input_path: str | Path | None,
     config: Config,
     out: Path,
     buffer: BufferHandler,
@@ -261,6 +286,7 @@ def _segment_and_report(
     previous: Path | None = None,
     transactions: bool = False,
     figures: bool = True,
+    to_db: str | None = None,
 ) -> None:
     from segmentkit.api import segment_file
     from segmentkit.describe.terminal_view import profile_view
@@ -275,6 +301,7 @@ def _segment_and_report(
         transactions=transactions,
         progress_bar=bool(state["progress_bar"]),
         figures=figures,
+        to_db=to_db,
     )
     print_view(profile_view(result))
     identity = result.identities.get(result.recommended)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from segmentkit.cli.options import DELIMITER_HELP, PATH_TYPE, SHEET_HELP
+from segmentkit.cli.options import DELIMITER_HELP, PATH_TYPE, SHEET_HELP, database_options
 from segmentkit.cli.session import setup_logging, state
 
 __all__ = ["score"]
@@ -14,7 +14,7 @@ __all__ = ["score"]
 
 @click.command()
 @click.argument("model_path", metavar="MODEL", type=PATH_TYPE)
-@click.argument("input_path", metavar="INPUT", type=PATH_TYPE)
+@click.argument("input_path", metavar="[INPUT]", required=False)
 @click.option(
     "--out",
     "-o",
@@ -23,6 +23,7 @@ __all__ = ["score"]
     show_default=True,
     help="Scored CSV (written atomically).",
 )
+@database_options("the scored rows")
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--delimiter", help=DELIMITER_HELP)
 @click.option("--sheet", metavar="NAME", help=SHEET_HELP)
@@ -35,8 +36,13 @@ __all__ = ["score"]
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def score(
     model_path: Path,
-    input_path: Path,
+    input_path: str | None,
     out: Path,
+    table: str | None,
+    query: str | None,
+    to_table: str | None,
+    to_db: str | None,
+    if_exists: str | None,
     encoding: str | None,
     delimiter: str | None,
     sheet: str | None,
@@ -47,7 +53,8 @@ def score(
     """Place the customers in INPUT in the segments of a saved MODEL (model.skops).
 
     INPUT is a customer table, or a transaction log when the model was trained with
-    run --transactions (scored per customer through the same RFM step).
+    run --transactions (scored per customer through the same RFM step), or a database URL
+    with --table or --query (without INPUT: SEGMENTKIT_DATABASE_URL).
     """
     from segmentkit.api import score_file
     from segmentkit.text import plural
@@ -62,6 +69,11 @@ def score(
         delimiter=delimiter,
         sheet=sheet,
         snapshot_date=snapshot_date,
+        table=table,
+        query=query,
+        to_table=to_table,
+        to_db=to_db,
+        if_exists=if_exists or "fail",
     )
     counts = scored["segment_name"].value_counts(sort=False)
     click.echo(f"{plural(len(scored), 'customer')} scored with {model.recommended} (recommended):")
@@ -70,3 +82,5 @@ def score(
     agreement = ", ".join(f"{m} {share:.1%}" for m, share in model.agreement.items())
     click.echo(f"Training customers the model puts back in their own segment: {agreement}")
     click.echo(f"Scored file: {out.resolve()}")
+    if to_table is not None:
+        click.echo(f"Scored rows also in table {to_table}")

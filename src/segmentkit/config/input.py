@@ -60,6 +60,34 @@ class InputConfig(Section):
         ),
     )
 
+    table: str | None = Field(
+        None,
+        description=(
+            "With a database URL as INPUT: the table (or schema.table) whose rows are the "
+            "customers (--table)."
+        ),
+    )
+    query: str | None = Field(
+        None,
+        description=(
+            "With a database URL as INPUT: a SELECT whose rows are the customers, instead "
+            "of a table (--query)."
+        ),
+    )
+    url_env: str | None = Field(
+        None,
+        description=(
+            "Environment variable holding the database URL when INPUT is not given "
+            "(default SEGMENTKIT_DATABASE_URL); keeps a password out of files and commands."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> InputConfig:
+        if self.table is not None and self.query is not None:
+            raise ValueError("give table or query, not both")
+        return self
+
     @field_validator("delimiter")
     @classmethod
     def _known_delimiter(cls, value: str | None) -> str | None:
