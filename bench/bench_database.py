@@ -30,6 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from segmentkit.database.write import _copy_rows
 from segmentkit.datasets import make_customers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -74,7 +75,7 @@ def main() -> None:
             # The user's own table, loaded as a user would (not timed against segmentkit).
             from segmentkit.sources.read import read_table
 
-            read_table(new).frame.to_sql("customers", engine, index=False, chunksize=50_000)
+            read_table(new).frame.to_sql("customers", engine, index=False, method=_copy_rows)
             print(
                 f"loaded {n:,} customers into PostgreSQL in {time.perf_counter() - started:.0f} s"
             )

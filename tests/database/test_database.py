@@ -430,3 +430,40 @@ def test_score_reads_a_table_and_writes_the_scored_rows_back(
     )  # fmt: skip
     assert again.code == 1 and "already exists" in again.stderr
     assert not (tmp_path / "again.csv").exists()
+
+
+def test_postgres_password_from_pgpassword_and_pgpass(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(postgres, "customers", pd.DataFrame({"id": ["a", "b"], "spend": [1.0, 2.0]}))
+    without = postgres.replace(f":{PASSWORD}@", "@")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "absent"))
+    with pytest.raises(DataError, match="could not connect"):
+        read_database(without, table="customers")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    assert len(read_database(without, table="customers").frame) == 2
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:*:*:segmentkit:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    assert len(read_database(without, table="customers").frame) == 2
+
+
+def test_to_db_writes_the_segments_to_another_database(
+    mall_csv: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    pytest.importorskip("duckdb_engine")
+    source, target = f"sqlite:///{tmp_path / 'crm.db'}", f"duckdb:///{tmp_path / 'dw.duckdb'}"
+    load(source, "customers", read_table(mall_csv).frame)
+    result = run_cli(
+        "run", source, "--table", "customers", "--to-table", "segments", "--to-db", target,
+        "-o", tmp_path / "o", *FAST,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert len(table_rows(target, "segments")) == 200
+    engine = sa.create_engine(source)
+    with engine.connect() as connection:
+        assert not sa.inspect(connection).has_table("segments")
+    engine.dispose()
