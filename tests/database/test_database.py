@@ -6,6 +6,7 @@ The PostgreSQL server is a throw-away one started by ``conftest.postgres_url``.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpers import RunCli
+from postgres_server import INSTALL_HINT, server_bin, throwaway_postgres
 from segmentkit.database import connection as connection_module
 from segmentkit.database import write as write_module
 from segmentkit.database.connection import is_database_url, scrub, shown_url
@@ -27,7 +29,7 @@ from segmentkit.database.write import segment_rows, write_segments_table
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.sources.read import read_table
 
-#: The test server's password (see conftest.py): grepped for in every output.
+#: The throw-away server's password: grepped for in every output of the tests.
 PASSWORD = "S3ntinel-pw-0f9c2e"  # noqa: S105 - the throw-away test server's
 HOSTILE = 'x"; DROP TABLE customers; --'
 FAST = ("--methods", "kmeans", "--no-figures", "--quiet")
@@ -40,6 +42,23 @@ CSV_OUTPUTS = (
     "segment_rules.csv",
     "segment_rules.sql",
 )
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """``postgresql://segmentkit:<PASSWORD>@127.0.0.1:<port>/postgres`` of a fresh server.
+
+    Without the server binaries the PostgreSQL tests skip and say how to install them,
+    unless ``SEGMENTKIT_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) makes them fail instead.
+    (A fixture here, not in a conftest.py: test modules import the top one as
+    ``conftest``, and a second one would shadow it.)
+    """
+    if server_bin() is None:
+        if os.environ.get("SEGMENTKIT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(INSTALL_HINT + " (SEGMENTKIT_REQUIRE_POSTGRES=1)")
+        pytest.skip(INSTALL_HINT + " to run these tests")
+    with throwaway_postgres("segmentkit", PASSWORD) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "duckdb"])
