@@ -116,7 +116,13 @@ def segment_file(
         )
     # Before the work: a table the run may not replace, or a server that does not answer.
     target = _check_write_back(
-        config.output.table, config.output.if_exists, source_url, to_db, config.output.rules_view
+        config.output.table,
+        config.output.if_exists,
+        source_url,
+        to_db,
+        config.output.rules_view,
+        config.input.table,
+        list(config.clustering.methods),
     )
     # Before the work: put back an output an interrupted run left moved aside, so that it
     # is in place even if this run fails too, and drop that run's half-written files.
@@ -130,6 +136,8 @@ def segment_file(
             frame, source = _read_input(path, source_url, config)
         progress.rows = len(frame)
         path = _input_name(path, source_url)
+        if config.output.rules_view is not None:
+            _check_rules_view_columns(frame)
         if not transactions:
             _refuse_a_transaction_log(frame, config, path)
         if transactions:
@@ -172,6 +180,20 @@ def _database_url(
             hint="for example postgresql://analyst@db.example.com/shop or sqlite:///shop.db",
         )
     return None
+
+
+def _check_rules_view_columns(frame: pd.DataFrame) -> None:
+    """Refuse a rules view over input columns it would name twice (``segment``, ...)."""
+    clashing = [
+        str(c) for c in frame.columns if str(c) == "segment" or str(c).startswith("segment_")
+    ]
+    if clashing:
+        raise ConfigError(
+            f"--rules-view adds columns segment and segment_<method> to the input's, which "
+            f"already has {', '.join(repr(c) for c in clashing)}",
+            hint="rename them in a --query (SELECT ..., segment AS old_segment ...) or leave "
+            "out --rules-view",
+        )
 
 
 def _input_name(path: str | Path | None, url: str | None) -> str | Path:
@@ -220,6 +242,8 @@ def _check_write_back(
     source_url: str | None,
     to_db: str | None,
     view: str | None = None,
+    source_table: str | None = None,
+    methods: list[str] | None = None,
 ) -> tuple[str, str] | None:
     """Return ``(url, table)`` the segments go to, checked before the work; or ``None``."""
     if name is None:
@@ -232,9 +256,21 @@ def _check_write_back(
             "--to-table needs a database: a database URL as INPUT, or --to-db URL",
             hint="for example --to-db postgresql://analyst@db.example.com/shop",
         )
+    from segmentkit.database.read import split_name
     from segmentkit.database.write import check_target
 
-    check_target(url, name, if_exists, view)  # type: ignore[arg-type]
+    # The customers' own table is never a target: a replace would drop their columns.
+    same_database = to_db is None or to_db == source_url
+    taken = {split_name(source_table)} if source_table is not None and same_database else set()
+    for flag, target in (("--to-table", name), ("--rules-view", view)):
+        if target is not None and split_name(target) in taken:
+            raise ConfigError(
+                f"{flag} {target} is the input table: it would replace the customers",
+                hint="name another table",
+            )
+        if target is not None:
+            taken.add(split_name(target))
+    check_target(url, name, if_exists, view, methods)  # type: ignore[arg-type]
     return url, name
 
 
@@ -243,7 +279,16 @@ def _write_back(run: SegmentationRun, out: Path, url: str, name: str, *, config:
     from segmentkit.database.write import RulesView
     from segmentkit.output.export import segment_rules_sql, segments_table
     from segmentkit.output.folder import SUMMARY_FILE
+    from segmentkit.prepare.prepared_data import ROW_COLUMN
 
+    if run.prepared.id_column == ROW_COLUMN and ROW_COLUMN not in run.prepared.raw.columns:
+        logger.warning(
+            "table %s: the input has no id column, so each row is keyed by its position in "
+            "the rows read (%s), which a database does not keep; name the id with "
+            "--id-column to join the segments back",
+            name,
+            ROW_COLUMN,
+        )
     view = None
     if config.output.rules_view is not None:
         if run.rules:
@@ -442,7 +487,7 @@ def score_file(
                 f"--snapshot-date must be a date written YYYY-MM-DD, got {snapshot_date!r}"
             ) from None
     source_url = _database_url(input_path, table, query)
-    target = _check_write_back(to_table, if_exists, source_url, to_db)
+    target = _check_write_back(to_table, if_exists, source_url, to_db, source_table=table)
     model = SegmentationModel.load(model_path)
     name = _input_name(input_path, source_url)
     if source_url is not None:

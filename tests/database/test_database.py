@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -219,13 +221,18 @@ def test_a_failed_replace_leaves_the_previous_table(
 ) -> None:
     write_segments_table(local_url, "segments", segments_frame(3))
 
-    def broken(*args: object) -> None:
-        raise sa.exc.OperationalError("CREATE INDEX", {}, Exception("disk full"))
+    insert = write_module._insert
 
-    monkeypatch.setattr(write_module, "_create_index", broken)
-    with pytest.raises(DataError, match=r"writing table segments .* failed: disk full"):
-        write_segments_table(local_url, "segments", segments_frame(7), if_exists="replace")
-    assert len(table_rows(local_url, "segments")) == 3
+    def broken(*args: Any) -> None:
+        insert(*args)  # the rows are in, uncommitted, when the disk fills up
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(write_module, "_insert", broken)
+    # Same columns (rows swapped inside the table), then other columns (a staging table).
+    for rows in (segments_frame(7), segments_frame(7).drop(columns="segment_kmeans")):
+        with pytest.raises(DataError, match=r"writing table segments .* failed: disk full"):
+            write_segments_table(local_url, "segments", rows, if_exists="replace")
+        assert len(table_rows(local_url, "segments")) == 3
     engine = sa.create_engine(local_url)
     with engine.connect() as connection:
         names = sa.inspect(connection).get_table_names()
@@ -316,7 +323,8 @@ def postgres(postgres_url: str) -> Iterator[str]:
     engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
         for name in sa.inspect(connection).get_table_names():
-            connection.execute(sa.text(f'DROP TABLE "{name.replace(chr(34), chr(34) * 2)}"'))
+            quoted = name.replace(chr(34), chr(34) * 2)
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{quoted}" CASCADE'))
     engine.dispose()
 
 
@@ -486,3 +494,136 @@ def test_to_db_writes_the_segments_to_another_database(
     with engine.connect() as connection:
         assert not sa.inspect(connection).has_table("segments")
     engine.dispose()
+
+
+# ----------------------------------------------------------------------- found by a new user
+
+
+def test_secret_query_parameters_are_masked_and_postgres_is_postgresql() -> None:
+    url = f"postgresql://ana@db.example.com/shop?password={PASSWORD}&sslmode=require"
+    assert PASSWORD not in shown_url(url)
+    assert "sslmode=require" in shown_url(url)
+    assert PASSWORD not in scrub(f"rejected {PASSWORD} for {url}", url)
+    engine = connection_module.connect("postgres://ana@db.example.com/shop")
+    assert engine.dialect.name == "postgresql"
+    engine.dispose()
+
+
+def test_the_input_table_is_never_a_target(local_url: str, tmp_path: Path, run_cli: RunCli) -> None:
+    load(local_url, "customers", pd.DataFrame({"id": ["a", "b"], "spend": [1.0, 2.0]}))
+    for flags in (
+        ("--to-table", "customers", "--if-exists", "replace"),
+        ("--to-table", "segments", "--rules-view", "customers"),
+        ("--to-table", "segments", "--rules-view", "segments"),
+    ):
+        result = run_cli("run", local_url, "--table", "customers", *flags, "-o", tmp_path / "o")
+        assert result.code == 2, flags
+        assert "Traceback" not in result.stderr
+    assert list(table_rows(local_url, "customers").columns) == ["id", "spend"]
+    assert not (tmp_path / "o").exists()
+
+
+def test_replace_keeps_views_on_the_table_when_the_columns_match(local_url: str) -> None:
+    write_segments_table(local_url, "segments", segments_frame(3))
+    engine = sa.create_engine(local_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE VIEW dashboard AS SELECT segment FROM segments"))
+    engine.dispose()
+    write_segments_table(local_url, "segments", segments_frame(5), if_exists="replace")
+    assert len(table_rows(local_url, "dashboard")) == 5
+    assert index_columns(local_url, "segments") == [["id"]]
+
+
+def test_a_rules_view_over_a_query_ending_in_a_comment(
+    local_url: str, mall_csv: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    load(local_url, "customers", read_table(mall_csv).frame)
+    result = run_cli(
+        "run", local_url, "--query", "SELECT * FROM customers -- every one of them",
+        "--to-table", "segments", "--rules-view", "live", "-o", tmp_path / "o", *FAST,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert len(table_rows(local_url, "live")) == 200
+
+
+def test_a_rules_view_refuses_input_columns_named_segment(
+    local_url: str, tmp_path: Path, run_cli: RunCli
+) -> None:
+    frame = pd.DataFrame({"id": list("abcdef"), "spend": range(6), "segment": list("ABABAB")})
+    load(local_url, "customers", frame)
+    result = run_cli(
+        "run", local_url, "--table", "customers", "--to-table", "segments",
+        "--rules-view", "live", "-o", tmp_path / "o", *FAST,
+    )  # fmt: skip
+    assert result.code == 2
+    assert "already has 'segment'" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_local_database_mistakes(local_url: str, tmp_path: Path, run_cli: RunCli) -> None:
+    missing = local_url.rsplit("/", 1)[0] + "/typo.db"
+    with pytest.raises(DataError, match="database file not found"):
+        read_database(missing, table="customers")
+    assert not Path(missing.split("///", 1)[1]).exists()
+    load(local_url, "customers", pd.DataFrame({"id": ["a"], "spend": [1.0]}))
+    load(local_url, "sales.2024", pd.DataFrame({"id": ["a"], "spend": [1.0]}))
+    assert len(read_database(local_url, table="sales.2024").frame) == 1
+    engine = sa.create_engine(local_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE VIEW crm AS SELECT * FROM customers"))
+    engine.dispose()
+    with pytest.raises(DataError, match="is a view"):
+        write_module.check_target(local_url, "crm", "replace")
+    lonely = run_cli("run", local_url, "--table", "customers", "--if-exists", "replace")
+    assert lonely.code == 2 and "--if-exists needs --to-table" in lonely.stderr
+
+
+def test_a_server_that_never_answers_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection_module, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(DataError, match="could not connect"):
+            read_database(f"postgresql://ana:{PASSWORD}@127.0.0.1:{port}/shop", table="x")
+    assert time.monotonic() - started < 10
+
+
+def test_postgres_long_names_and_replace_under_a_view(postgres: str) -> None:
+    long_name = "customer_segments_for_the_marketing_team_weekly_refresh_2024q3"
+    assert len(long_name) == 62
+    write_segments_table(postgres, long_name, segments_frame(3))
+    write_segments_table(postgres, long_name, segments_frame(4), if_exists="replace")
+    assert len(table_rows(postgres, long_name)) == 4
+    engine = sa.create_engine(postgres.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE VIEW dash AS SELECT segment FROM "{long_name}"'))  # noqa: S608
+    engine.dispose()
+    write_segments_table(postgres, long_name, segments_frame(6), if_exists="replace")
+    assert len(table_rows(postgres, "dash")) == 6
+
+
+def test_append_needs_the_same_columns(
+    local_url: str, mall_csv: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_segments_table(local_url, "segments", segments_frame(3))
+    with pytest.raises(DataError, match="these segments lack segment_kmeans"):
+        write_segments_table(
+            local_url, "segments", segments_frame(3).drop(columns="segment_kmeans"),
+            if_exists="append",
+        )  # fmt: skip
+    assert len(table_rows(local_url, "segments")) == 3
+    load(local_url, "customers", read_table(mall_csv).frame)
+    first = run_cli(
+        "run", local_url, "--table", "customers", "--to-table", "mall", "-o", tmp_path / "a",
+        *FAST,
+    )  # fmt: skip
+    assert first.code == 0, first.stderr
+    more_methods = run_cli(
+        "run", local_url, "--table", "customers", "--to-table", "mall", "--if-exists",
+        "append", "-o", tmp_path / "b", "--methods", "kmeans,genie", "--no-figures",
+    )  # fmt: skip
+    assert more_methods.code == 1
+    assert "lacks segment_genie" in more_methods.stderr
+    assert not (tmp_path / "b").exists()

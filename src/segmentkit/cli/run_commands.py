@@ -208,6 +208,8 @@ def run(
         },
         source="command line",
     )
+    if if_exists is not None and config.output.table is None:
+        raise ConfigError("--if-exists needs --to-table NAME", hint="add --to-table NAME")
     figures = not no_figures
     if backend == "dask":
         if input_path is None:

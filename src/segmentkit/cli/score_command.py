@@ -8,6 +8,7 @@ import click
 
 from segmentkit.cli.options import DELIMITER_HELP, PATH_TYPE, SHEET_HELP, database_options
 from segmentkit.cli.session import setup_logging, state
+from segmentkit.errors import ConfigError
 
 __all__ = ["score"]
 
@@ -61,6 +62,8 @@ def score(
 
     state["debug"] = debug
     setup_logging(0, quiet, debug)
+    if if_exists is not None and to_table is None:
+        raise ConfigError("--if-exists needs --to-table NAME", hint="add --to-table NAME")
     scored, model = score_file(
         model_path,
         input_path,

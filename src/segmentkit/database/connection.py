@@ -35,6 +35,8 @@ __all__ = [
 
 #: The environment variable a database URL is read from when none is given.
 URL_ENV = "SEGMENTKIT_DATABASE_URL"
+#: Seconds PostgreSQL waits for a server to answer (``?connect_timeout=`` in the URL wins).
+CONNECT_TIMEOUT = 15
 #: The pip extra that installs each first-class dialect's driver.
 EXTRAS = {"postgresql": "postgres", "duckdb": "duckdb"}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -79,18 +81,36 @@ def resolve_url(given: str | None, env: str | None = None) -> str:
     return value
 
 
+#: URL query parameters that carry secrets (``?password=...`` is as valid as ``user:pw@``).
+_SECRET_PARAMETERS = ("password", "passwd", "pwd", "secret", "token", "key")
+
+
 def _parse(url: str) -> URL:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
         # The text itself may hold a password: never echo it.
         raise ConfigError(
             "the database URL is not of the form dialect://user@host/database",
-            hint="for example postgresql://analyst@db.example.com/shop or sqlite:///shop.db",
+            hint="for example postgresql://analyst@db.example.com/shop or sqlite:///shop.db; "
+            "percent-encode @, : and / in a password (@ is %40)",
         ) from None
+    if parsed.drivername.split("+")[0] == "postgres":
+        # Heroku's and Airflow's spelling; SQLAlchemy knows only postgresql.
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres") :])
+    return parsed
+
+
+def _secrets(parsed: URL) -> list[str]:
+    """Every secret in the URL: its password and secret-looking query parameters."""
+    found = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        if any(word in key.lower() for word in _SECRET_PARAMETERS):
+            found += [value] if isinstance(value, str) else list(value)
+    return [secret for secret in found if secret]
 
 
 def shown_url(url: str) -> str:
@@ -105,31 +125,39 @@ def shown_url(url: str) -> str:
         parsed = _parse(url)
     except ConfigError:
         return "(a database URL that could not be read)"
-    shown: str = parsed.render_as_string(hide_password=True)
-    return shown
+    hidden = {
+        key: _MASK
+        for key in parsed.query
+        if any(word in key.lower() for word in _SECRET_PARAMETERS)
+    }
+    shown: str = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+    return shown.replace("%2A%2A%2A", _MASK)
 
 
 def scrub(text: str, url: str) -> str:
     """Remove the URL's password (and the URL itself) from a driver's message."""
     try:
-        password = _parse(url).password
+        secrets = _secrets(_parse(url))
     except ConfigError:
-        password = None
+        secrets = []
     text = text.replace(url, shown_url(url))
-    if password:
-        text = text.replace(str(password), _MASK)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
     return text
 
 
 def _dialect_hint(parsed: URL) -> str:
     name = parsed.get_backend_name()
+    driver = parsed.get_driver_name()
     extra = EXTRAS.get(name)
+    if name == "postgresql" and driver not in ("psycopg", "postgresql"):
+        return (
+            f"install the {driver} package, or write postgresql:// to use psycopg 3: "
+            "pip install 'segmentkit[postgres]'"
+        )
     if extra:
         return f"install its driver: pip install 'segmentkit[{extra}]'"
-    return (
-        f"install a SQLAlchemy driver for {name} "
-        "(PostgreSQL: 'segmentkit[postgres]', DuckDB: 'segmentkit[duckdb]')"
-    )
+    return f"install SQLAlchemy's driver for {name} (SQLAlchemy's list of dialects names it)"
 
 
 def _psycopg_url(parsed: URL) -> URL:
@@ -174,8 +202,12 @@ def connect(url: str) -> Engine:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     parsed = _psycopg_url(_parse(url))
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # A server that accepts and never answers would hang a nightly job for ever.
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        engine = create_engine(parsed, hide_parameters=True)
+        engine = create_engine(parsed, hide_parameters=True, **options)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError):
         raise ConfigError(
             f"no driver for {parsed.get_backend_name()} databases is installed",
@@ -231,12 +263,17 @@ def database_errors(url: str, doing: str) -> Iterator[None]:
         message = _driver_message(error, url)
         if getattr(error, "connection_invalidated", False) or _is_connection_failure(error):
             raise DataError(
-                f"could not connect to {where}: {message}",
-                hint="check the host, port, user and password (URL, PGPASSWORD or ~/.pgpass)",
+                f"could not connect to {where}: {message}", hint=_connect_hint(url)
             ) from None
         raise DataError(f"{doing} in {where} failed: {message}") from None
     except SQLAlchemyError as error:
         raise DataError(f"{doing} in {where} failed: {_driver_message(error, url)}") from None
+
+
+def _connect_hint(url: str) -> str:
+    if _parse(url).get_backend_name() == "postgresql":
+        return "check the host, port, user and password (URL, PGPASSWORD or ~/.pgpass)"
+    return "check the path and the file's permissions"
 
 
 def _is_connection_failure(error: BaseException) -> bool:
@@ -254,6 +291,8 @@ def _is_connection_failure(error: BaseException) -> bool:
             "password",
             "authentication",
             "could not translate host",
+            "failed to resolve host",
+            "timeout expired",
             "unable to open database",
             "does not exist",
         )

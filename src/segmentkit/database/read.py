@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -62,7 +63,7 @@ def split_name(name: str) -> tuple[str | None, str]:
     """
     schema, dot, table = name.rpartition(".")
     if not table:
-        raise ConfigError(f"table name {name!r} is empty after the dot")
+        raise ConfigError(f"table name {name!r} is empty" + (" after the dot" if dot else ""))
     return (schema if dot else None), table
 
 
@@ -75,7 +76,9 @@ def _selectable(
     if table is None:
         return text(query or "")
     schema, name = split_name(table)
-    if not inspect(connection).has_table(name, schema=schema):
+    if "." in table and inspect(connection).has_table(table):
+        schema, name = None, table  # a table whose own name has a dot: "sales.2024"
+    elif not inspect(connection).has_table(name, schema=schema):
         raise DataError(
             f"table {table!r} not found in {shown_url(url)}",
             hint="check the name (and schema: schema.table) or give --query",
@@ -124,6 +127,19 @@ def read_database(url: str, *, table: str | None = None, query: str | None = Non
         )
     shown = f"{shown_url(url)} " + (f"table {table}" if table is not None else "(query)")
     engine = connect(url)
+    database = engine.url.database
+    local_file = engine.dialect.name in ("sqlite", "duckdb") and database not in (
+        None,
+        "",
+        ":memory:",
+    )
+    # Opening a missing file would create an empty database and report no table.
+    if local_file and not Path(str(database)).is_file():
+        engine.dispose()
+        raise DataError(
+            f"database file not found: {database}",
+            hint="check the path (sqlite:////absolute/path.db has four slashes)",
+        )
     chunks: list[pd.DataFrame] = []
     try:
         with database_errors(url, "reading the customers"), engine.connect() as connection:

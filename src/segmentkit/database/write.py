@@ -2,9 +2,11 @@
 
 One row per customer: the id, ``segment``, ``segment_name``, every method's segment,
 the confidences, ``is_outlier``, then ``run_id`` and ``segmented_at`` (UTC). With
-``replace`` the rows go into a staging table that replaces the old one (drop, rename,
-index) inside the same transaction, so a failure, or a kill at any moment, leaves the
-previous contents exactly as they were; ``append`` inserts into the existing table in one
+``replace`` the old rows are deleted and the new ones inserted when the table has the
+same columns (its views, grants and indexes stay), and otherwise the rows go into a
+staging table that replaces the old one (drop, rename, index); either way inside one
+transaction, so a failure, or a kill at any moment, leaves the previous contents exactly
+as they were; ``append`` inserts into the existing table in one
 transaction; ``fail`` (the default) refuses to touch an existing table. Every table and
 column name is quoted by the dialect: a hostile column name is data, not SQL.
 
@@ -28,7 +30,7 @@ from segmentkit.database.read import split_name
 from segmentkit.errors import DataError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, CursorResult
 
 __all__ = ["IF_EXISTS", "RulesView", "check_target", "segment_rows", "write_segments_table"]
 
@@ -36,8 +38,9 @@ logger = logging.getLogger(__name__)
 
 IfExists = Literal["fail", "replace", "append"]
 IF_EXISTS: tuple[IfExists, ...] = ("fail", "replace", "append")
-#: Suffix of the staging table a replace writes first (dropped if a crash left one).
-STAGING_SUFFIX = "__segmentkit_new"
+#: Prefix of the staging table a replace writes first; with a digest of the target's name
+#: it stays within every database's identifier length (PostgreSQL: 63).
+STAGING_PREFIX = "segmentkit_staging_"
 _INSERT_ROWS = 10_000
 
 
@@ -84,7 +87,8 @@ class RulesView:
         if self.table is not None:
             source = _quoted(connection, *split_name(self.table))
         else:
-            source = f"({(self.query or '').strip().rstrip(';')})"
+            # On lines of its own: a query may end in a -- comment.
+            source = f"(\n{(self.query or '').strip().rstrip(';')}\n)"
         return f"{head}FROM {source} AS {TABLE}"
 
 
@@ -106,13 +110,55 @@ def _create_view(connection: Connection, view: RulesView, if_exists: IfExists) -
     connection.execute(text(f"CREATE VIEW {quoted} AS {view.select(connection)}"))
 
 
+def _columns(connection: Connection, schema: str | None, name: str) -> list[str]:
+    from sqlalchemy import literal_column, select
+    from sqlalchemy import table as table_clause
+
+    result: CursorResult[Any] = connection.execute(
+        select(literal_column("*")).select_from(table_clause(name, schema=schema)).limit(0)
+    )
+    return [str(key) for key in result.keys()]  # noqa: SIM118 - a Result, not a dict
+
+
+def _check_same_columns(url: str, name: str, existing: list[str], rows: pd.DataFrame) -> None:
+    """Refuse to append rows whose columns are not the table's (other methods, another id)."""
+    new = [str(c) for c in rows.columns]
+    if set(existing) == set(new):
+        return
+    missing = [c for c in new if c not in existing]
+    extra = [c for c in existing if c not in new]
+    differences = [
+        f"the table lacks {', '.join(missing)}" if missing else "",
+        f"these segments lack {', '.join(extra)}" if extra else "",
+    ]
+    raise DataError(
+        f"cannot append to table {name} in {shown_url(url)}: "
+        + "; ".join(d for d in differences if d),
+        hint="append runs with the same id column and methods, or use --if-exists replace",
+    )
+
+
+def _empty(connection: Connection, schema: str | None, name: str) -> None:
+    from sqlalchemy import text
+
+    # TRUNCATE is transactional in PostgreSQL and much quicker than DELETE there.
+    verb = "TRUNCATE TABLE" if connection.dialect.name == "postgresql" else "DELETE FROM"
+    connection.execute(text(f"{verb} {_quoted(connection, schema, name)}"))
+
+
 def _exists(connection: Connection, schema: str | None, name: str) -> bool:
     from sqlalchemy import inspect
 
     return bool(inspect(connection).has_table(name, schema=schema))
 
 
-def check_target(url: str, name: str, if_exists: IfExists, view: str | None = None) -> None:
+def check_target(
+    url: str,
+    name: str,
+    if_exists: IfExists,
+    view: str | None = None,
+    methods: list[str] | None = None,
+) -> None:
     """Fail before the work, not after it: the server answers, and ``fail`` has no table.
 
     Raises
@@ -125,19 +171,39 @@ def check_target(url: str, name: str, if_exists: IfExists, view: str | None = No
     engine = connect(url)
     try:
         with database_errors(url, f"checking table {name}"), engine.connect() as connection:
+            table_is_view = _view_exists(connection, schema, table)
             exists = _exists(connection, schema, table)
+            columns = _columns(connection, schema, table) if exists and not table_is_view else []
             view_exists = view is not None and _view_exists(connection, *split_name(view))
+            view_is_table = (
+                view is not None and not view_exists and _exists(connection, *split_name(view))
+            )
     finally:
         engine.dispose()
+    if table_is_view:
+        raise DataError(f"--to-table {name} is a view in {shown_url(url)}; name a table")
+    if view_is_table:
+        raise DataError(f"--rules-view {view} is a table in {shown_url(url)}; name a view")
     if exists and if_exists == "fail":
         raise _exists_error(url, name)
+    lacking = [f"segment_{m}" for m in methods or [] if f"segment_{m}" not in columns]
+    if exists and if_exists == "append" and lacking:
+        raise DataError(
+            f"cannot append to table {name} in {shown_url(url)}: it lacks {', '.join(lacking)}",
+            hint="append runs with the same methods, or use --if-exists replace",
+        )
     if view_exists and if_exists == "fail":
         raise _exists_error(url, str(view), "view")
 
 
 def _exists_error(url: str, name: str, kind: str = "table") -> DataError:
+    if kind == "view":
+        return DataError(
+            f"view {name} already exists in {shown_url(url)}",
+            hint="add --if-exists replace (or append) to replace it",
+        )
     return DataError(
-        f"{kind} {name} already exists in {shown_url(url)}",
+        f"table {name} already exists in {shown_url(url)}",
         hint="add --if-exists replace (swap in the new rows) or --if-exists append",
     )
 
@@ -171,7 +237,8 @@ def _insert_duckdb(rows: pd.DataFrame, connection: Connection, target: str) -> N
     view = "segmentkit_rows_" + hashlib.sha256(target.encode()).hexdigest()[:12]
     raw.register(view, rows)  # type: ignore[union-attr]
     try:
-        connection.execute(text(f"INSERT INTO {target} SELECT * FROM {view}"))
+        # The target is quoted by the dialect; the view name is hex digits.
+        connection.execute(text(f"INSERT INTO {target} SELECT * FROM {view}"))  # noqa: S608
     finally:
         raw.unregister(view)  # type: ignore[union-attr]
 
@@ -252,7 +319,7 @@ def write_segments_table(
     from sqlalchemy import text
 
     schema, table = split_name(name)
-    staging = table + STAGING_SUFFIX
+    staging = STAGING_PREFIX + hashlib.sha256(name.encode()).hexdigest()[:16]
     engine = connect(url)
     try:
         with database_errors(url, f"writing table {name}"), engine.begin() as connection:
@@ -260,6 +327,12 @@ def write_segments_table(
             if exists and if_exists == "fail":
                 raise _exists_error(url, name)
             if exists and if_exists == "append":
+                _check_same_columns(url, name, _columns(connection, schema, table), rows)
+                _insert(rows, connection, schema, table, "append")
+            elif exists and _columns(connection, schema, table) == [str(c) for c in rows.columns]:
+                # Same columns: the rows are swapped inside the table, so its views, grants
+                # and indexes stay; readers still see the old rows until the commit.
+                _empty(connection, schema, table)
                 _insert(rows, connection, schema, table, "append")
             else:
                 # Built aside and swapped in by the same transaction: readers see the old
