@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -155,9 +156,12 @@ def segment_file(
             previous=earlier,
             log_handler=log_handler,
             figures=figures,
+            # The table is written from the complete folder before it is swapped in: a
+            # failure leaves neither (the previous folder and table stay).
+            before_swap=None
+            if target is None
+            else lambda run, folder: _write_back(run, folder, *target, config=config),
         )
-    if target is not None:
-        _write_back(run, out, *target, config=config)
     return run, out
 
 
@@ -343,6 +347,7 @@ def segment_frame(
     rows: RowBackend | None = None,
     log_handler: LogSource | None = None,
     figures: bool = True,
+    before_swap: Callable[[SegmentationRun, Path], None] | None = None,
 ) -> tuple[SegmentationRun, Path]:
     """Segment a customer table already read and write its output folder: the one orchestration.
 
@@ -371,6 +376,9 @@ def segment_frame(
         Source of the run's log, written as ``run.log``.
     figures : bool
         Draw the PNGs and ``report.html``.
+    before_swap : callable, optional
+        Called with the run and the complete temporary folder before it replaces
+        ``out_dir`` (see :func:`~segmentkit.output.export.save_run`).
 
     Returns
     -------
@@ -395,6 +403,7 @@ def segment_frame(
                 figures=figures,
                 rows=rows,
                 figure_workers=figure_workers,
+                before_swap=before_swap,
             )
     return run, out
 

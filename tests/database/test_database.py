@@ -627,3 +627,22 @@ def test_append_needs_the_same_columns(
     assert more_methods.code == 1
     assert "lacks segment_genie" in more_methods.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_a_failed_table_write_leaves_no_output_folder(
+    local_url: str, mall_csv: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(local_url, "customers", read_table(mall_csv).frame)
+
+    def full(*args: Any) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(write_module, "_insert", full)
+    result = run_cli(
+        "run", local_url, "--table", "customers", "--to-table", "segments", "-o",
+        tmp_path / "o", *FAST,
+    )  # fmt: skip
+    assert result.code == 1
+    assert "database or disk is full" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

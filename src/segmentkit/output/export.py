@@ -459,6 +459,7 @@ def save_run(
     shown_as: str | Path | None = None,
     rows: RowBackend | None = None,
     figure_workers: FigureWorkers | None = None,
+    before_swap: Callable[[SegmentationRun, Path], None] | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir`` atomically.
 
@@ -489,6 +490,10 @@ def save_run(
         where the local backend writes ``segments.csv`` (:func:`write_input_rows`).
     figure_workers : FigureWorkers, optional
         Processes that draw the PNGs side by side (default: drawn one after the other).
+    before_swap : callable, optional
+        ``before_swap(run, folder)`` once every file is in the temporary folder, before it
+        replaces ``out_dir`` (a database table written from it); if it raises, nothing is
+        replaced.
 
     Returns
     -------
@@ -564,6 +569,9 @@ def save_run(
             with _writing(tmp / REPORT_NAME):
                 write_report(tmp, shown_as=shown)
             advance()
+        if before_swap is not None:
+            # Last, so that a failure there (a database table) leaves no folder either.
+            before_swap(run, tmp)
     return out_dir
 
 
