@@ -352,6 +352,11 @@ def test_postgres_round_trip_same_segments_and_no_secret_anywhere(
     for path in every_file(tmp_path / "db"):
         assert PASSWORD.encode() not in path.read_bytes(), path.name
     assert "***@127.0.0.1" in (tmp_path / "db" / "run.log").read_text()
+    # The report names the table, not only the database.
+    assert (
+        "table customers in postgres: 200 customers"
+        in (tmp_path / "db" / "report.html").read_text()
+    )
 
 
 def test_postgres_wrong_password_is_one_line_without_it(

@@ -117,7 +117,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
     return ReportModel(
         title=title,
         subtitle=(
-            f"{Path(str(source.get('path', 'input'))).name}: {int(rows.get('kept', 0)):,} "
+            f"{_source_name(source)}: {int(rows.get('kept', 0)):,} "
             f"customers in {plural(int(n_segments), 'segment')} by {recommended}"
         ),
         facts=[
@@ -171,6 +171,7 @@ def load_report_model(folder: str | Path) -> ReportModel:
             ("segmentkit", str(summary.get("segmentkit_version", ""))),
             ("seed", str(summary.get("seed", ""))),
             ("input", str(source.get("path", ""))),
+            *[(key, str(source[key])) for key in ("table", "query") if source.get(key)],
             ("input sha256", str(source.get("sha256", ""))),
             *[(str(k), str(v)) for k, v in summary.get("library_versions", {}).items()],
         ],
@@ -224,3 +225,14 @@ def _transaction_facts(info: dict[str, Any] | None) -> list[tuple[str, str]]:
     facts.append(("Columns used", columns))
     facts += [(label, f"{int(rows[key]):,}") for key, label in _TRANSACTION_FACTS if rows.get(key)]
     return facts
+
+
+def _source_name(source: dict[str, Any]) -> str:
+    """Name the input: a file by its name; a database by its table, or "a query" on it."""
+    path = str(source.get("path", "input"))
+    if source.get("format") != "database":
+        return Path(path).name
+    where = path.rsplit("/", 1)[-1] or path
+    if source.get("table"):
+        return f"table {source['table']} in {where}"
+    return f"a query on {where}"
