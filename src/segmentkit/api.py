@@ -388,10 +388,12 @@ def segment_frame(
     # Imported here: the writer brings the figure and report modules, which `score` and
     # `rfm` never use.
     from segmentkit.output.export import save_run
-    from segmentkit.plots.drawing import FigureWorkers
+    from segmentkit.pipeline import effective_jobs
+    from segmentkit.plots.drawing import FigureWorkers, figure_processes
 
-    # Started before segmenting: the workers import matplotlib while the run computes.
-    with FigureWorkers(None if figures else 0) as figure_workers:
+    # Started before segmenting, within the run's n_jobs budget.
+    processes = figure_processes(effective_jobs(config.n_jobs)) if figures else 0
+    with FigureWorkers(processes) as figure_workers:
         run = run_segmentation(
             frame, config, source=source, previous=previous, progress=progress, rows=rows
         )

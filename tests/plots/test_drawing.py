@@ -121,6 +121,9 @@ def test_one_core_or_another_platform_draws_in_the_run_process(
     assert drawing.figure_processes() == 0
     monkeypatch.setattr(drawing.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     assert drawing.figure_processes() == drawing.MAX_PROCESSES
+    # The run's n_jobs budget caps the workers too: --n-jobs 1 draws in the run's process.
+    assert drawing.figure_processes(3) == 3
+    assert drawing.figure_processes(1) == 0
     monkeypatch.setattr(drawing.sys, "platform", "darwin")
     assert drawing.figure_processes() == 0
 
@@ -141,10 +144,12 @@ def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
     tmp_path: Path, small_customers_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from segmentkit.api import segment_file
+    from segmentkit.config import Config
 
-    _, parallel = segment_file(small_customers_csv, out_dir=tmp_path / "parallel")
-    monkeypatch.setattr(drawing, "figure_processes", lambda: 0)
-    _, serial = segment_file(small_customers_csv, out_dir=tmp_path / "serial")
+    two_jobs = Config().with_overrides({"n_jobs": 2})
+    _, parallel = segment_file(small_customers_csv, two_jobs, out_dir=tmp_path / "parallel")
+    monkeypatch.setattr(drawing, "figure_processes", lambda jobs=None: 0)
+    _, serial = segment_file(small_customers_csv, two_jobs, out_dir=tmp_path / "serial")
     pngs = sorted(p.relative_to(serial) for p in serial.rglob("*.png"))
     assert len(pngs) >= 20
     assert pngs == sorted(p.relative_to(parallel) for p in parallel.rglob("*.png"))

@@ -55,16 +55,17 @@ class FigureJob:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def figure_processes() -> int:
+def figure_processes(jobs: int | None = None) -> int:
     """Return the worker processes figures are drawn with (``0``: in the run's process).
 
-    One per available core, at most :data:`MAX_PROCESSES`, on Linux (where ``fork`` is
-    safe for this use); none with a single core.
+    One per available core, at most :data:`MAX_PROCESSES` and at most ``jobs`` (the run's
+    ``n_jobs`` budget), on Linux (where ``fork`` is safe for this use); none with a
+    single core or a budget of one.
     """
     if not sys.platform.startswith("linux"):
         return 0
-    cores = len(os.sched_getaffinity(0))
-    return 0 if cores < 2 else min(cores, MAX_PROCESSES)
+    cores = min(len(os.sched_getaffinity(0)), jobs or MAX_PROCESSES, MAX_PROCESSES)
+    return 0 if cores < 2 else cores
 
 
 def _start_worker() -> None:
