@@ -16,6 +16,7 @@ import pandas as pd
 from segmentkit.config import Config
 from segmentkit.prepare.feature_space import fit_transformer
 from segmentkit.prepare.outliers import NeighbourRule, iqr_outliers, neighbour_outliers
+from segmentkit.text import plural
 
 __all__ = ["flag_outliers"]
 
@@ -72,7 +73,7 @@ def flag_outliers(
                 rule.factor,
             )
         detail = (
-            f"{int(mask.sum())} row(s) far from the customers near them (distance to the "
+            f"{plural(int(mask.sum()), 'row')} far from the customers near them (distance to the "
             f"{_ordinal(rule.n_neighbours)} nearest above {rule.threshold:.3g}, factor "
             f"{rule.factor:.2f}), policy {settings.policy}"
         )
@@ -96,7 +97,7 @@ def flag_outliers(
             used,
         )
     detail = (
-        f"{int(mask.sum())} row(s) outside the IQR fences (factor {used:.2f}), "
+        f"{plural(int(mask.sum()), 'row')} outside the IQR fences (factor {used:.2f}), "
         f"policy {settings.policy}"
     )
     return mask, bounds, None, detail

@@ -39,6 +39,7 @@ from segmentkit.prepare.cleaning import (
 from segmentkit.prepare.outliers import NeighbourRule, outside_fences
 from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.skops_file import dumps_reproducible, import_skops_io
+from segmentkit.text import plural
 
 if TYPE_CHECKING:
     from segmentkit.pipeline import SegmentationRun
@@ -492,7 +493,7 @@ class SegmentationModel:
                     column,
                     count,
                 )
-        logger.info("Scored %d customer(s) with %s", len(out), ", ".join(self.assigners))
+        logger.info("Scored %s with %s", plural(len(out), "customer"), ", ".join(self.assigners))
         return out
 
     # ------------------------------------------------------------------ files
