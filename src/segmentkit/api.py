@@ -31,7 +31,7 @@ from segmentkit.transactions.rfm import (
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
-    from segmentkit.database.write import RulesView
+    from segmentkit.database.write import IfExists
     from segmentkit.scoring.model import SegmentationModel
 
 __all__ = [
@@ -107,23 +107,20 @@ def segment_file(
     config = config or Config()
     out_path = Path(out_dir)
     check_output_dir(out_path)  # before the work, not after it
-    source_url = _database_url(path, config.input.table, config.input.query, config.input.url_env)
-    if config.output.rules_view is not None and (
-        config.output.table is None or source_url is None or to_db not in (None, source_url)
-    ):
-        raise ConfigError(
-            "--rules-view needs --to-table and a database INPUT, written to that database",
-            hint="the view reads the input table: leave out --to-db",
-        )
+    from segmentkit.database.run_io import plan_write_back, resolve_input, write_run_rows
+
+    source_url, name = resolve_input(
+        path, config.input.table, config.input.query, config.input.url_env
+    )
     # Before the work: a table the run may not replace, or a server that does not answer.
-    target = _check_write_back(
+    target = plan_write_back(
         config.output.table,
         config.output.if_exists,
         source_url,
         to_db,
-        config.output.rules_view,
-        config.input.table,
-        list(config.clustering.methods),
+        view=config.output.rules_view,
+        source_table=config.input.table,
+        methods=list(config.clustering.methods),
     )
     # Before the work: put back an output an interrupted run left moved aside, so that it
     # is in place even if this run fails too, and drop that run's half-written files.
@@ -134,13 +131,14 @@ def segment_file(
         stages.insert(1, "transactions")
     with RunProgress(stages, bar=progress_bar) as progress:
         with progress.stage("read"):
-            frame, source = _read_input(path, source_url, config)
+            frame, source = _read_input(name, source_url, config)
         progress.rows = len(frame)
-        path = _input_name(path, source_url)
         if config.output.rules_view is not None:
-            _check_rules_view_columns(frame)
+            from segmentkit.database.run_io import refuse_clashing_columns
+
+            refuse_clashing_columns(frame)
         if not transactions:
-            _refuse_a_transaction_log(frame, config, path)
+            _refuse_a_transaction_log(frame, config, name)
         if transactions:
             with progress.stage("transactions"):
                 customers = customers_from_transactions(frame, config.transactions)
@@ -160,59 +158,13 @@ def segment_file(
             # failure leaves neither (the previous folder and table stay).
             before_swap=None
             if target is None
-            else lambda run, folder: _write_back(run, folder, *target, config=config),
+            else lambda run, folder: write_run_rows(run, folder, *target, config=config),
         )
     return run, out
 
 
-def _database_url(
-    path: str | Path | None, table: str | None, query: str | None, url_env: str | None = None
-) -> str | None:
-    """Return the input database's URL, or ``None`` when the input is a file."""
-    from segmentkit.database.connection import is_database_url, resolve_url
-
-    if path is None:
-        if table is None and query is None:
-            raise ConfigError("no INPUT: give a file, or a database URL with --table or --query")
-        return resolve_url(None, url_env)
-    if is_database_url(str(path)):
-        return str(path)
-    if table is not None or query is not None:
-        flag = "--table" if table is not None else "--query"
-        raise ConfigError(
-            f"{flag} needs a database URL as INPUT, got the file {path}",
-            hint="for example postgresql://analyst@db.example.com/shop or sqlite:///shop.db",
-        )
-    return None
-
-
-def _check_rules_view_columns(frame: pd.DataFrame) -> None:
-    """Refuse a rules view over input columns it would name twice (``segment``, ...)."""
-    clashing = [
-        str(c) for c in frame.columns if str(c) == "segment" or str(c).startswith("segment_")
-    ]
-    if clashing:
-        raise ConfigError(
-            f"--rules-view adds columns segment and segment_<method> to the input's, which "
-            f"already has {', '.join(repr(c) for c in clashing)}",
-            hint="rename them in a --query (SELECT ..., segment AS old_segment ...) or leave "
-            "out --rules-view",
-        )
-
-
-def _input_name(path: str | Path | None, url: str | None) -> str | Path:
-    """Return the input as messages name it: the file, or the URL without its password."""
-    if url is not None:
-        from segmentkit.database import shown_url
-
-        return shown_url(url)
-    if path is None:
-        raise ConfigError("no INPUT: give a file, or a database URL with --table or --query")
-    return path
-
-
 def _read_input(
-    path: str | Path | None, url: str | None, config: Config
+    path: str | Path, url: str | None, config: Config
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read the customers from the file or the database; return them and run.json's input."""
     if url is not None:
@@ -221,7 +173,7 @@ def _read_input(
         read = read_database(url, table=config.input.table, query=config.input.query)
         return read.frame, describe_source(url, read, config.input.table, config.input.query)
     table = read_table(
-        _input_name(path, url),
+        path,
         encoding=config.input.encoding,
         sheet=config.input.sheet,
         delimiter=config.input.delimiter,
@@ -238,102 +190,6 @@ def _read_input(
         "read_notes": list(table.warnings),
     }
     return table.frame, source
-
-
-def _check_write_back(
-    name: str | None,
-    if_exists: str,
-    source_url: str | None,
-    to_db: str | None,
-    view: str | None = None,
-    source_table: str | None = None,
-    methods: list[str] | None = None,
-) -> tuple[str, str] | None:
-    """Return ``(url, table)`` the segments go to, checked before the work; or ``None``."""
-    if name is None:
-        if to_db is not None:
-            raise ConfigError("--to-db needs --to-table NAME", hint="add --to-table NAME")
-        return None
-    url = to_db or source_url
-    if url is None:
-        raise ConfigError(
-            "--to-table needs a database: a database URL as INPUT, or --to-db URL",
-            hint="for example --to-db postgresql://analyst@db.example.com/shop",
-        )
-    from segmentkit.database.read import split_name
-    from segmentkit.database.write import check_target
-
-    # The customers' own table is never a target: a replace would drop their columns.
-    same_database = to_db is None or to_db == source_url
-    taken = {split_name(source_table)} if source_table is not None and same_database else set()
-    for flag, target in (("--to-table", name), ("--rules-view", view)):
-        if target is not None and split_name(target) in taken:
-            raise ConfigError(
-                f"{flag} {target} is the input table: it would replace the customers",
-                hint="name another table",
-            )
-        if target is not None:
-            taken.add(split_name(target))
-    check_target(url, name, if_exists, view, methods)  # type: ignore[arg-type]
-    return url, name
-
-
-def _write_back(run: SegmentationRun, out: Path, url: str, name: str, *, config: Config) -> None:
-    """Write the run's segments to the database table (the output folder is written)."""
-    from segmentkit.database.write import RulesView
-    from segmentkit.output.export import segment_rules_sql, segments_table
-    from segmentkit.output.folder import SUMMARY_FILE
-    from segmentkit.prepare.prepared_data import ROW_COLUMN
-
-    if run.prepared.id_column == ROW_COLUMN and ROW_COLUMN not in run.prepared.raw.columns:
-        logger.warning(
-            "table %s: the input has no id column, so each row is keyed by its position in "
-            "the rows read (%s), which a database does not keep; name the id with "
-            "--id-column to join the segments back",
-            name,
-            ROW_COLUMN,
-        )
-    view = None
-    if config.output.rules_view is not None:
-        if run.rules:
-            view = RulesView(
-                config.output.rules_view,
-                segment_rules_sql(run),
-                table=config.input.table,
-                query=config.input.query,
-            )
-        else:
-            logger.warning(
-                "view %s not created: this run has no segment rules", config.output.rules_view
-            )
-    # The rows name the run they come from: the first 16 hex of its run.json's SHA-256.
-    _write_rows(
-        segments_table(run),
-        out / SUMMARY_FILE,
-        url,
-        name,
-        if_exists=config.output.if_exists,
-        view=view,
-    )
-
-
-def _write_rows(
-    table: pd.DataFrame,
-    written: Path,
-    url: str,
-    name: str,
-    *,
-    if_exists: str,
-    view: RulesView | None = None,
-) -> None:
-    """Write ``table``'s segments to the database; ``run_id`` is from the file ``written``."""
-    import hashlib
-
-    from segmentkit.database.write import segment_rows, write_segments_table
-
-    run_id = hashlib.sha256(written.read_bytes()).hexdigest()[:16]
-    rows = segment_rows(table, run_id=run_id, segmented_at=pd.Timestamp.now(tz="UTC").floor("s"))
-    write_segments_table(url, name, rows, if_exists=if_exists, view=view)  # type: ignore[arg-type]
 
 
 def segment_frame(
@@ -443,7 +299,7 @@ def score_file(
     query: str | None = None,
     to_table: str | None = None,
     to_db: str | None = None,
-    if_exists: str = "fail",
+    if_exists: IfExists = "fail",
 ) -> tuple[pd.DataFrame, SegmentationModel]:
     """Score the customers in a file with a saved model and write the scored CSV.
 
@@ -497,10 +353,11 @@ def score_file(
             raise ConfigError(
                 f"--snapshot-date must be a date written YYYY-MM-DD, got {snapshot_date!r}"
             ) from None
-    source_url = _database_url(input_path, table, query)
-    target = _check_write_back(to_table, if_exists, source_url, to_db, source_table=table)
+    from segmentkit.database.run_io import plan_write_back, resolve_input, write_rows
+
+    source_url, name = resolve_input(input_path, table, query)
+    target = plan_write_back(to_table, if_exists, source_url, to_db, source_table=table)
     model = SegmentationModel.load(model_path)
-    name = _input_name(input_path, source_url)
     if source_url is not None:
         from segmentkit.database import read_database
 
@@ -512,7 +369,7 @@ def score_file(
     with atomic_file(out) as tmp:
         write_csv(scored, tmp)
     if target is not None:
-        _write_rows(scored, out, *target, if_exists=if_exists)
+        write_rows(scored, out, *target, if_exists=if_exists)
     return scored, model
 
 

@@ -14,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from segmentkit.plots import drawing, static
-from segmentkit.plots.drawing import FigureJob, FigureWorkers, draw_figures
+from segmentkit.plots.drawing import FigureJob, FigureWorkers
 
 SIZES = pd.DataFrame(
     {"segment": [1, 0, -1], "name": ["Thrifty", "Big spenders", "Noise"], "share": [0.3, 0.6, 0.1]}
@@ -59,7 +59,7 @@ def test_workers_draw_the_same_bytes_as_the_run_process(tmp_path: Path) -> None:
     here, there = tmp_path / "here", tmp_path / "workers"
     here.mkdir()
     there.mkdir()
-    drawn_here = draw_figures([*sizes_jobs(here, 4), scatter_job(here)])
+    drawn_here = FigureWorkers(0).start([*sizes_jobs(here, 4), scatter_job(here)]).wait()
     with FigureWorkers(2) as workers:
         drawn_there = workers.start([*sizes_jobs(there, 4), scatter_job(there)]).wait()
     assert [p.name for p in drawn_here] == [p.name for p in drawn_there]

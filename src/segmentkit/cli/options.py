@@ -14,6 +14,7 @@ __all__ = [
     "SHEET_HELP",
     "column_options",
     "database_options",
+    "refuse_lonely_if_exists",
     "split_list",
     "transaction_overrides",
 ]
@@ -96,3 +97,11 @@ def database_options(rows: str) -> Callable[[Callable[..., None]], Callable[...,
         return command
 
     return decorate
+
+
+def refuse_lonely_if_exists(if_exists: str | None, to_table: str | None) -> None:
+    """Refuse ``--if-exists`` without a table to write (it would be silently ignored)."""
+    if if_exists is not None and to_table is None:
+        from segmentkit.errors import ConfigError
+
+        raise ConfigError("--if-exists needs --to-table NAME", hint="add --to-table NAME")

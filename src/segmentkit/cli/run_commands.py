@@ -20,6 +20,7 @@ from segmentkit.cli.options import (
     SHEET_HELP,
     column_options,
     database_options,
+    refuse_lonely_if_exists,
     split_list,
     transaction_overrides,
 )
@@ -208,8 +209,7 @@ def run(
         },
         source="command line",
     )
-    if if_exists is not None and config.output.table is None:
-        raise ConfigError("--if-exists needs --to-table NAME", hint="add --to-table NAME")
+    refuse_lonely_if_exists(if_exists, config.output.table)
     figures = not no_figures
     if backend == "dask":
         if input_path is None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from segmentkit.cli.options import DELIMITER_HELP, PATH_TYPE, SHEET_HELP, database_options
+from segmentkit.cli.options import (
+    DELIMITER_HELP,
+    PATH_TYPE,
+    SHEET_HELP,
+    database_options,
+    refuse_lonely_if_exists,
+)
 from segmentkit.cli.session import setup_logging, state
-from segmentkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from segmentkit.database.write import IfExists
 
 __all__ = ["score"]
 
@@ -43,7 +52,7 @@ def score(
     query: str | None,
     to_table: str | None,
     to_db: str | None,
-    if_exists: str | None,
+    if_exists: IfExists | None,
     encoding: str | None,
     delimiter: str | None,
     sheet: str | None,
@@ -62,8 +71,7 @@ def score(
 
     state["debug"] = debug
     setup_logging(0, quiet, debug)
-    if if_exists is not None and to_table is None:
-        raise ConfigError("--if-exists needs --to-table NAME", hint="add --to-table NAME")
+    refuse_lonely_if_exists(if_exists, to_table)
     scored, model = score_file(
         model_path,
         input_path,

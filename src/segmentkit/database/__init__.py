@@ -8,10 +8,9 @@ more; any other SQLAlchemy dialect should work.
 
 from segmentkit.database.connection import URL_ENV, is_database_url, shown_url
 from segmentkit.database.read import DatabaseTable, read_database
-from segmentkit.database.write import IF_EXISTS, segment_rows, write_segments_table
+from segmentkit.database.write import segment_rows, write_segments_table
 
 __all__ = [
-    "IF_EXISTS",
     "URL_ENV",
     "DatabaseTable",
     "is_database_url",

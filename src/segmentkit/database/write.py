@@ -32,12 +32,11 @@ from segmentkit.errors import DataError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, CursorResult
 
-__all__ = ["IF_EXISTS", "RulesView", "check_target", "segment_rows", "write_segments_table"]
+__all__ = ["IfExists", "RulesView", "check_target", "segment_rows", "write_segments_table"]
 
 logger = logging.getLogger(__name__)
 
 IfExists = Literal["fail", "replace", "append"]
-IF_EXISTS: tuple[IfExists, ...] = ("fail", "replace", "append")
 #: Prefix of the staging table a replace writes first; with a digest of the target's name
 #: it stays within every database's identifier length (PostgreSQL: 63).
 STAGING_PREFIX = "segmentkit_staging_"
@@ -173,7 +172,8 @@ def check_target(
         with database_errors(url, f"checking table {name}"), engine.connect() as connection:
             table_is_view = _view_exists(connection, schema, table)
             exists = _exists(connection, schema, table)
-            columns = _columns(connection, schema, table) if exists and not table_is_view else []
+            appending = exists and if_exists == "append" and not table_is_view
+            columns = _columns(connection, schema, table) if appending else []
             view_exists = view is not None and _view_exists(connection, *split_name(view))
             view_is_table = (
                 view is not None and not view_exists and _exists(connection, *split_name(view))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,8 +197,8 @@ def start_plots(
     jobs = [job for method in run.results for job in _method_figures(run, method, points, folder)]
     jobs += _silhouette(run, folder, max_points)
     jobs += _drivers(run, folder)
-    with FigureWorkers(0) if workers is None else nullcontext(workers) as drawing:
-        return drawing.start(jobs), points
+    # Without workers (none entered) the figures are drawn here, one after the other.
+    return (workers or FigureWorkers(0)).start(jobs), points
 
 
 def write_plots(

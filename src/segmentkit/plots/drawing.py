@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["FigureJob", "FigureWorkers", "PendingFigures", "draw_figures", "figure_processes"]
+__all__ = ["FigureJob", "FigureWorkers", "PendingFigures", "figure_processes"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,11 +225,3 @@ class PendingFigures:
             for record in result.get():
                 logging.getLogger(record.name).handle(record)
         return self.paths
-
-
-def draw_figures(jobs: Iterable[FigureJob], workers: FigureWorkers | None = None) -> list[Path]:
-    """Draw the figures with ``workers``, or in this process when there are none."""
-    if workers is not None:
-        return workers.start(jobs).wait()
-    with FigureWorkers(processes=0) as here:
-        return here.start(jobs).wait()
