@@ -244,8 +244,8 @@ def segment_frame(
     # Imported here: the writer brings the figure and report modules, which `score` and
     # `rfm` never use.
     from segmentkit.output.export import save_run
-    from segmentkit.pipeline import effective_jobs
     from segmentkit.plots.drawing import FigureWorkers, figure_processes
+    from segmentkit.resources import effective_jobs
 
     # Started before segmenting, within the run's n_jobs budget.
     processes = figure_processes(effective_jobs(config.n_jobs)) if figures else 0

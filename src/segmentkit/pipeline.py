@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import platform
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -35,7 +34,7 @@ from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
 from segmentkit.prepare.transformer import PreparedData, prepare
 from segmentkit.progress import RunProgress, add_steps, advance, run_stages
-from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, stage_memory
+from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, effective_jobs, stage_memory
 from segmentkit.selection.alternative import Alternative, finer_alternative
 from segmentkit.selection.method_choice import recommend_method
 
@@ -152,30 +151,6 @@ class SegmentationRun:
     # Shown in terminals and notebooks: the recommendation and its segments, not the arrays.
     __repr__ = run_text
     _repr_html_ = run_html
-
-
-def effective_jobs(n_jobs: int | None) -> int:
-    """Return the number of threads a run uses.
-
-    ``n_jobs`` when set; otherwise ``OMP_NUM_THREADS`` when the environment sets it (the
-    usual way to share a machine), else one per available core.
-
-    Examples
-    --------
-    >>> effective_jobs(3)
-    3
-    >>> effective_jobs(None) >= 1
-    True
-    """
-    if n_jobs is not None:
-        return max(1, n_jobs)
-    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if from_env.isdigit() and int(from_env) > 0:
-        return int(from_env)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def run_segmentation(

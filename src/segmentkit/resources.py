@@ -1,4 +1,4 @@
-"""Memory: what is available, what a stage will need, and a clear stop when it will not fit.
+"""Cores and memory: what is available, what a stage needs, a clear stop when it will not fit.
 
 A run that runs out of memory is killed by the operating system with no message and
 nothing written. Before each stage segmentkit estimates its peak from the data's shape
@@ -20,7 +20,7 @@ from segmentkit.errors import ResourceError
 #: As set for the run by :mod:`segmentkit.pipeline` (scikit-learn's ``working_memory``).
 WORKING_MEMORY_MIB = 256
 
-__all__ = ["available_memory", "check_memory", "stage_memory"]
+__all__ = ["available_memory", "check_memory", "effective_jobs", "stage_memory"]
 
 logger = logging.getLogger(__name__)
 
@@ -148,3 +148,27 @@ def _size(n_bytes: int) -> str:
     if n_bytes >= 2**20:
         return f"{n_bytes / 2**20:.0f} MiB"
     return f"{max(1, round(n_bytes / 2**10))} KiB"
+
+
+def effective_jobs(n_jobs: int | None) -> int:
+    """Return the number of threads a run uses.
+
+    ``n_jobs`` when set; otherwise ``OMP_NUM_THREADS`` when the environment sets it (the
+    usual way to share a machine), else one per available core.
+
+    Examples
+    --------
+    >>> effective_jobs(3)
+    3
+    >>> effective_jobs(None) >= 1
+    True
+    """
+    if n_jobs is not None:
+        return max(1, n_jobs)
+    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if from_env.isdigit() and int(from_env) > 0:
+        return int(from_env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

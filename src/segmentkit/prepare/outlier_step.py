@@ -16,6 +16,7 @@ import pandas as pd
 from segmentkit.config import Config
 from segmentkit.prepare.feature_space import fit_transformer
 from segmentkit.prepare.outliers import NeighbourRule, iqr_outliers, neighbour_outliers
+from segmentkit.resources import effective_jobs
 from segmentkit.text import plural
 
 __all__ = ["flag_outliers"]
@@ -62,6 +63,7 @@ def flag_outliers(
             max_share=settings.max_share,
             max_rows=settings.max_rows,
             seed=config.seed,
+            workers=effective_jobs(config.n_jobs),
         )
         rule = dataclasses.replace(rule, space=space)
         if rule.factor != settings.fence_factor:

@@ -105,7 +105,7 @@ class NeighbourRule:
 
     __hash__ = None  # type: ignore[assignment]  # holds arrays: not hashable
 
-    def distances(self, X: np.ndarray) -> np.ndarray:
+    def distances(self, X: np.ndarray, *, workers: int = 1) -> np.ndarray:
         """Distance of every row of ``X`` to its m-th nearest reference customer.
 
         A row does not count as its own neighbour: one reference customer at distance
@@ -116,49 +116,54 @@ class NeighbourRule:
         Parameters
         ----------
         X : numpy.ndarray of shape (n_rows, n_model_features)
+        workers : int, default 1
+            Threads querying the neighbour tree (each row's answer is its own, so the
+            result is the same for any number).
 
         Returns
         -------
         numpy.ndarray of shape (n_rows,)
         """
-        return _mth_distances(np.asarray(X, dtype=np.float64), self.reference, self.n_neighbours)
+        return _mth_distances(
+            np.asarray(X, dtype=np.float64), self.reference, self.n_neighbours, workers
+        )
 
-    def candidates(self, X: np.ndarray) -> np.ndarray:
+    def candidates(self, X: np.ndarray, *, workers: int = 1) -> np.ndarray:
         """Rows the screen leaves to be measured (every row when there is no screen)."""
         if self.screen is None:
             return np.ones(len(X), dtype=bool)
         screened = _mth_distances(
-            np.asarray(X, dtype=np.float64), self.screen, self.screen_neighbours
+            np.asarray(X, dtype=np.float64), self.screen, self.screen_neighbours, workers
         )
         return np.asarray(screened > self.screen_cutoff)
 
-    def flag(self, X: np.ndarray) -> np.ndarray:
+    def flag(self, X: np.ndarray, *, workers: int = 1) -> np.ndarray:
         """Boolean mask of the rows of ``X`` that are outliers."""
         X = np.asarray(X, dtype=np.float64)
         flags = np.zeros(len(X), dtype=bool)
-        rows = np.flatnonzero(self.candidates(X))
-        flags[rows] = self.distances(X[rows]) > self.threshold
+        rows = np.flatnonzero(self.candidates(X, workers=workers))
+        flags[rows] = self.distances(X[rows], workers=workers) > self.threshold
         return flags
 
-    def flag_table(self, table: pd.DataFrame) -> np.ndarray:
+    def flag_table(self, table: pd.DataFrame, *, workers: int = 1) -> np.ndarray:
         """Flag cleaned customers (the feature columns) through :attr:`space`."""
         if self.space is None:
             raise ValueError("this NeighbourRule has no space to transform a table with")
-        return self.flag(np.asarray(self.space.transform(table), dtype=np.float64))
+        return self.flag(np.asarray(self.space.transform(table), dtype=np.float64), workers=workers)
 
 
 # The name model.skops files give this class (see scoring.model.SAVED_MODULE_NAME).
 NeighbourRule.__module__ = "segmentkit.outliers"
 
 
-def _mth_distances(X: np.ndarray, reference: np.ndarray, m: int) -> np.ndarray:
+def _mth_distances(X: np.ndarray, reference: np.ndarray, m: int, workers: int) -> np.ndarray:
     out = np.empty(len(X))
     if len(X) == 0:
         return out
     tree = cKDTree(reference)
     for start in range(0, len(X), _CHUNK_ROWS):
         # m + 1 neighbours: the first is skipped when it is the row itself (distance 0).
-        distance, _ = tree.query(X[start : start + _CHUNK_ROWS], k=m + 1)
+        distance, _ = tree.query(X[start : start + _CHUNK_ROWS], k=m + 1, workers=workers)
         distance = distance.reshape(-1, m + 1)
         out[start : start + _CHUNK_ROWS] = np.where(
             distance[:, 0] == 0, distance[:, m], distance[:, m - 1]
@@ -174,6 +179,7 @@ def neighbour_outliers(
     max_share: float,
     max_rows: int,
     seed: int,
+    workers: int = 1,
 ) -> tuple[np.ndarray, NeighbourRule]:
     """Flag customers far from the customers near them.
 
@@ -214,6 +220,8 @@ def neighbour_outliers(
         Largest reference; above it a seeded sample of this size.
     seed : int
         Seed of the sample.
+    workers : int, default 1
+        Threads querying the neighbour trees; the flags are the same for any number.
 
     Returns
     -------
@@ -249,7 +257,7 @@ def neighbour_outliers(
     # a ratio ("three times as far as usual") means the same in sparse and dense data.
     # Customers with m exact repeats (distance 0) are not outliers and say nothing
     # about the spread.
-    reference_distance = _mth_distances(reference, reference, m)
+    reference_distance = _mth_distances(reference, reference, m, workers)
     positive = reference_distance[reference_distance > 0]
     if len(positive) < 2:
         return np.zeros(n_rows, dtype=bool), NeighbourRule(reference, m, np.inf, factor)
@@ -259,7 +267,7 @@ def neighbour_outliers(
     if sampled and max_rows > 2 * _SCREEN_ROWS:
         screen = reference[np.sort(rng.choice(len(reference), _SCREEN_ROWS, replace=False))]
         screen_m = max(1, round(m * _SCREEN_ROWS / len(reference)))
-        screened = _mth_distances(X, screen, screen_m)
+        screened = _mth_distances(X, screen, screen_m, workers)
         share = max(_SCREEN_SHARE, max_share)
         cutoff = float(np.quantile(screened, 1 - share)) if share < 1 else -np.inf
         rule = dataclasses.replace(
@@ -269,7 +277,7 @@ def neighbour_outliers(
     else:
         rows = np.arange(n_rows)
     # Step 4: only the measured rows can be flagged.
-    distance = rule.distances(X[rows])
+    distance = rule.distances(X[rows], workers=workers)
     allowed = int(np.floor(max_share * n_rows))
     if np.count_nonzero(distance > rule.threshold) > allowed:
         # The (allowed + 1)-th largest distance: strictly beyond it lie at most `allowed` rows.

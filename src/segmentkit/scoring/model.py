@@ -37,6 +37,7 @@ from segmentkit.prepare.cleaning import (
     parse_numbers,
 )
 from segmentkit.prepare.outliers import NeighbourRule, outside_fences
+from segmentkit.resources import effective_jobs
 from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.skops_file import dumps_reproducible, import_skops_io
 from segmentkit.text import plural
@@ -425,7 +426,9 @@ class SegmentationModel:
 
     def _outliers(self, cleaned: pd.DataFrame) -> np.ndarray:
         if self.schema.outlier_rule is not None:
-            return self.schema.outlier_rule.flag_table(cleaned[self.schema.features])
+            return self.schema.outlier_rule.flag_table(
+                cleaned[self.schema.features], workers=effective_jobs(None)
+            )
         return outside_fences(cleaned, self.schema.outlier_bounds)
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
