@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -115,7 +116,17 @@ def bench_size(n_rows: int, folder: Path, seed: int, notebook_max: int) -> list[
             f"{ratios}  ARI with the planted segments {score}{failed}",
             flush=True,
         )
+    print(f"    stages of the default run: {stage_seconds(folder / f'segmentkit-{n_rows}')}")
     return markdown_row(n_rows, runs)
+
+
+def stage_seconds(out: Path) -> str:
+    """The stage times a run recorded in ``run.json`` (for the progress estimate's weights)."""
+    try:
+        timings = json.loads((out / "run.json").read_text(encoding="utf-8"))["timings_seconds"]
+    except (OSError, KeyError, ValueError):
+        return "not recorded"
+    return ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in timings.items())
 
 
 def _cell(runs: dict[str, tuple[Timed, str]], name: str, *, memory: bool = True) -> str:

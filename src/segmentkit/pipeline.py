@@ -25,6 +25,7 @@ from segmentkit.describe.identity import (
     migration_table,
 )
 from segmentkit.describe.importance import Importance, explain_segments
+from segmentkit.describe.profile_population import Population
 from segmentkit.describe.profiles import SegmentProfiles, profile_groups, profile_segments
 from segmentkit.describe.rules import SegmentRules, input_spellings, segment_rules
 from segmentkit.describe.run_summary import run_html, run_text
@@ -280,6 +281,8 @@ def _run_segmentation(
                 logger.warning(
                     "profiles: %r is not a numeric feature of this data; it is ignored", column
                 )
+        # The same whole-population figures for every method (0.4 s each at 1,000,000).
+        population = Population(prepared, config.profiles)
         profiles = {
             name: profile_segments(
                 prepared,
@@ -287,6 +290,7 @@ def _run_segmentation(
                 result.labels,
                 config.profiles,
                 carried_names=identities[name].names if name in identities else None,
+                population=population,
             )
             for name, result in results.items()
         }

@@ -183,7 +183,19 @@ class GenieConfig(Section):
 class StabilityConfig(Section):
     """Bootstrap stability of every chosen segmentation."""
 
-    n_resamples: int = Field(10, ge=0, description="Bootstrap resamples (0 turns it off).")
+    n_resamples: int = Field(
+        10, ge=0, description="Most bootstrap resamples (0 turns stability off)."
+    )
+    tolerance: float = Field(
+        0.02,
+        ge=0,
+        le=0.5,
+        description=(
+            "Resampling stops early (after at least 4) once the mean ARI and every "
+            "segment's mean Jaccard are known to within this (95% interval) and clear of "
+            "the thresholds the run decides by; 0 always draws n_resamples."
+        ),
+    )
     max_rows: int = Field(
         5_000, ge=100, description="Resamples are drawn from a seeded subset of this size."
     )

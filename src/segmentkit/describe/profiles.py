@@ -126,6 +126,7 @@ def profile_segments(
     config: ProfilesConfig | None = None,
     *,
     carried_names: dict[int, str] | None = None,
+    population: Population | None = None,
 ) -> SegmentProfiles:
     """Describe, name and recommend actions for every segment of one labelling.
 
@@ -142,13 +143,16 @@ def profile_segments(
     carried_names : dict, optional
         Names kept from a previous run for these segments (``--previous``); a fresh name
         that would clash with one of them gets " (new)".
+    population : Population, optional
+        The whole-population figures of ``prepared`` and ``config``, computed once when
+        several labellings of the same data are profiled (computed here when omitted).
 
     Returns
     -------
     SegmentProfiles
     """
     config = config or ProfilesConfig()
-    population = Population(prepared, config)
+    population = population or Population(prepared, config)
     cleaned = prepared.cleaned
     groups = profile_groups(labels, prepared.fit_mask)
     present = set(np.unique(groups).tolist())

@@ -23,7 +23,7 @@ from segmentkit.methods.kmeans import fit_kmeans, search_kmeans
 from segmentkit.methods.search import Search, SearchContext, measure
 from segmentkit.progress import add_steps, advance
 from segmentkit.selection.criteria import ClusterMetrics
-from segmentkit.selection.stability import bootstrap_stability
+from segmentkit.selection.stability import FINE_STABILITY, bootstrap_stability
 
 __all__ = [
     "METHODS",
@@ -144,12 +144,18 @@ def run_method(
             seed=context.seed,
             max_rows=settings.max_rows,
             jaccard_threshold=settings.jaccard_threshold,
+            tolerance=settings.tolerance,
+            # What the recommendation decides by: the gate and a finer segmentation's bar.
+            ari_thresholds=(settings.min_stability, FINE_STABILITY),
         )
         logger.info(
-            "%s: stability mean ARI %.3f over %d resamples%s",
+            "%s: stability mean ARI %.3f over %d resamples%s%s",
             spec.name,
             stability.mean_ari,
             stability.n_resamples,
+            " (settled: more could not change the decision)"
+            if stability.n_resamples < settings.n_resamples
+            else "",
             f"; segments not surviving resampling: {list(stability.unstable_segments)}"
             if stability.unstable_segments
             else "",

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.methods import MethodResult
+from segmentkit.selection.stability import FINE_STABILITY, MIN_STABILITY
 
 __all__ = [
     "CLEAN_GAP",
@@ -49,13 +50,11 @@ __all__ = [
 
 #: Methods leaving more customers than this as noise are not recommended.
 MAX_NOISE_SHARE = 0.25
-#: Default stability gate (Hennig's clusterboot reads values below 0.6 as not trustworthy).
-MIN_STABILITY = 0.6
 #: A finer segmentation replaces the best separated one when this share of customers
 #: sits in segments that lie inside one of its segments ...
 NESTED_SHARE = 0.9
-#: ... it is at least this stable ...
-FINE_STABILITY = 0.8
+#: ... it is at least FINE_STABILITY stable (defined beside the resampling, which stops
+#: only once a stability is clear of it) ...
 #: ... and keeps at least this share of the best separation ...
 FINE_SEPARATION = 0.2
 #: ... counted at most as a clean gap: at 1 the nearest neighbours across a boundary are
