@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,24 +44,51 @@ BIN = Path(sys.executable).parent
 
 @dataclass(frozen=True)
 class Timed:
-    """One process: wall seconds, peak resident memory, and its exit code."""
+    """One process: wall seconds, peak memory, and its exit code.
+
+    ``peak_gib`` is the peak proportional set size of the process and its worker
+    processes together, sampled every 0.25 s (``/usr/bin/time``'s peak would count the
+    largest process only); where ``/proc`` cannot be read, the largest process's peak.
+    """
 
     seconds: float
     peak_gib: float
     code: int
 
 
+def _tree_pss(pid: int) -> int:
+    """Bytes of memory a process and its descendants hold (shared pages counted once)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += 1024 * int(
+                next(ln for ln in rollup.splitlines() if ln.startswith("Pss:")).split()[1]
+            )
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
 def timed(command: list[str], log: Path) -> Timed:
-    """Run ``command`` in a fresh process; its wall time and peak memory by /usr/bin/time."""
+    """Run ``command`` in a fresh process; its wall time and peak memory (see :class:`Timed`)."""
     report = log.with_suffix(".time")
+    peak = 0
     with log.open("w") as out:
-        code = subprocess.call(
+        process = subprocess.Popen(
             ["/usr/bin/time", "-f", "%e %M", "-o", str(report), *command],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        while process.poll() is None:
+            peak = max(peak, _tree_pss(process.pid))
+            time.sleep(0.25)
+        code = process.returncode
     seconds, kib = report.read_text().split()[-2:]
-    return Timed(float(seconds), int(kib) / 2**20, code)
+    return Timed(float(seconds), max(peak, int(kib) * 1024) / 2**30, code)
 
 
 def customers(n_rows: int, folder: Path, seed: int) -> tuple[Path, np.ndarray | None]:

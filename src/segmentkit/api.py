@@ -247,11 +247,18 @@ def segment_frame(
     from segmentkit.plots.drawing import FigureWorkers, figure_processes
     from segmentkit.resources import effective_jobs
 
-    # Started before segmenting, within the run's n_jobs budget.
-    processes = figure_processes(effective_jobs(config.n_jobs)) if figures else 0
-    with FigureWorkers(processes) as figure_workers:
+    # Started before segmenting, within the run's n_jobs budget: the methods run side by
+    # side in them, then the figures are drawn in them.
+    processes = figure_processes(effective_jobs(config.n_jobs))
+    with FigureWorkers(processes, figures=figures) as workers:
         run = run_segmentation(
-            frame, config, source=source, previous=previous, progress=progress, rows=rows
+            frame,
+            config,
+            source=source,
+            previous=previous,
+            progress=progress,
+            rows=rows,
+            workers=workers,
         )
         with progress.stage("write"):
             out = save_run(
@@ -260,7 +267,7 @@ def segment_frame(
                 log_text=log_handler.text if log_handler else None,
                 figures=figures,
                 rows=rows,
-                figure_workers=figure_workers,
+                figure_workers=workers,
                 before_swap=before_swap,
             )
     return run, out

@@ -33,14 +33,22 @@ from segmentkit.describe.segment_names import apply_names, unknown_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
+from segmentkit.methods.parallel import start_methods
 from segmentkit.prepare.transformer import PreparedData, prepare
 from segmentkit.progress import RunProgress, add_steps, advance, run_stages
-from segmentkit.resources import WORKING_MEMORY_MIB, check_memory, effective_jobs, stage_memory
+from segmentkit.resources import (
+    WORKING_MEMORY_MIB,
+    available_memory,
+    check_memory,
+    effective_jobs,
+    stage_memory,
+)
 from segmentkit.selection.alternative import Alternative, finer_alternative
 from segmentkit.selection.method_choice import recommend_method
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
+    from segmentkit.workers import RunWorkers
 
 __all__ = [
     "SegmentationRun",
@@ -162,6 +170,7 @@ def run_segmentation(
     previous: PreviousRun | None = None,
     progress: RunProgress | None = None,
     rows: RowBackend | None = None,
+    workers: RunWorkers | None = None,
 ) -> SegmentationRun:
     """Clean, segment, compare and profile a customer table.
 
@@ -182,6 +191,9 @@ def run_segmentation(
         sample): its :meth:`~segmentkit.backends.base.RowBackend.fit_all_rows` runs once
         every method has segmented ``frame``, before the choice of method (default: the
         local backend, ``frame`` is every row).
+    workers : RunWorkers, optional
+        Worker processes started with the run: its methods run side by side in them
+        (default: one after the other in this process).
 
     Returns
     -------
@@ -204,7 +216,7 @@ def run_segmentation(
     # (silhouette, neighbours) may use 1 GiB per chunk by default; a quarter of that
     # keeps the peak lower at the same speed (measured: +0.75 GiB per stage at 1 GiB).
     with threadpool_limits(limits=jobs), sklearn.config_context(working_memory=WORKING_MEMORY_MIB):
-        return _run_segmentation(frame, config, source, jobs, previous, progress, rows)
+        return _run_segmentation(frame, config, source, jobs, previous, progress, rows, workers)
 
 
 def _run_segmentation(
@@ -215,6 +227,7 @@ def _run_segmentation(
     previous: PreviousRun | None,
     progress: RunProgress,
     rows: RowBackend | None,
+    workers: RunWorkers | None,
 ) -> SegmentationRun:
     check_memory(
         "prepare",
@@ -226,7 +239,9 @@ def _run_segmentation(
     if previous is not None:
         check_comparable(previous, prepared.features)  # before the work, not after it
     n_rows, n_features = prepared.X.shape
-    results, skipped = segment_prepared(prepared, config, jobs=jobs, progress=progress)
+    results, skipped = segment_prepared(
+        prepared, config, jobs=jobs, progress=progress, workers=workers
+    )
     if rows is not None:
         # Before anything describes the segments, so that every later stage runs once,
         # on what the backend fitted on all its rows.
@@ -384,6 +399,7 @@ def segment_prepared(
     *,
     jobs: int = 1,
     progress: RunProgress | None = None,
+    workers: RunWorkers | None = None,
 ) -> tuple[dict[str, MethodResult], dict[str, str]]:
     """Run every configured method on prepared data: the segmentations, before describing them.
 
@@ -396,7 +412,11 @@ def segment_prepared(
     jobs : int
         Threads (the caller limits the thread pools).
     progress : RunProgress, optional
-        Times the ``segment:<method>`` stages.
+        Times the ``segment:<method>`` stages: the time the run waited for each.
+    workers : RunWorkers, optional
+        The run's worker processes: the methods run side by side in them
+        (:mod:`segmentkit.methods.parallel`) when the largest of them fit in memory
+        together; otherwise, or without workers, one after the other here.
 
     Returns
     -------
@@ -416,19 +436,32 @@ def segment_prepared(
     check_fixed_k(prepared.X, prepared.fit_mask, config.clustering)
     context = search_context(prepared, config, jobs)
     n_rows, n_features = prepared.X.shape
+    names = list(config.clustering.methods)
+    needs = {name: stage_memory(f"segment:{name}", n_rows, n_features, config) for name in names}
+    # Side by side only while the largest methods fit in memory together.
+    together = sum(sorted(needs.values())[-workers.processes :]) if workers else 0
+    pending = start_methods(
+        names,
+        prepared.X,
+        context,
+        fit_mask=prepared.fit_mask,
+        workers=workers if workers and together <= available_memory() else None,
+    )
     results: dict[str, MethodResult] = {}
     skipped: dict[str, str] = {}
     first_error: DataError | None = None
-    for name in config.clustering.methods:
+    for name in names:
         check_memory(
             f"segment:{name}",
-            stage_memory(f"segment:{name}", n_rows, n_features, config),
+            needs[name],
             hint=f"leave {name} out with --methods, or use --backend dask",
         )
         with progress.stage(f"segment:{name}"):
             try:
-                results[name] = run_method(
-                    METHODS[name], prepared.X, context, fit_mask=prepared.fit_mask
+                results[name] = (
+                    pending.result(name)
+                    if name in pending
+                    else run_method(METHODS[name], prepared.X, context, fit_mask=prepared.fit_mask)
                 )
             except DataError as error:
                 # One method that cannot run on this data must not sink the others.

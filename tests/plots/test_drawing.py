@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from segmentkit import workers as run_workers
 from segmentkit.plots import drawing, static
 from segmentkit.plots.drawing import FigureJob, FigureWorkers
 
@@ -117,14 +118,16 @@ def test_an_exception_in_the_run_stops_the_workers(tmp_path: Path) -> None:
 def test_one_core_or_another_platform_draws_in_the_run_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(drawing.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(run_workers.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert drawing.figure_processes() == 0
-    monkeypatch.setattr(drawing.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    monkeypatch.setattr(
+        run_workers.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False
+    )
     assert drawing.figure_processes() == drawing.MAX_PROCESSES
     # The run's n_jobs budget caps the workers too: --n-jobs 1 draws in the run's process.
     assert drawing.figure_processes(3) == 3
     assert drawing.figure_processes(1) == 0
-    monkeypatch.setattr(drawing.sys, "platform", "darwin")
+    monkeypatch.setattr(run_workers.sys, "platform", "darwin")
     assert drawing.figure_processes() == 0
 
 

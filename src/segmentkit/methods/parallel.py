@@ -1,0 +1,135 @@
+"""The methods of a run side by side, one per worker process.
+
+Each method's search, final fit and stability are independent of the others', and much
+of them holds the GIL (SciPy's Ward trees, the criteria in Python), so on two cores two
+methods at once take about the time of the longer one instead of the sum. Each worker
+gets an equal share of the run's thread budget (``n_jobs``; one thread each on two cores)
+and its own :class:`~segmentkit.methods.search.SearchContext`: what a method's search
+grows for its final fit stays with the method. A method's segments are the same in a
+worker as in the run's process; as for any change of thread count, K-Means' centres may
+differ in their last bits (no customer is placed differently).
+
+What a method logs in its worker is logged by the run when its turn comes, in the
+configured order of the methods, so ``run.log`` reads as if they had run one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from multiprocessing.pool import AsyncResult
+from typing import Any
+
+import numpy as np
+import sklearn
+from threadpoolctl import threadpool_limits
+
+from segmentkit.config import ClusteringConfig
+from segmentkit.errors import DataError
+from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
+from segmentkit.resources import WORKING_MEMORY_MIB
+from segmentkit.text import plural
+from segmentkit.workers import RunWorkers, replay
+
+__all__ = ["PendingMethods", "start_methods"]
+
+logger = logging.getLogger(__name__)
+
+
+def _run_in_worker(
+    name: str,
+    X: np.ndarray,
+    fit_mask: np.ndarray | None,
+    seed: int,
+    threads: int,
+    clustering: ClusteringConfig,
+    continuous: tuple[int, ...] | None,
+) -> MethodResult | DataError:
+    context = SearchContext(seed=seed, n_jobs=threads, clustering=clustering, continuous=continuous)
+    with (
+        threadpool_limits(limits=threads),
+        sklearn.config_context(working_memory=WORKING_MEMORY_MIB),
+    ):
+        try:
+            return run_method(METHODS[name], X, context, fit_mask=fit_mask)
+        except DataError as error:
+            # Returned, not raised: what the method logged before it comes back too.
+            return error
+
+
+class PendingMethods:
+    """Methods started in the run's workers; :meth:`result` waits for one of them."""
+
+    def __init__(self, pending: dict[str, AsyncResult[Any]]) -> None:
+        self._pending = pending
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._pending
+
+    def result(self, name: str) -> MethodResult:
+        """Wait for ``name``; log what it logged; return its result.
+
+        Raises
+        ------
+        DataError
+            When the method cannot run on this data (as it would in the run's process).
+        """
+        outcome, records = self._pending.pop(name).get()
+        replay(records)
+        if isinstance(outcome, DataError):
+            raise outcome
+        return outcome
+
+
+def start_methods(
+    names: list[str],
+    X: np.ndarray,
+    context: SearchContext,
+    *,
+    fit_mask: np.ndarray | None,
+    workers: RunWorkers | None,
+) -> PendingMethods:
+    """Start every method of ``names`` in the run's workers, in order.
+
+    Nothing is started without running workers or for a single method: the caller
+    runs them in its own process (:func:`~segmentkit.methods.run_method`).
+
+    Parameters
+    ----------
+    names : list of str
+        The methods, in the order their results are wanted.
+    X : numpy.ndarray of shape (n, d)
+        Every row to segment.
+    context : SearchContext
+        Seed, settings and the run's thread budget (``n_jobs``), shared among workers.
+    fit_mask : numpy.ndarray of bool, optional
+        Rows that shape the segments.
+    workers : RunWorkers, optional
+        The run's worker processes.
+
+    Returns
+    -------
+    PendingMethods
+    """
+    if workers is None or not workers.running or len(names) < 2:
+        return PendingMethods({})
+    threads = max(1, (context.n_jobs or 1) // workers.processes)
+    logger.info(
+        "The methods run side by side in %d worker processes, %s each",
+        workers.processes,
+        plural(threads, "thread"),
+    )
+    return PendingMethods(
+        {
+            name: workers.submit(
+                _run_in_worker,
+                name,
+                X,
+                fit_mask,
+                context.seed,
+                threads,
+                context.clustering,
+                context.continuous,
+            )
+            for name in names
+        }
+    )

@@ -1,0 +1,171 @@
+"""Worker processes for a run: its methods and its figures, on every core.
+
+Much of a run is Python, or libraries that hold the GIL (SciPy's hierarchical trees,
+matplotlib), so threads cannot share it between cores; processes can.
+:class:`RunWorkers` forks its workers when a run starts, before the run starts any OpenMP
+or BLAS threads (forking a process whose OpenMP pool is running can hang the child), and
+keeps them for the run: the methods search their segments in them side by side, and
+later the figures are drawn in them (:class:`~segmentkit.plots.drawing.FigureWorkers`).
+
+A job is a module-level function and plain-data arguments. What it logs comes back with
+its result and is logged by the run, in job order, so ``run.log`` reads as if the jobs
+had run one after the other. Without workers (one core, a budget of one thread, a
+platform without ``fork``, a process limit) the caller does the work itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from multiprocessing.pool import AsyncResult, Pool
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+__all__ = ["MAX_PROCESSES", "RunWorkers", "replay", "worker_processes"]
+
+logger = logging.getLogger(__name__)
+
+#: More workers than this do not pay: a run has five methods and about 30 figures.
+MAX_PROCESSES = 4
+_LOGGER_NAME = "segmentkit"
+
+Result = TypeVar("Result")
+
+
+def worker_processes(jobs: int | None = None) -> int:
+    """Return the worker processes a run uses (``0``: it works in its own process).
+
+    One per available core, at most :data:`MAX_PROCESSES` and at most ``jobs`` (the run's
+    ``n_jobs`` budget), on Linux (where ``fork`` is safe for this use); none with a
+    single core or a budget of one.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    cores = min(len(os.sched_getaffinity(0)), jobs or MAX_PROCESSES, MAX_PROCESSES)
+    return 0 if cores < 2 else cores
+
+
+def _start_worker(preload: tuple[str, ...]) -> None:
+    # Ctrl-C reaches the whole process group: the run stops its workers itself, and a
+    # worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The run's log handlers came with the fork: a worker's records go back to the run.
+    for name in ("", _LOGGER_NAME):
+        for handler in logging.getLogger(name).handlers[:]:
+            logging.getLogger(name).removeHandler(handler)
+    for module in preload:
+        importlib.import_module(module)
+
+
+class _Records(logging.Handler):
+    """Collects a worker's log records, made picklable, for the run's own loggers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        record.exc_info = record.exc_text = record.stack_info = None
+        self.records.append(record)
+
+
+def call_logged(
+    function: Callable[..., Result], args: tuple[Any, ...], level: int
+) -> tuple[Result, list[logging.LogRecord]]:
+    """Run ``function(*args)`` in a worker; return its result and what it logged."""
+    package = logging.getLogger(_LOGGER_NAME)
+    package.setLevel(level)
+    collect = _Records()
+    package.addHandler(collect)
+    package.propagate = False
+    try:
+        return function(*args), collect.records
+    finally:
+        package.removeHandler(collect)
+
+
+def replay(records: Iterable[logging.LogRecord]) -> None:
+    """Log, in the run's process, what a job logged in its worker."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+
+
+class RunWorkers:
+    """Worker processes for one run; a context manager around it.
+
+    Enter it before segmenting, so that the workers fork from a process with no OpenMP
+    threads yet; leave it when the run is written. On an exception (Ctrl-C included) the
+    workers are stopped at once.
+
+    Parameters
+    ----------
+    processes : int, optional
+        Worker processes (default :func:`worker_processes`; ``0`` or ``1``: none, the
+        caller works in its own process).
+    preload : tuple of str, default ()
+        Modules each worker imports when it starts, while the run computes.
+    """
+
+    def __init__(self, processes: int | None = None, *, preload: tuple[str, ...] = ()) -> None:
+        self.processes = worker_processes() if processes is None else processes
+        self.preload = preload
+        self._pool: Pool | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether there are workers to submit jobs to."""
+        return self._pool is not None
+
+    def __enter__(self) -> Self:
+        if self.processes >= 2:
+            try:
+                context = multiprocessing.get_context("fork")
+                self._pool = context.Pool(
+                    self.processes, initializer=_start_worker, initargs=(self.preload,)
+                )
+            except (OSError, ValueError) as error:  # the run works in its own process
+                logger.debug("worker processes not started: %s", error)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._close()
+        else:
+            self.stop()
+
+    def _close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+    def stop(self) -> None:
+        """Stop the workers now, jobs half done or not; later jobs run in the caller."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+    def submit(
+        self, function: Callable[..., Result], *args: Any
+    ) -> AsyncResult[tuple[Result, list[logging.LogRecord]]]:
+        """Start ``function(*args)`` in a worker; ``.get()`` gives its result and log records.
+
+        ``function`` must be a module-level function (workers receive it by name) and
+        ``args`` plain data. Call only while :attr:`running`.
+        """
+        if self._pool is None:
+            raise RuntimeError("no worker processes are running")
+        level = logging.getLogger(_LOGGER_NAME).getEffectiveLevel()
+        return self._pool.apply_async(call_logged, (function, args, level))

@@ -1,0 +1,109 @@
+"""The methods side by side in worker processes give what they give one after the other."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentkit import pipeline
+from segmentkit.config import Config
+from segmentkit.datasets import make_customers
+from segmentkit.pipeline import segment_prepared
+from segmentkit.prepare.transformer import prepare
+from segmentkit.workers import RunWorkers
+
+METHODS = ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
+
+
+@pytest.fixture(scope="module")
+def prepared_and_config() -> tuple[object, Config]:
+    config = Config().with_overrides(
+        {
+            "clustering.methods": METHODS,
+            "clustering.k_max": 6,
+            "clustering.gmm.covariance_types": ["full", "diag"],
+            "clustering.stability.n_resamples": 4,
+        }
+    )
+    frame = make_customers(600, n_segments=4, seed=2).frame
+    return prepare(frame, config), config
+
+
+def _segment(
+    prepared: object, config: Config, workers: RunWorkers | None, caplog: pytest.LogCaptureFixture
+) -> tuple[dict, dict, list[str]]:
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="segmentkit"):
+        results, skipped = segment_prepared(prepared, config, jobs=2, workers=workers)  # type: ignore[arg-type]
+    messages = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("segmentkit.methods") and "side by side" not in r.getMessage()
+    ]
+    return results, skipped, messages
+
+
+def test_side_by_side_gives_the_same_segmentations_and_log(
+    prepared_and_config: tuple[object, Config], caplog: pytest.LogCaptureFixture
+) -> None:
+    prepared, config = prepared_and_config
+    here, skipped_here, log_here = _segment(prepared, config, None, caplog)
+    with RunWorkers(2) as workers:
+        assert workers.running
+        apart, skipped_apart, log_apart = _segment(prepared, config, workers, caplog)
+        assert any(
+            "side by side in 2 worker processes, 1 thread each" in m for m in caplog.messages
+        )
+    assert not multiprocessing.active_children()
+    assert list(apart) == list(here) == METHODS
+    assert skipped_apart == skipped_here == {}
+    for name in METHODS:
+        one, other = here[name], apart[name]
+        np.testing.assert_array_equal(one.labels, other.labels)
+        assert one.params == other.params
+        pd.testing.assert_frame_equal(one.criteria, other.criteria, rtol=1e-9)
+        assert one.stability == other.stability
+        np.testing.assert_array_equal(
+            one.assigner.predict(prepared.X), other.assigner.predict(prepared.X)
+        )  # type: ignore[attr-defined]
+    # What each method logged in its worker is logged by the run, in the methods' order.
+    assert log_apart == log_here
+    assert [m.split(":")[0] for m in log_apart if "stability mean ARI" in m] == METHODS
+
+
+def test_a_method_that_cannot_run_is_skipped_as_in_the_run_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = Config().with_overrides(
+        {
+            "clustering.methods": ["kmeans", "dbscan"],
+            "clustering.k_max": 4,
+            "clustering.dbscan.min_samples": 500,
+            "clustering.stability.n_resamples": 0,
+        }
+    )
+    prepared = prepare(make_customers(300, n_segments=3, seed=1).frame, config)
+    here = _segment(prepared, config, None, caplog)
+    with RunWorkers(2) as workers:
+        apart = _segment(prepared, config, workers, caplog)
+    assert list(apart[0]) == list(here[0]) == ["kmeans"]
+    assert apart[1] == here[1]
+    assert "dbscan needs more than min_samples = 500 customers" in apart[1]["dbscan"]
+
+
+def test_methods_that_would_not_fit_in_memory_together_run_one_after_the_other(
+    prepared_and_config: tuple[object, Config],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared, config = prepared_and_config
+    # Room for any one method (each stage checks its own need), not for two at once.
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 300 * 2**20)
+    with RunWorkers(2) as workers, caplog.at_level(logging.INFO, logger="segmentkit"):
+        results, _ = segment_prepared(prepared, config, jobs=2, workers=workers)  # type: ignore[arg-type]
+    assert list(results) == METHODS
+    assert not any("side by side" in m for m in caplog.messages)
