@@ -4,8 +4,9 @@ Each method's search, final fit and stability are independent of the others', an
 of them holds the GIL (SciPy's Ward trees, the criteria in Python), so on two cores two
 methods at once take about the time of the longer one instead of the sum. Each worker
 gets an equal share of the run's thread budget (``n_jobs``; one thread each on two cores)
-and its own :class:`~segmentkit.methods.search.SearchContext`: what a method's search
-grows for its final fit stays with the method. A method's segments are the same in a
+and a :class:`~segmentkit.methods.search.SearchContext` whose shared distances and
+neighbour graphs serve every method that worker runs; what a method's search grows for
+its final fit stays with the method. A method's segments are the same in a
 worker as in the run's process; as for any change of thread count, K-Means' centres may
 differ in their last bits (no customer is placed differently).
 
@@ -27,12 +28,22 @@ from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.resources import WORKING_MEMORY_MIB
+from segmentkit.selection.shared import SharedStructures
 from segmentkit.text import plural
 from segmentkit.workers import RunWorkers, replay
 
-__all__ = ["PendingMethods", "start_methods"]
+__all__ = ["PRELOAD", "PendingMethods", "start_methods"]
 
 logger = logging.getLogger(__name__)
+
+#: What the methods import on first use, imported by each worker when it starts, while
+#: the run reads and cleans the data (kneed and genieclust import matplotlib: 0.7 s).
+PRELOAD = ("kneed", "genieclust")
+
+#: The distances and neighbour graphs of this worker's jobs: the methods search on the
+#: same seeded sample, so a worker computes them once for all its methods. Workers live
+#: for one run, so nothing outlives the run that computed it.
+_worker_shared: SharedStructures | None = None
 
 
 def _run_in_worker(

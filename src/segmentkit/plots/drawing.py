@@ -22,6 +22,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
+from segmentkit.methods.parallel import PRELOAD as METHOD_MODULES
 from segmentkit.workers import MAX_PROCESSES, RunWorkers, replay, worker_processes
 
 __all__ = [
@@ -74,7 +75,7 @@ class FigureWorkers(RunWorkers):
     """
 
     def __init__(self, processes: int | None = None, *, figures: bool = True) -> None:
-        super().__init__(processes, preload=PRELOAD if figures else ())
+        super().__init__(processes, preload=(*METHOD_MODULES, *(PRELOAD if figures else ())))
 
     def start(self, jobs: Iterable[FigureJob]) -> PendingFigures:
         """Start drawing every job's figure into its file; wait for them with the result.
