@@ -14,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from segmentkit import workers as run_workers
-from segmentkit.plots import drawing, static
+from segmentkit.plots import drawing, in_report, static
 from segmentkit.plots.drawing import FigureJob, FigureWorkers
 
 SIZES = pd.DataFrame(
@@ -158,3 +158,23 @@ def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
     assert pngs == sorted(p.relative_to(parallel) for p in parallel.rglob("*.png"))
     for name in [*pngs, Path("report.html"), Path("segments.csv")]:
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+
+
+def test_waiting_for_some_figures_leaves_the_others_drawing(tmp_path: Path) -> None:
+    # The report waits for the PNGs it embeds only, and is written while the rest draw.
+    slow = [FigureJob(tmp_path / f"slow{i}.png", slow_figure, (f"m{i}",)) for i in range(2)]
+    started = time.monotonic()
+    with FigureWorkers(2) as workers:
+        pending = workers.start([*sizes_jobs(tmp_path, 2), *slow])
+        pending.wait_for(lambda path: path.name.startswith("sizes_"))
+        assert (tmp_path / "sizes_0.png").is_file() and (tmp_path / "sizes_1.png").is_file()
+        assert not (tmp_path / "slow0.png").exists()
+        assert time.monotonic() - started < 20
+        pending.stop()
+
+
+def test_in_report_names_the_pngs_the_report_embeds() -> None:
+    assert in_report(Path("plots/dendrogram_agglomerative.png"))
+    assert in_report(Path("plots/silhouette_kmeans.png"))
+    assert not in_report(Path("plots/scatter_kmeans.png"))
+    assert not in_report(Path("plots/drivers_kmeans.csv"))

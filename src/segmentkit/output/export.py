@@ -507,7 +507,7 @@ def save_run(
         location); the message says which and the previous folder is unchanged.
     """
     # Imported when used: the figure modules load matplotlib, the report Jinja2 and plotly.
-    from segmentkit.plots import log_figures_written, start_plots
+    from segmentkit.plots import in_report, log_figures_written, start_plots
 
     out_dir = Path(out_dir)
     # Log lines name the final folder: the temporary one is gone when they are read.
@@ -555,6 +555,14 @@ def save_run(
             with _writing(tmp / RUN_LOG_FILE):
                 (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
             advance()
+            if figures:
+                from segmentkit.report import REPORT_NAME, write_report
+
+                # While the workers draw the PNGs the report does not show.
+                if pending is not None:
+                    pending.wait_for(in_report)
+                with _writing(tmp / REPORT_NAME):
+                    write_report(tmp, shown_as=shown)
             if pending is not None:
                 with _writing(tmp / PLOTS_DIR):
                     log_figures_written(pending.wait(), shown / PLOTS_DIR)
@@ -564,10 +572,6 @@ def save_run(
             raise
         advance()
         if figures:
-            from segmentkit.report import REPORT_NAME, write_report
-
-            with _writing(tmp / REPORT_NAME):
-                write_report(tmp, shown_as=shown)
             advance()
         if before_swap is not None:
             # Last, so that a failure there (a database table) leaves no folder either.

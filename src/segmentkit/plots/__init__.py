@@ -168,6 +168,21 @@ def _method_figures(
     return jobs
 
 
+#: The PNGs ``report.html`` embeds (``<kind>_<method>.png``); the others are files only.
+REPORT_IMAGES = ("dendrogram_", "k_distance_", "drivers_", "silhouette_")
+
+
+def in_report(path: Path) -> bool:
+    """Whether ``report.html`` embeds the PNG ``path``.
+
+    Examples
+    --------
+    >>> in_report(Path("plots/drivers_kmeans.png")), in_report(Path("plots/sizes_kmeans.png"))
+    (True, False)
+    """
+    return path.suffix == ".png" and path.name.startswith(REPORT_IMAGES)
+
+
 def start_plots(
     run: SegmentationRun,
     folder: str | Path,
@@ -197,6 +212,8 @@ def start_plots(
     jobs = [job for method in run.results for job in _method_figures(run, method, points, folder)]
     jobs += _silhouette(run, folder, max_points)
     jobs += _drivers(run, folder)
+    # The report's own PNGs first: the report is written while the others are drawn.
+    jobs.sort(key=lambda job: not in_report(job.path))
     # Without workers (none entered) the figures are drawn here, one after the other.
     return (workers or FigureWorkers(0)).start(jobs), points
 

@@ -119,6 +119,15 @@ class PendingFigures:
             self._pending = []
             self._workers.stop()
 
+    def wait_for(self, wanted: Callable[[Path], bool]) -> None:
+        """Wait until the figures whose file is ``wanted`` are drawn (or failed).
+
+        Their log records and errors come with :meth:`wait`, in job order.
+        """
+        for path, result in zip(self.paths, self._pending, strict=False):
+            if wanted(path):
+                result.wait()
+
     def wait(self) -> list[Path]:
         """Wait for every figure; return the files written, in job order.
 
