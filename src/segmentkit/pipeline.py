@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from segmentkit import __version__
 from segmentkit.config import Config
 from segmentkit.describe.actions import unknown_rule_features
+from segmentkit.describe.explanation import ExplainInputs, explain_all
 from segmentkit.describe.identity import (
     Identity,
     PreviousRun,
@@ -24,10 +25,10 @@ from segmentkit.describe.identity import (
     check_comparable,
     migration_table,
 )
-from segmentkit.describe.importance import Importance, explain_segments
+from segmentkit.describe.importance import Importance
 from segmentkit.describe.profile_population import Population
 from segmentkit.describe.profiles import SegmentProfiles, profile_groups, profile_segments
-from segmentkit.describe.rules import SegmentRules, input_spellings, segment_rules
+from segmentkit.describe.rules import SegmentRules
 from segmentkit.describe.run_summary import run_html, run_text
 from segmentkit.describe.segment_names import apply_names, unknown_segments
 from segmentkit.errors import ConfigError, DataError
@@ -35,7 +36,7 @@ from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
 from segmentkit.methods.parallel import start_methods
 from segmentkit.prepare.transformer import PreparedData, prepare
-from segmentkit.progress import RunProgress, add_steps, advance, run_stages
+from segmentkit.progress import RunProgress, add_steps, run_stages
 from segmentkit.resources import (
     WORKING_MEMORY_MIB,
     available_memory,
@@ -268,24 +269,12 @@ def _run_segmentation(
     )
     with progress.stage("explain"):
         add_steps(len(results))
-        importance: dict[str, Importance] = {}
-        rules: dict[str, SegmentRules] = {}
-        spellings = input_spellings(prepared)
-        for name, result in results.items():
-            importance[name] = explain_segments(
-                prepared.X,
-                result.labels,
-                method=name,
-                feature_names=prepared.model_feature_names,
-                feature_origin=prepared.feature_origin,
-                config=config.explain,
-                seed=config.seed,
-                n_jobs=jobs,
-            )
-            rules[name] = segment_rules(
-                prepared, result.labels, method=name, seed=config.seed, spellings=spellings
-            )
-            advance()
+        importance, rules = explain_all(
+            {name: result.labels for name, result in results.items()},
+            ExplainInputs.of(prepared, config.explain, config.seed),
+            jobs=jobs,
+            workers=workers,
+        )
     with progress.stage("profile"):
         rule_columns = [*prepared.features, *prepared.outcomes.columns]
         for problem in unknown_rule_features(config.profiles, rule_columns):

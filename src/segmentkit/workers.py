@@ -26,7 +26,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-__all__ = ["MAX_PROCESSES", "RunWorkers", "replay", "worker_processes"]
+__all__ = ["MAX_PROCESSES", "PendingJobs", "RunWorkers", "replay", "worker_processes"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +169,25 @@ class RunWorkers:
             raise RuntimeError("no worker processes are running")
         level = logging.getLogger(_LOGGER_NAME).getEffectiveLevel()
         return self._pool.apply_async(call_logged, (function, args, level))
+
+
+class PendingJobs:
+    """Named jobs started in the run's workers; :meth:`result` waits for one of them.
+
+    A job may return an exception instead of raising it (so that what it logged before
+    comes back too): :meth:`result` raises it in the run, after logging those records.
+    """
+
+    def __init__(self, pending: dict[str, AsyncResult[Any]] | None = None) -> None:
+        self._pending = pending or {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._pending
+
+    def result(self, name: str) -> Any:
+        """Wait for job ``name``; log what it logged; return (or raise) its outcome."""
+        outcome, records = self._pending.pop(name).get()
+        replay(records)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome

@@ -17,8 +17,6 @@ configured order of the methods, so ``run.log`` reads as if they had run one by 
 from __future__ import annotations
 
 import logging
-from multiprocessing.pool import AsyncResult
-from typing import Any
 
 import numpy as np
 import sklearn
@@ -30,9 +28,9 @@ from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.resources import WORKING_MEMORY_MIB
 from segmentkit.selection.shared import SharedStructures
 from segmentkit.text import plural
-from segmentkit.workers import RunWorkers, replay
+from segmentkit.workers import PendingJobs, RunWorkers
 
-__all__ = ["PRELOAD", "PendingMethods", "start_methods"]
+__all__ = ["PRELOAD", "start_methods"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,30 +65,6 @@ def _run_in_worker(
             return error
 
 
-class PendingMethods:
-    """Methods started in the run's workers; :meth:`result` waits for one of them."""
-
-    def __init__(self, pending: dict[str, AsyncResult[Any]]) -> None:
-        self._pending = pending
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._pending
-
-    def result(self, name: str) -> MethodResult:
-        """Wait for ``name``; log what it logged; return its result.
-
-        Raises
-        ------
-        DataError
-            When the method cannot run on this data (as it would in the run's process).
-        """
-        outcome, records = self._pending.pop(name).get()
-        replay(records)
-        if isinstance(outcome, DataError):
-            raise outcome
-        return outcome
-
-
 def start_methods(
     names: list[str],
     X: np.ndarray,
@@ -98,7 +72,7 @@ def start_methods(
     *,
     fit_mask: np.ndarray | None,
     workers: RunWorkers | None,
-) -> PendingMethods:
+) -> PendingJobs:
     """Start every method of ``names`` in the run's workers, in order.
 
     Nothing is started without running workers or for a single method: the caller
@@ -119,17 +93,19 @@ def start_methods(
 
     Returns
     -------
-    PendingMethods
+    PendingJobs
+        Each method's :class:`~segmentkit.methods.MethodResult` by name; a method that
+        cannot run on this data raises its ``DataError`` there.
     """
     if workers is None or not workers.running or len(names) < 2:
-        return PendingMethods({})
+        return PendingJobs()
     threads = max(1, (context.n_jobs or 1) // workers.processes)
     logger.info(
         "The methods run side by side in %d worker processes, %s each",
         workers.processes,
         plural(threads, "thread"),
     )
-    return PendingMethods(
+    return PendingJobs(
         {
             name: workers.submit(
                 _run_in_worker,

@@ -1,0 +1,43 @@
+"""Every segmentation explained side by side in workers, as in the run's process."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+
+from segmentkit.config import Config
+from segmentkit.datasets import make_customers
+from segmentkit.describe.explanation import ExplainInputs, explain_all
+from segmentkit.prepare.transformer import prepare
+from segmentkit.workers import RunWorkers
+
+
+def test_explained_in_workers_as_in_the_run_process(caplog: pytest.LogCaptureFixture) -> None:
+    config = Config().with_overrides({"explain.n_estimators": 30, "explain.n_repeats": 2})
+    prepared = prepare(make_customers(5_000, n_segments=4, seed=4).frame, config)
+    labels = {
+        f"k{k}": KMeans(k, n_init=1, random_state=0).fit_predict(prepared.X) for k in (3, 4, 6)
+    }
+    inputs = ExplainInputs.of(prepared, config.explain, config.seed)
+    with caplog.at_level(logging.INFO, logger="segmentkit"):
+        here = explain_all(labels, inputs, jobs=2)
+        log_here = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        with RunWorkers(2) as workers:
+            apart = explain_all(labels, inputs, jobs=2, workers=workers)
+        log_apart = [r.getMessage() for r in caplog.records]
+    for name in labels:
+        pd.testing.assert_frame_equal(here[0][name].table, apart[0][name].table)
+        assert here[0][name].surrogate_accuracy == apart[0][name].surrogate_accuracy > 0.9
+        pd.testing.assert_frame_equal(here[1][name].table(), apart[1][name].table())
+        assert here[1][name].describe() == apart[1][name].describe()
+        np.testing.assert_array_equal(
+            here[1][name].predict(prepared.cleaned), apart[1][name].predict(prepared.cleaned)
+        )
+    # The workers' log lines come back in the methods' order.
+    assert log_apart == log_here
+    assert [m.split(":")[0] for m in log_apart if "surrogate forest" in m] == list(labels)
