@@ -26,12 +26,16 @@ from multiprocessing.pool import AsyncResult, Pool
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from segmentkit.errors import ResourceError
+
 __all__ = ["MAX_PROCESSES", "PendingJobs", "RunWorkers", "replay", "worker_processes"]
 
 logger = logging.getLogger(__name__)
 
 #: More workers than this do not pay: a run has five methods and about 30 figures.
 MAX_PROCESSES = 4
+#: How often a wait checks that every worker is still alive.
+_LIVENESS_SECONDS = 0.5
 _LOGGER_NAME = "segmentkit"
 
 Result = TypeVar("Result")
@@ -116,6 +120,7 @@ class RunWorkers:
         self.processes = worker_processes() if processes is None else processes
         self.preload = preload
         self._pool: Pool | None = None
+        self._pids: set[int] = set()
 
     @property
     def running(self) -> bool:
@@ -129,6 +134,7 @@ class RunWorkers:
                 self._pool = context.Pool(
                     self.processes, initializer=_start_worker, initargs=(self.preload,)
                 )
+                self._pids = self._worker_pids()
             except (OSError, ValueError) as error:  # the run works in its own process
                 logger.debug("worker processes not started: %s", error)
         return self
@@ -157,6 +163,30 @@ class RunWorkers:
             pool.terminate()
             pool.join()
 
+    def _worker_pids(self) -> set[int]:
+        # multiprocessing.Pool replaces a worker that died and loses its job, whose result
+        # would then never come: a changed set of workers is how a death shows.
+        return {process.pid for process in getattr(self._pool, "_pool", ()) if process.pid}
+
+    def wait(self, result: AsyncResult[Any]) -> None:
+        """Wait for a job's result; stop the run if a worker died meanwhile.
+
+        Raises
+        ------
+        ResourceError
+            When a worker process was killed (the system out of memory, most often):
+            its job's result will never come.
+        """
+        while not result.ready():
+            result.wait(_LIVENESS_SECONDS)
+            if not result.ready() and (self._pool is None or self._worker_pids() != self._pids):
+                self.stop()
+                raise ResourceError(
+                    "a worker process of the run stopped unexpectedly (killed, most often "
+                    "because the system ran out of memory)",
+                    hint="run again with --n-jobs 1, fewer methods (--methods) or --backend dask",
+                )
+
     def submit(
         self, function: Callable[..., Result], *args: Any
     ) -> AsyncResult[tuple[Result, list[logging.LogRecord]]]:
@@ -178,15 +208,21 @@ class PendingJobs:
     comes back too): :meth:`result` raises it in the run, after logging those records.
     """
 
-    def __init__(self, pending: dict[str, AsyncResult[Any]] | None = None) -> None:
+    def __init__(
+        self, pending: dict[str, AsyncResult[Any]] | None = None, workers: RunWorkers | None = None
+    ) -> None:
         self._pending = pending or {}
+        self._workers = workers
 
     def __contains__(self, name: object) -> bool:
         return name in self._pending
 
     def result(self, name: str) -> Any:
         """Wait for job ``name``; log what it logged; return (or raise) its outcome."""
-        outcome, records = self._pending.pop(name).get()
+        result = self._pending.pop(name)
+        if self._workers is not None:
+            self._workers.wait(result)
+        outcome, records = result.get()
         replay(records)
         if isinstance(outcome, Exception):
             raise outcome

@@ -127,7 +127,8 @@ def explain_all(
             {
                 name: workers.submit(_explain_in_worker, inputs, values, name, threads)
                 for name, values in labels.items()
-            }
+            },
+            workers,
         )
     importance: dict[str, Importance] = {}
     rules: dict[str, SegmentRules] = {}

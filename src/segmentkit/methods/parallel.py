@@ -118,5 +118,6 @@ def start_methods(
                 context.continuous,
             )
             for name in names
-        }
+        },
+        workers,
     )

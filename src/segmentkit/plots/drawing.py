@@ -126,7 +126,7 @@ class PendingFigures:
         """
         for path, result in zip(self.paths, self._pending, strict=False):
             if wanted(path):
-                result.wait()
+                self._workers.wait(result)
 
     def wait(self) -> list[Path]:
         """Wait for every figure; return the files written, in job order.
@@ -141,7 +141,7 @@ class PendingFigures:
         """
         pending, self._pending = self._pending, []
         for result in pending:
-            result.wait()
+            self._workers.wait(result)
         for result in pending:
             replay(result.get()[1])
         return self.paths
