@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.cluster import KMeans
 
+from segmentkit import workers as workers_module
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.describe.explanation import ExplainInputs, explain_all
@@ -16,7 +17,11 @@ from segmentkit.prepare.transformer import prepare
 from segmentkit.workers import RunWorkers
 
 
-def test_explained_in_workers_as_in_the_run_process(caplog: pytest.LogCaptureFixture) -> None:
+def test_explained_in_workers_as_in_the_run_process(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The matrix reaches the workers as a read-only map, as a large one does.
+    monkeypatch.setattr(workers_module, "SHARE_BYTES", 0)
     config = Config().with_overrides({"explain.n_estimators": 30, "explain.n_repeats": 2})
     prepared = prepare(make_customers(5_000, n_segments=4, seed=4).frame, config)
     labels = {

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from segmentkit import pipeline
+from segmentkit import workers as workers_module
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import segment_prepared
@@ -47,9 +48,16 @@ def _segment(
     return results, skipped, messages
 
 
+@pytest.mark.parametrize("share_bytes", [workers_module.SHARE_BYTES, 0])
 def test_side_by_side_gives_the_same_segmentations_and_log(
-    prepared_and_config: tuple[object, Config], caplog: pytest.LogCaptureFixture
+    prepared_and_config: tuple[object, Config],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    share_bytes: int,
 ) -> None:
+    # With 0, the matrix reaches the workers as a read-only map of one file, as a large
+    # one does (1,000,000 customers: 129 MB), instead of a copy in every job.
+    monkeypatch.setattr(workers_module, "SHARE_BYTES", share_bytes)
     prepared, config = prepared_and_config
     here, skipped_here, log_here = _segment(prepared, config, None, caplog)
     with RunWorkers(2) as workers:

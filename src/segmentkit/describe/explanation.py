@@ -9,6 +9,7 @@ on any number of threads, and a worker logs through the run, in the methods' ord
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,7 @@ def explain_all(
     pending = PendingJobs()
     if workers is not None and workers.running and len(labels) > 1:
         threads = max(1, jobs // workers.processes)
+        inputs = dataclasses.replace(inputs, X=workers.share(inputs.X))
         pending = PendingJobs(
             {
                 name: workers.submit(_explain_in_worker, inputs, values, name, threads)

@@ -105,12 +105,13 @@ def start_methods(
         workers.processes,
         plural(threads, "thread"),
     )
+    shared_X = workers.share(X)
     return PendingJobs(
         {
             name: workers.submit(
                 _run_in_worker,
                 name,
-                X,
+                shared_X,
                 fit_mask,
                 context.seed,
                 threads,
