@@ -6,9 +6,10 @@ method trying its candidates) reports its steps through :func:`add_steps` and
 progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
-their typical share of a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
-at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, blended in between), and scaled by how long
-the stages so far actually took on this machine and this data.
+their typical time in a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
+at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a power of the number of
+customers in between), and scaled by how long the stages so far actually took on this
+machine and this data.
 """
 
 from __future__ import annotations
@@ -34,62 +35,71 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Seconds per stage of a default run of 1,000,000 customers on this project's machine
-#: kind (``bench/bench_floor.py``; five methods): only their proportions matter, to turn
-#: elapsed time into an estimate of what remains.
+#: kind (``bench/bench_floor.py``; five methods, each an equal share of their total, see
+#: below): only their proportions matter, to turn elapsed time into an estimate of what
+#: remains.
 STAGE_WEIGHTS: dict[str, float] = {
     "read": 0.4,
-    "prepare": 17.0,
-    "segment:kmeans": 40.0,
-    "segment:agglomerative": 27.0,
-    "segment:gmm": 59.0,
-    "segment:dbscan": 19.0,
-    "segment:genie": 18.0,
-    "explain": 28.0,
-    "profile": 10.0,
-    "write": 28.5,
+    "prepare": 12.1,
+    "segment:kmeans": 4.7,
+    "segment:agglomerative": 4.7,
+    "segment:gmm": 4.7,
+    "segment:dbscan": 4.7,
+    "segment:genie": 4.7,
+    "explain": 13.4,
+    "profile": 3.2,
+    "write": 11.3,
 }
 
 #: The same at 10,000 customers, where the fixed cost of choosing k dominates and reading
 #: and cleaning are almost free. Between the two sizes the weights are interpolated on
-#: the logarithm of the number of customers (:func:`stage_weight`).
+#: the logarithm of the number of customers (:func:`stage_weight`). The methods run side
+#: by side in worker processes, and which one the run waits for longest depends on which
+#: finishes first: each weighs an equal share of their total.
 SMALL_RUN_WEIGHTS: dict[str, float] = {
     "read": 0.02,
     "prepare": 0.7,
-    "segment:kmeans": 3.8,
-    "segment:agglomerative": 10.4,
-    "segment:gmm": 5.1,
-    "segment:dbscan": 3.4,
-    "segment:genie": 2.0,
-    "explain": 4.1,
-    "profile": 0.3,
-    "write": 6.5,
+    "segment:kmeans": 2.3,
+    "segment:agglomerative": 2.3,
+    "segment:gmm": 2.3,
+    "segment:dbscan": 2.3,
+    "segment:genie": 2.3,
+    "explain": 3.2,
+    "profile": 0.2,
+    "write": 5.2,
 }
 
 _SMALL_ROWS, _LARGE_ROWS = 10_000, 1_000_000
 
 
 def stage_weight(stage: str, rows: int | None) -> float:
-    """Return a stage's share of a run of ``rows`` customers (unknown: a large run's).
+    """Return a stage's typical seconds in a run of ``rows`` customers (unknown: a large run's).
 
-    Shares are fractions of the whole run at each measured size, so that the two sizes
-    can be blended; a stage neither table knows weighs an average stage.
+    Only the proportions between stages matter. Between the two measured sizes a stage's
+    time grows as a power of the customers (a straight line on log-log axes through both
+    measurements), so a cheap stage at 10,000 that grows fast (cleaning) stays cheap at
+    40,000; below and above them, the nearest size. A stage neither table knows weighs
+    an average stage.
 
     Examples
     --------
-    >>> round(stage_weight("read", 10_000), 4), round(stage_weight("read", 1_000_000), 4)
-    (0.0006, 0.0016)
+    >>> round(stage_weight("read", 10_000), 2), round(stage_weight("read", 1_000_000), 2)
+    (0.02, 0.4)
+    >>> round(stage_weight("read", 100_000), 3)
+    0.089
     """
 
-    def share(table: dict[str, float]) -> float:
-        return table.get(stage, sum(table.values()) / len(table)) / sum(table.values())
+    def seconds(table: dict[str, float]) -> float:
+        return table.get(stage, sum(table.values()) / len(table))
 
     if rows is None:
-        return share(STAGE_WEIGHTS)
+        return seconds(STAGE_WEIGHTS)
     position = (math.log10(max(rows, 1)) - math.log10(_SMALL_ROWS)) / (
         math.log10(_LARGE_ROWS) - math.log10(_SMALL_ROWS)
     )
     position = min(1.0, max(0.0, position))
-    return (1 - position) * share(SMALL_RUN_WEIGHTS) + position * share(STAGE_WEIGHTS)
+    small, large = seconds(SMALL_RUN_WEIGHTS), seconds(STAGE_WEIGHTS)
+    return float(small * (large / small) ** position)
 
 
 _current: ContextVar[_Stage | None] = ContextVar("segmentkit_stage", default=None)
