@@ -28,13 +28,18 @@ def test_explained_in_workers_as_in_the_run_process(
         f"k{k}": KMeans(k, n_init=1, random_state=0).fit_predict(prepared.X) for k in (3, 4, 6)
     }
     inputs = ExplainInputs.of(prepared, config.explain, config.seed)
+
+    def explanations_logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name.startswith("segmentkit.describe")]
+
     with caplog.at_level(logging.INFO, logger="segmentkit"):
+        caplog.clear()
         here = explain_all(labels, inputs, jobs=2)
-        log_here = [r.getMessage() for r in caplog.records]
+        log_here = explanations_logged()
         caplog.clear()
         with RunWorkers(2) as workers:
             apart = explain_all(labels, inputs, jobs=2, workers=workers)
-        log_apart = [r.getMessage() for r in caplog.records]
+        log_apart = explanations_logged()
     for name in labels:
         pd.testing.assert_frame_equal(here[0][name].table, apart[0][name].table)
         assert here[0][name].surrogate_accuracy == apart[0][name].surrogate_accuracy > 0.9
