@@ -18,8 +18,8 @@ import numpy as np
 
 from segmentkit.config import ExplainConfig
 from segmentkit.describe.importance import Importance, explain_segments
-from segmentkit.describe.rules import SegmentRules, fit_rules, input_spellings
-from segmentkit.describe.rules.fit import missing_fills
+from segmentkit.describe.rules import SegmentRules, fit_rules
+from segmentkit.describe.rules.fit import rules_inputs
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.progress import advance
 from segmentkit.workers import PendingJobs, RunWorkers
@@ -59,14 +59,7 @@ class ExplainInputs:
             feature_origin=dict(prepared.feature_origin),
             config=config,
             seed=seed,
-            rules={
-                "data": prepared.cleaned[prepared.features],
-                "categorical": prepared.categorical_features,
-                "date_references": prepared.date_references,
-                "fill_values": missing_fills(prepared),
-                "fit_mask": prepared.fit_mask,
-                "spellings": input_spellings(prepared),
-            },
+            rules=rules_inputs(prepared),
         )
 
 

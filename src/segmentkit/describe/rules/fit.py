@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,7 @@ __all__ = [
     "fit_rules",
     "input_spellings",
     "missing_fills",
+    "rules_inputs",
     "segment_rules",
 ]
 
@@ -264,14 +266,22 @@ def segment_rules(
     -------
     SegmentRules
     """
-    return fit_rules(
-        prepared.cleaned[prepared.features],
-        labels,
-        method=method,
-        categorical=prepared.categorical_features,
-        date_references=prepared.date_references,
-        fill_values=missing_fills(prepared),
-        fit_mask=prepared.fit_mask,
-        spellings=input_spellings(prepared) if spellings is None else spellings,
-        seed=seed,
-    )
+    return fit_rules(labels=labels, method=method, seed=seed, **rules_inputs(prepared, spellings))
+
+
+def rules_inputs(
+    prepared: PreparedData,
+    spellings: Mapping[str, Mapping[str, Sequence[object]]] | None = None,
+) -> dict[str, Any]:
+    """Return :func:`fit_rules`' data and keyword arguments for any labelling of ``prepared``.
+
+    The same for every method of a run: computed once, then passed with each labelling.
+    """
+    return {
+        "data": prepared.cleaned[prepared.features],
+        "categorical": prepared.categorical_features,
+        "date_references": prepared.date_references,
+        "fill_values": missing_fills(prepared),
+        "fit_mask": prepared.fit_mask,
+        "spellings": input_spellings(prepared) if spellings is None else spellings,
+    }
