@@ -1,17 +1,32 @@
-"""The run's worker processes: results and log lines come back, a dead worker stops the run."""
+"""The run's worker processes: results and log lines come back, a dead worker stops the run.
+
+Also when a worker dies during any stage of a real run: one line, exit 1, nothing left
+behind (before the executor, a worker killed during the figures hung the run).
+"""
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
+from helpers import RunCli, error_lines
+from segmentkit.datasets import make_customers
 from segmentkit.errors import DataError, ResourceError
 from segmentkit.workers import PendingJobs, RunWorkers
+
+#: Two methods (so that they and their explanations run in workers) and quick.
+TWO_METHODS = {
+    "clustering": {"methods": ["kmeans", "gmm"], "k": 3, "stability": {"n_resamples": 0}},
+    "explain": {"n_estimators": 10, "n_repeats": 1},
+}
 
 
 def logs_and_adds(a: int, b: int) -> int:
@@ -64,8 +79,74 @@ def test_a_killed_worker_stops_the_wait_with_a_clear_error() -> None:
     assert not multiprocessing.active_children()
 
 
+def sleeps(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_workers_killed_from_outside_stop_the_wait() -> None:
+    # The out-of-memory killer picks any worker, idle ones too. An idle worker waits for
+    # its next job holding the job queue's lock: multiprocessing.Pool's terminate waited
+    # for that lock for ever.
+    started = time.monotonic()
+    with pytest.raises(ResourceError), RunWorkers(2) as workers:
+        pending = PendingJobs({"slow": workers.submit(sleeps, 30)}, workers)
+        time.sleep(0.5)
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid or 0, signal.SIGKILL)
+        pending.result("slow")
+    assert time.monotonic() - started < 20
+    assert not multiprocessing.active_children()
+
+
 def test_without_workers_nothing_is_submitted() -> None:
     with RunWorkers(0) as workers:
         assert not workers.running
         with pytest.raises(RuntimeError):
             workers.submit(logs_and_adds, 1, 2)
+
+
+# A worker killed at each stage of a real run that uses workers: the methods, their
+# explanations, the figures. The killer replaces one function in the run's process before
+# the workers fork, so that only the workers call it; the run's own process never does.
+RUN_PROCESS = os.getpid()
+#: Where the run's large arrays are shared with its workers (segmentkit.workers.share).
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - only read
+STAGE_FUNCTIONS = {
+    "methods": ("segmentkit.methods.parallel", "_run_in_worker"),
+    "explanations": ("segmentkit.describe.explanation", "_explain_in_worker"),
+    "figures": ("segmentkit.plots.static", "segment_sizes"),
+}
+
+
+def kills_its_worker(*args: object, **kwargs: object) -> None:
+    if os.getpid() != RUN_PROCESS:
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("called in the run's own process")
+
+
+@pytest.mark.parametrize("stage", list(STAGE_FUNCTIONS))
+def test_a_worker_killed_at_any_stage_stops_the_run_cleanly(
+    stage: str, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, name = STAGE_FUNCTIONS[stage]
+    monkeypatch.setattr(importlib.import_module(module), name, kills_its_worker)
+    data = tmp_path / "customers.csv"
+    make_customers(300, n_segments=3, seed=0).frame.to_csv(data, index=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(TWO_METHODS))
+    shm_before = set(SHARED_MEMORY.glob("segmentkit-*"))
+    started = time.monotonic()
+
+    code, _, err = run_cli(
+        "run", data, "--config", config, "-o", tmp_path / "out", "--n-jobs", 2, "--quiet"
+    )
+
+    assert code == 1
+    assert error_lines(err) == [err.strip()]
+    assert "worker process of the run stopped unexpectedly" in err
+    assert "Traceback" not in err
+    assert time.monotonic() - started < 60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "customers.csv"]
+    assert set(SHARED_MEMORY.glob("segmentkit-*")) == shm_before
+    assert not multiprocessing.active_children()

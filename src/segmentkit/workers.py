@@ -7,6 +7,11 @@ or BLAS threads (forking a process whose OpenMP pool is running can hang the chi
 keeps them for the run: the methods search their segments in them side by side, and
 later the figures are drawn in them (:class:`~segmentkit.plots.drawing.FigureWorkers`).
 
+They are a :class:`concurrent.futures.ProcessPoolExecutor`, not a ``multiprocessing.Pool``:
+when a worker dies (killed, most often out of memory) the executor fails every pending job
+at once, where a ``Pool`` forks a replacement (a fork while BLAS threads run can hang) and
+loses the job, and its ``terminate`` can block for ever on the dead worker's pipe.
+
 A job is a module-level function and plain-data arguments. What it logs comes back with
 its result and is logged by the run, in job order, so ``run.log`` reads as if the jobs
 had run one after the other. Without workers (one core, a budget of one thread, a
@@ -24,7 +29,8 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from multiprocessing.pool import AsyncResult, Pool
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -39,8 +45,6 @@ logger = logging.getLogger(__name__)
 
 #: More workers than this do not pay: a run has five methods and about 30 figures.
 MAX_PROCESSES = 4
-#: How often a wait checks that every worker is still alive.
-_LIVENESS_SECONDS = 0.5
 #: Arrays at least this large go to the workers as a file they map, not as a copy in
 #: every job: 1,000,000 customers' model matrix is 129 MB, about 0.5 s per job to pickle,
 #: send and unpickle (joblib does the same above 1 MB).
@@ -89,6 +93,10 @@ def _start_worker(preload: tuple[str, ...]) -> None:
             logging.getLogger(name).removeHandler(handler)
     for module in preload:
         importlib.import_module(module)
+
+
+def _nothing() -> None:
+    """Do nothing: the first job, which makes the executor fork every worker."""
 
 
 class _Records(logging.Handler):
@@ -144,8 +152,7 @@ class RunWorkers:
     def __init__(self, processes: int | None = None, *, preload: tuple[str, ...] = ()) -> None:
         self.processes = worker_processes() if processes is None else processes
         self.preload = preload
-        self._pool: Pool | None = None
-        self._pids: set[int] = set()
+        self._pool: ProcessPoolExecutor | None = None
         self._shared: dict[int, tuple[np.ndarray, _SharedArray]] = {}
         self._folder: Path | None = None
 
@@ -157,11 +164,15 @@ class RunWorkers:
     def __enter__(self) -> Self:
         if self.processes >= 2:
             try:
-                context = multiprocessing.get_context("fork")
-                self._pool = context.Pool(
-                    self.processes, initializer=_start_worker, initargs=(self.preload,)
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_start_worker,
+                    initargs=(self.preload,),
                 )
-                self._pids = self._worker_pids()
+                # With fork the executor starts every worker at its first job, and never
+                # another: start them now, while the run has no OpenMP or BLAS threads.
+                self._pool.submit(_nothing)
             except (OSError, ValueError) as error:  # the run works in its own process
                 logger.debug("worker processes not started: %s", error)
         return self
@@ -180,16 +191,19 @@ class RunWorkers:
     def _close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.shutdown(wait=True)
         self._forget_shared()
 
     def stop(self) -> None:
         """Stop the workers now, jobs half done or not; later jobs run in the caller."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            # The executor cannot stop a running job (Python 3.14's kill_workers can): its
+            # workers are killed, the executor sees them die, fails the pending jobs and
+            # closes its queues, and shutdown waits for that.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
         self._forget_shared()
 
     def _forget_shared(self) -> None:
@@ -220,42 +234,46 @@ class RunWorkers:
             kept = self._shared[id(array)] = (array, _SharedArray(path))
         return kept[1]  # type: ignore[return-value]  # unpickled as an array
 
-    def _worker_pids(self) -> set[int]:
-        # multiprocessing.Pool replaces a worker that died and loses its job, whose result
-        # would then never come: a changed set of workers is how a death shows.
-        return {process.pid for process in getattr(self._pool, "_pool", ()) if process.pid}
-
-    def wait(self, result: AsyncResult[Any]) -> None:
-        """Wait for a job's result; stop the run if a worker died meanwhile.
+    def wait(self, result: Future[Any]) -> None:
+        """Wait for a job to finish; stop the run if a worker died meanwhile.
 
         Raises
         ------
         ResourceError
             When a worker process was killed (the system out of memory, most often):
-            its job's result will never come.
+            the executor then fails every job, done or not.
         """
-        while not result.ready():
-            result.wait(_LIVENESS_SECONDS)
-            if not result.ready() and (self._pool is None or self._worker_pids() != self._pids):
-                self.stop()
-                raise ResourceError(
-                    "a worker process of the run stopped unexpectedly (killed, most often "
-                    "because the system ran out of memory)",
-                    hint="run again with --n-jobs 1, fewer methods (--methods) or --backend dask",
-                )
+        if isinstance(result.exception(), BrokenProcessPool):
+            raise self._worker_died()
+
+    def _worker_died(self) -> ResourceError:
+        self.stop()
+        return ResourceError(
+            "a worker process of the run stopped unexpectedly (killed, most often "
+            "because the system ran out of memory)",
+            hint="run again with --n-jobs 1, fewer methods (--methods) or --backend dask",
+        )
 
     def submit(
         self, function: Callable[..., Result], *args: Any
-    ) -> AsyncResult[tuple[Result, list[logging.LogRecord]]]:
-        """Start ``function(*args)`` in a worker; ``.get()`` gives its result and log records.
+    ) -> Future[tuple[Result, list[logging.LogRecord]]]:
+        """Start ``function(*args)`` in a worker; its future gives its result and log records.
 
         ``function`` must be a module-level function (workers receive it by name) and
         ``args`` plain data. Call only while :attr:`running`.
+
+        Raises
+        ------
+        ResourceError
+            When a worker has died since the last job (see :meth:`wait`).
         """
         if self._pool is None:
             raise RuntimeError("no worker processes are running")
         level = logging.getLogger(_LOGGER_NAME).getEffectiveLevel()
-        return self._pool.apply_async(call_logged, (function, args, level))
+        try:
+            return self._pool.submit(call_logged, function, args, level)
+        except BrokenProcessPool:
+            raise self._worker_died() from None
 
 
 class PendingJobs:
@@ -266,7 +284,7 @@ class PendingJobs:
     """
 
     def __init__(
-        self, pending: dict[str, AsyncResult[Any]] | None = None, workers: RunWorkers | None = None
+        self, pending: dict[str, Future[Any]] | None = None, workers: RunWorkers | None = None
     ) -> None:
         self._pending = pending or {}
         self._workers = workers
@@ -279,7 +297,7 @@ class PendingJobs:
         result = self._pending.pop(name)
         if self._workers is not None:
             self._workers.wait(result)
-        outcome, records = result.get()
+        outcome, records = result.result()
         replay(records)
         if isinstance(outcome, Exception):
             raise outcome

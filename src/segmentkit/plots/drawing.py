@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class PendingFigures:
     def __init__(
         self,
         paths: list[Path],
-        pending: list[AsyncResult[tuple[None, list[logging.LogRecord]]]],
+        pending: list[Future[tuple[None, list[logging.LogRecord]]]],
         workers: FigureWorkers,
     ) -> None:
         self.paths = paths
@@ -143,5 +143,5 @@ class PendingFigures:
         for result in pending:
             self._workers.wait(result)
         for result in pending:
-            replay(result.get()[1])
+            replay(result.result()[1])
         return self.paths
