@@ -279,6 +279,37 @@ def test_genie_micro_clusters_above_max_rows() -> None:
     assert (micro.assigner.predict(X[:500]) == micro.labels[:500]).mean() > 0.99
 
 
+def _single_column() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 1, 150), rng.normal(8, 1, 150), rng.normal(16, 1, 150)]
+    return x[:, None], np.repeat([0, 1, 2], 150)
+
+
+@pytest.mark.parametrize("method", [name for name in METHODS if name != "genie"])
+def test_every_method_segments_a_single_column(method: str) -> None:
+    # One numeric column is a common first try (spend alone).
+    X, y = _single_column()
+    labels = run_method(METHODS[method], X, _context()).labels
+    table = pd.crosstab(labels, y)
+    segments = table.drop(index=-1, errors="ignore")
+    # Every segment is one planted group (DBSCAN may cut a group's thin tails apart).
+    assert (segments.max(axis=1) >= 0.95 * segments.sum(axis=1)).all()
+    assert (labels == -1).mean() < 0.1
+    if method in ("kmeans", "agglomerative", "gmm"):
+        assert adjusted_rand_score(y, labels) > 0.95
+
+
+def test_genie_on_a_single_column_cuts_between_the_groups() -> None:
+    # genieclust's spanning tree refused one column ("X is ill-shaped"), which stopped the
+    # whole run. Genie chooses k = 2 here by its near-neighbour separation (at k = 3 two
+    # tail customers sit with the next group), but no planted group is split.
+    X, y = _single_column()
+    labels = run_method(METHODS["genie"], X, _context()).labels
+    table = pd.crosstab(y, labels)
+    assert len(np.unique(labels)) >= 2
+    assert (table.max(axis=1) >= 0.98 * 150).all()
+
+
 def test_search_widens_past_k_max_when_the_best_k_is_at_the_edge() -> None:
     X, y = _blobs(8, 4, n=2_000)
     context = _context(**{"clustering.k_max": 5, "clustering.stability.n_resamples": 0})

@@ -75,6 +75,11 @@ class _Cuts:
 
     def __init__(self, points: np.ndarray, context: SearchContext) -> None:
         self.points = np.ascontiguousarray(points, dtype=float)
+        self._fitted = self.points
+        if self.points.shape[1] == 1:
+            # genieclust's spanning tree (quitefastmst) refuses a single column ("X is
+            # ill-shaped"); a constant second column changes no distance, so no tree.
+            self._fitted = np.column_stack([self.points, np.zeros(len(self.points))])
         self.context = context
         self.matrix = np.zeros((0, len(points)), dtype=int)
         self.model: Any = None
@@ -85,7 +90,7 @@ class _Cuts:
             n_clusters = min(len(self.points) - 1, k + 10)
             if self.model is None:
                 self.model = _genie(n_clusters, self.context)
-            self.model.set_params(n_clusters=n_clusters).fit(self.points)
+            self.model.set_params(n_clusters=n_clusters).fit(self._fitted)
             # labels_matrix_[j] holds the partition into j + 1 segments.
             self.matrix = np.asarray(self.model.labels_matrix_, dtype=int)
         return np.unique(self.matrix[k - 1], return_inverse=True)[1].astype(int)
