@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from segmentkit import __version__
 from segmentkit.config import Config
 from segmentkit.describe.actions import unknown_rule_features
-from segmentkit.describe.explanation import ExplainInputs, explain_all
+from segmentkit.describe.explanation import Explainer, ExplainInputs
 from segmentkit.describe.identity import (
     Identity,
     PreviousRun,
@@ -240,8 +241,22 @@ def _run_segmentation(
     if previous is not None:
         check_comparable(previous, prepared.features)  # before the work, not after it
     n_rows, n_features = prepared.X.shape
+    explainer = Explainer(
+        ExplainInputs.of(prepared, config.explain, config.seed), jobs=jobs, workers=workers
+    )
+    # A method's segments are final as it returns them, unless a backend refits them on
+    # all its rows or a previous run's identities renumber them: then each is explained
+    # from then on, in a worker that has finished its methods while another still works.
+    explain_early = rows is None and previous is None and len(config.clustering.methods) > 1
     results, skipped = segment_prepared(
-        prepared, config, jobs=jobs, progress=progress, workers=workers
+        prepared,
+        config,
+        jobs=jobs,
+        progress=progress,
+        workers=workers,
+        on_result=(lambda name, result: explainer.start(name, result.labels))
+        if explain_early
+        else None,
     )
     if rows is not None:
         # Before anything describes the segments, so that every later stage runs once,
@@ -267,14 +282,9 @@ def _run_segmentation(
         stage_memory("explain", n_rows, n_features, config),
         hint="lower explain.max_rows",
     )
-    with progress.stage("explain"):
-        add_steps(len(results))
-        importance, rules = explain_all(
-            {name: result.labels for name, result in results.items()},
-            ExplainInputs.of(prepared, config.explain, config.seed),
-            jobs=jobs,
-            workers=workers,
-        )
+    labels = {name: result.labels for name, result in results.items()}
+    # The profiles are computed here while the workers explain the segmentations.
+    explainer.start_all(labels)
     with progress.stage("profile"):
         rule_columns = [*prepared.features, *prepared.outcomes.columns]
         for problem in unknown_rule_features(config.profiles, rule_columns):
@@ -300,12 +310,15 @@ def _run_segmentation(
         }
         # The names people chose replace the automatic ones, after those are made.
         profiles = {name: apply_names(p, chosen.get(name, {})) for name, p in profiles.items()}
+    with progress.stage("explain"):
+        add_steps(len(results))
+        importance, rules = explainer.collect(labels)
     migration = None
     if previous is not None:
         migration = migration_table(
             previous,
             prepared.ids,
-            {name: result.labels for name, result in results.items()},
+            labels,
             {name: profile.names for name, profile in profiles.items()},
         )
     return SegmentationRun(
@@ -389,6 +402,7 @@ def segment_prepared(
     jobs: int = 1,
     progress: RunProgress | None = None,
     workers: RunWorkers | None = None,
+    on_result: Callable[[str, MethodResult], None] | None = None,
 ) -> tuple[dict[str, MethodResult], dict[str, str]]:
     """Run every configured method on prepared data: the segmentations, before describing them.
 
@@ -406,6 +420,9 @@ def segment_prepared(
         The run's worker processes: the methods run side by side in them
         (:mod:`segmentkit.methods.parallel`) when the largest of them fit in memory
         together; otherwise, or without workers, one after the other here.
+    on_result : callable, optional
+        Called with each method's name and result as soon as the run has it, in the
+        methods' order (the run starts that segmentation's explanation).
 
     Returns
     -------
@@ -457,6 +474,9 @@ def segment_prepared(
                 first_error = first_error or error
                 skipped[name] = str(error)
                 logger.warning("%s skipped: %s", name, error)
+                continue
+        if on_result is not None:
+            on_result(name, results[name])
     if not results:
         assert first_error is not None  # noqa: S101 - at least one method was asked for
         raise first_error

@@ -111,14 +111,14 @@ def run_stages(methods: Sequence[str], *, read: bool = True, write: bool = True)
     Examples
     --------
     >>> run_stages(["kmeans"], write=False)
-    ['read', 'prepare', 'segment:kmeans', 'explain', 'profile']
+    ['read', 'prepare', 'segment:kmeans', 'profile', 'explain']
     """
     return [
         *(["read"] if read else []),
         "prepare",
         *(f"segment:{name}" for name in methods),
-        "explain",
         "profile",
+        "explain",
         *(["write"] if write else []),
     ]
 

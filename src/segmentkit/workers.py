@@ -292,6 +292,10 @@ class PendingJobs:
     def __contains__(self, name: object) -> bool:
         return name in self._pending
 
+    def add(self, name: str, job: Future[Any]) -> None:
+        """Add job ``name``, started since (replacing an earlier job of that name)."""
+        self._pending[name] = job
+
     def result(self, name: str) -> Any:
         """Wait for job ``name``; log what it logged; return (or raise) its outcome."""
         result = self._pending.pop(name)

@@ -24,7 +24,7 @@ from segmentkit.prepare.transformer import PreparedData
 from segmentkit.progress import advance
 from segmentkit.workers import PendingJobs, RunWorkers
 
-__all__ = ["ExplainInputs", "explain_all", "explain_one"]
+__all__ = ["ExplainInputs", "Explainer", "explain_all", "explain_one"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,72 @@ def _explain_in_worker(
         return explain_one(inputs, labels, method, threads)
 
 
+class Explainer:
+    """Explains a run's segmentations, each in the run's workers as soon as it exists.
+
+    A run calls :meth:`start` as each method's segments come in, so that a worker that
+    has finished its methods explains the first ones while the other still segments,
+    instead of waiting for the slowest method; :meth:`collect` then gathers them all in
+    the methods' order (and explains in the run's process what was not started).
+
+    Parameters
+    ----------
+    inputs : ExplainInputs
+    jobs : int
+        The run's thread budget, shared among the workers.
+    workers : RunWorkers, optional
+        The run's worker processes; without running ones everything is explained by
+        :meth:`collect`, one method after the other.
+    """
+
+    def __init__(
+        self, inputs: ExplainInputs, *, jobs: int, workers: RunWorkers | None = None
+    ) -> None:
+        self.inputs, self.jobs = inputs, jobs
+        self._workers = workers if workers is not None and workers.running else None
+        self._started: dict[str, np.ndarray] = {}
+        self._pending = PendingJobs(workers=self._workers)
+
+    def start(self, name: str, labels: np.ndarray) -> None:
+        """Start explaining ``labels`` (method ``name``) in a worker, if there are any."""
+        workers = self._workers
+        if workers is None or not workers.running:
+            return
+        shared = dataclasses.replace(self.inputs, X=workers.share(self.inputs.X))
+        threads = max(1, self.jobs // workers.processes)
+        self._pending.add(name, workers.submit(_explain_in_worker, shared, labels, name, threads))
+        self._started[name] = labels
+
+    def start_all(self, labels: Mapping[str, np.ndarray]) -> None:
+        """Start every segmentation of ``labels`` not started yet, in workers if any.
+
+        One started with other segments (renumbered since) starts again. A single method
+        is explained in the run's process (by :meth:`collect`): a worker would not pay.
+        """
+        if len(labels) < 2:
+            return
+        for name, values in labels.items():
+            started = self._started.get(name)
+            if started is None or not np.array_equal(started, values):
+                self.start(name, values)
+
+    def collect(
+        self, labels: Mapping[str, np.ndarray]
+    ) -> tuple[dict[str, Importance], dict[str, SegmentRules]]:
+        """Return every method's importance and rules, in the order of ``labels``."""
+        self.start_all(labels)
+        importance: dict[str, Importance] = {}
+        rules: dict[str, SegmentRules] = {}
+        for name, values in labels.items():
+            importance[name], rules[name] = (
+                self._pending.result(name)
+                if name in self._pending
+                else explain_one(self.inputs, values, name, self.jobs)
+            )
+            advance()
+        return importance, rules
+
+
 def explain_all(
     labels: Mapping[str, np.ndarray],
     inputs: ExplainInputs,
@@ -114,22 +180,4 @@ def explain_all(
     importance, rules : dict
         Method to its :class:`Importance` and :class:`SegmentRules`.
     """
-    pending = PendingJobs()
-    if workers is not None and workers.running and len(labels) > 1:
-        threads = max(1, jobs // workers.processes)
-        inputs = dataclasses.replace(inputs, X=workers.share(inputs.X))
-        pending = PendingJobs(
-            {
-                name: workers.submit(_explain_in_worker, inputs, values, name, threads)
-                for name, values in labels.items()
-            },
-            workers,
-        )
-    importance: dict[str, Importance] = {}
-    rules: dict[str, SegmentRules] = {}
-    for name, values in labels.items():
-        importance[name], rules[name] = (
-            pending.result(name) if name in pending else explain_one(inputs, values, name, jobs)
-        )
-        advance()
-    return importance, rules
+    return Explainer(inputs, jobs=jobs, workers=workers).collect(labels)

@@ -230,7 +230,7 @@ def segment_with_dask(
     files = find_input(source)  # before any cluster starts: a wrong path fails at once
     stages = run_stages(config.clustering.methods)
     # The steps on every row come between segmenting the sample and describing it.
-    stages[stages.index("explain") : stages.index("explain")] = [
+    stages[stages.index("profile") : stages.index("profile")] = [
         STATISTICS_STAGE,
         *([KMEANS_STAGE] if "kmeans" in config.clustering.methods else []),
     ]
