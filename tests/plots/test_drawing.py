@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from segmentkit import workers as run_workers
+from segmentkit.output import export
 from segmentkit.plots import drawing, in_report, static
 from segmentkit.plots.drawing import FigureJob, FigureWorkers
 
@@ -137,10 +139,19 @@ def test_workers_that_cannot_start_fall_back_to_the_run_process(
     def no_processes(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_processes)
+    monkeypatch.setattr(run_workers, "ProcessPoolExecutor", no_processes)
     with FigureWorkers(2) as workers:
+        assert not workers.running
         drawn = workers.start(sizes_jobs(tmp_path, 4)).wait()
     assert all(path.is_file() for path in drawn)
+
+
+def renders_and_says_where(folder: Path, shown: Path) -> Path:
+    """The report job of a run, noting which process rendered it (next to the output)."""
+    (folder.parent / "report_rendered_by").write_text(str(os.getpid()))
+    from segmentkit.report import write_report
+
+    return write_report(folder, shown_as=shown)
 
 
 def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
@@ -150,7 +161,12 @@ def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
     from segmentkit.config import Config
 
     two_jobs = Config().with_overrides({"n_jobs": 2})
+    # The report is rendered in a worker when one is free (a large run draws its PNGs
+    # while writing segments.csv); here it is made to be.
+    monkeypatch.setattr(export, "_write_report", renders_and_says_where)
+    monkeypatch.setattr(drawing.PendingFigures, "unfinished", lambda self: 0)
     _, parallel = segment_file(small_customers_csv, two_jobs, out_dir=tmp_path / "parallel")
+    assert int((tmp_path / "report_rendered_by").read_text()) != os.getpid()
     monkeypatch.setattr(drawing, "figure_processes", lambda jobs=None: 0)
     _, serial = segment_file(small_customers_csv, two_jobs, out_dir=tmp_path / "serial")
     pngs = sorted(p.relative_to(serial) for p in serial.rglob("*.png"))

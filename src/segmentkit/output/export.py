@@ -31,6 +31,7 @@ from segmentkit.output.folder import (
     MIGRATION_FILE,
     PLOTS_DIR,
     PROFILES_FILE,
+    REPORT_FILE,
     RULES_FILE,
     RULES_SQL_FILE,
     RUN_LOG_FILE,
@@ -44,10 +45,11 @@ from segmentkit.progress import add_steps, advance
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
 from segmentkit.selection.criteria import ClusterMetrics
 from segmentkit.selection.stability import describe as describe_stability
+from segmentkit.workers import PendingJobs
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
-    from segmentkit.plots.drawing import FigureWorkers
+    from segmentkit.plots.drawing import FigureWorkers, PendingFigures
 
 __all__ = [
     "feature_importance_table",
@@ -515,35 +517,35 @@ def save_run(
     # Steps: segments, other tables, figures, model, summary, report.
     add_steps(6 if figures else 5)
     with atomic_output_dir(out_dir) as tmp:
-        # Every input row first: the rest of the folder describes the run as assigned.
-        assigned = write_input_rows(run, tmp) if rows is None else rows.assign_all_rows(run, tmp)
-        run = assigned.run
-        # The log of the run up to here: the segmentation and the assignment of every row.
-        log = log_text() if callable(log_text) else log_text
-        advance()
-        profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
-        write_csv(profiles, tmp / PROFILES_FILE)
-        write_csv(method_comparison_table(run), tmp / COMPARISON_FILE)
-        write_csv(k_selection_table(run), tmp / K_SELECTION_FILE)
-        write_csv(feature_importance_table(run), tmp / IMPORTANCE_FILE)
-        if run.rules:
-            write_csv(segment_rules_table(run), tmp / RULES_FILE)
-            with _writing(tmp / RULES_SQL_FILE):
-                sql = segment_rules_sql(run)
-                (tmp / RULES_SQL_FILE).write_text(sql, encoding="utf-8", newline="\n")
-        if run.migration is not None:
-            write_csv(run.migration, tmp / MIGRATION_FILE)
-        advance()
-        with _writing(tmp / PLOTS_DIR):
-            pending, points = start_plots(
-                run, tmp / PLOTS_DIR, figures=figures, workers=figure_workers
-            )
+        pending: PendingFigures | None = None
+        report = PendingJobs()
         try:
+            log: str | None = None
+            if rows is None:
+                # The rows in memory are written as they are, and logged about by no
+                # one: the PNGs are drawn while they are written (4 s at 1,000,000).
+                log = log_text() if callable(log_text) else log_text
+                with _writing(tmp / PLOTS_DIR):
+                    pending, points = start_plots(
+                        run, tmp / PLOTS_DIR, figures=figures, workers=figure_workers
+                    )
+                assigned = write_input_rows(run, tmp)
+            else:
+                # Every input row first: the rest of the folder describes the run as
+                # assigned, and the log covers the assignment.
+                assigned = rows.assign_all_rows(run, tmp)
+                log = log_text() if callable(log_text) else log_text
+            run = assigned.run
+            advance()
+            _write_tables(run, tmp)
+            advance()
+            if rows is not None:
+                with _writing(tmp / PLOTS_DIR):
+                    pending, points = start_plots(
+                        run, tmp / PLOTS_DIR, figures=figures, workers=figure_workers
+                    )
             # Written while the workers draw the PNGs.
             model = SegmentationModel.from_run(run)
-            with _writing(tmp / MODEL_NAME):
-                model.save(tmp / MODEL_NAME)
-            advance()
             summary = run_summary(
                 run,
                 scatter=points.describe(),
@@ -554,21 +556,43 @@ def save_run(
             write_json(summary, tmp / SUMMARY_FILE)
             with _writing(tmp / RUN_LOG_FILE):
                 (tmp / RUN_LOG_FILE).write_text(log or "", encoding="utf-8")
-            advance()
             if figures:
-                from segmentkit.report import REPORT_NAME, write_report
-
-                # While the workers draw the PNGs the report does not show.
+                # Once the PNGs it shows are drawn, the report is rendered from the folder
+                # (it reads no model).
                 if pending is not None:
                     pending.wait_for(in_report)
-                with _writing(tmp / REPORT_NAME):
-                    write_report(tmp, shown_as=shown)
+                workers = figure_workers
+                if (
+                    workers is not None
+                    and workers.running
+                    and (pending is None or pending.unfinished() < workers.processes)
+                ):
+                    # A worker is free (the PNGs are drawn, as on large runs, where the
+                    # report takes 2 s): it renders the report while this process saves
+                    # the model. Otherwise (small runs) the workers still draw, and this
+                    # process renders it after the model.
+                    report = PendingJobs(
+                        {REPORT_FILE: workers.submit(_write_report, tmp, shown)}, workers
+                    )
+            with _writing(tmp / MODEL_NAME):
+                model.save(tmp / MODEL_NAME)
+            advance()
+            advance()
+            if figures:
+                with _writing(tmp / REPORT_FILE):
+                    if REPORT_FILE in report:
+                        report.result(REPORT_FILE)
+                    else:
+                        _write_report(tmp, shown)
             if pending is not None:
                 with _writing(tmp / PLOTS_DIR):
                     log_figures_written(pending.wait(), shown / PLOTS_DIR)
         except BaseException:
+            # No worker writes into the folder that is removed.
             if pending is not None:
-                pending.stop()  # no worker writes into the folder that is removed
+                pending.stop()
+            if REPORT_FILE in report and figure_workers is not None:
+                figure_workers.stop()
             raise
         advance()
         if figures:
@@ -577,6 +601,28 @@ def save_run(
             # Last, so that a failure there (a database table) leaves no folder either.
             before_swap(run, tmp)
     return out_dir
+
+
+def _write_tables(run: SegmentationRun, folder: Path) -> None:
+    """Write the profiles, the comparisons, the importance, the rules and the migration."""
+    profiles = pd.concat([p.table for p in run.profiles.values()], ignore_index=True)
+    write_csv(profiles, folder / PROFILES_FILE)
+    write_csv(method_comparison_table(run), folder / COMPARISON_FILE)
+    write_csv(k_selection_table(run), folder / K_SELECTION_FILE)
+    write_csv(feature_importance_table(run), folder / IMPORTANCE_FILE)
+    if run.rules:
+        write_csv(segment_rules_table(run), folder / RULES_FILE)
+        with _writing(folder / RULES_SQL_FILE):
+            sql = segment_rules_sql(run)
+            (folder / RULES_SQL_FILE).write_text(sql, encoding="utf-8", newline="\n")
+    if run.migration is not None:
+        write_csv(run.migration, folder / MIGRATION_FILE)
+
+
+def _write_report(folder: Path, shown: Path) -> Path:
+    from segmentkit.report import write_report
+
+    return write_report(folder, shown_as=shown)
 
 
 @contextmanager

@@ -113,6 +113,10 @@ class PendingFigures:
         self._pending = pending
         self._workers = workers
 
+    def unfinished(self) -> int:
+        """How many figures are still queued or being drawn."""
+        return sum(not result.done() for result in self._pending)
+
     def stop(self) -> None:
         """Stop drawing (after a failure elsewhere): no worker writes a file after this."""
         if self._pending:
