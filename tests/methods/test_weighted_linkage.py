@@ -7,6 +7,8 @@ import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import adjusted_rand_score
 
+from segmentkit.datasets import make_customers
+from segmentkit.methods.agglomerative import exact_linkage
 from segmentkit.methods.weighted_linkage import weighted_linkage
 
 
@@ -49,3 +51,19 @@ def test_degenerate_inputs() -> None:
     tree = weighted_linkage(np.zeros((3, 2)), np.array([1, 2, 3]))
     assert tree[:, 2].tolist() == [0.0, 0.0]
     assert tree[-1, 3] == 3
+
+
+@pytest.mark.parametrize("method", ["ward", "single", "average", "complete"])
+def test_exact_trees_are_scipys(method: str) -> None:
+    # Ward and single come from fastcluster's linkage_vector (no n² distance matrix):
+    # the same merges as SciPy's, heights equal to rounding, the same segments at any k.
+    numbers = make_customers(1_500, n_segments=5, seed=3).frame.select_dtypes("number")
+    X = numbers.dropna().to_numpy(dtype=float)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    ours, theirs = exact_linkage(X, method), linkage(X, method)
+    np.testing.assert_array_equal(ours[:, [0, 1, 3]], theirs[:, [0, 1, 3]])
+    np.testing.assert_allclose(ours[:, 2], theirs[:, 2], rtol=1e-12, atol=1e-12)
+    for k in (2, 5, 12):
+        assert adjusted_rand_score(
+            fcluster(ours, k, "maxclust"), fcluster(theirs, k, "maxclust")
+        ) == pytest.approx(1.0)

@@ -1,8 +1,12 @@
 """Agglomerative (hierarchical) clustering: one tree, cut at every candidate k.
 
 Up to ``agglomerative.max_rows`` rows (and while its O(n²) memory fits) the tree is the
-exact one, built once with SciPy (Ward linkage by default) and cut with ``maxclust`` at
-each candidate; new customers join the nearest segment centroid (``NearestCentroid``).
+exact one, built once (Ward linkage by default) and cut with ``maxclust`` at each
+candidate; new customers join the nearest segment centroid (``NearestCentroid``). Ward
+and single trees come from fastcluster's ``linkage_vector``, which computes distances as
+it needs them instead of SciPy's n² distance matrix: on 10,000 customers with 17 model
+columns 1.0 s instead of 3.4 s, with the same merges (CC GENERAL and planted data;
+heights within 1e-13); average and complete trees from SciPy.
 
 Above that, the customers are first summarised by ``agglomerative.micro_clusters``
 K-Means micro-clusters (fitted on a seeded sample, every customer assigned to its
@@ -38,7 +42,13 @@ from segmentkit.methods.search import (
 from segmentkit.methods.weighted_linkage import weighted_linkage
 from segmentkit.resources import available_memory
 
-__all__ = ["MicroClusterAssigner", "fit_agglomerative", "micro_clusters", "search_agglomerative"]
+__all__ = [
+    "MicroClusterAssigner",
+    "exact_linkage",
+    "fit_agglomerative",
+    "micro_clusters",
+    "search_agglomerative",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +167,20 @@ def _grow(X: np.ndarray, context: SearchContext) -> _Tree:
     return tree
 
 
+def exact_linkage(X: np.ndarray, method: str) -> np.ndarray:
+    """Return the exact tree of the rows of ``X`` in SciPy's linkage format."""
+    if method in ("ward", "single"):
+        # Imported here: only Agglomerative runs need it.
+        import fastcluster
+
+        return np.asarray(fastcluster.linkage_vector(np.asarray(X, dtype=float), method=method))
+    return linkage(X, method=method, metric="euclidean")
+
+
 def _grow_tree(X: np.ndarray, context: SearchContext, limit: int) -> _Tree:
     method = context.clustering.agglomerative.linkage
     if len(X) <= limit:
-        return _Tree(linkage(X, method=method, metric="euclidean"))
+        return _Tree(exact_linkage(X, method))
     centres, members = micro_clusters(X, context.clustering.agglomerative.micro_clusters, context)
     weights = np.bincount(members, minlength=len(centres))
     note = (
