@@ -10,7 +10,14 @@ from segmentkit import progress
 from segmentkit.config import Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import run_segmentation
-from segmentkit.progress import RunProgress, add_steps, advance, run_stages, stage_weight
+from segmentkit.progress import (
+    RunProgress,
+    add_steps,
+    advance,
+    computed_elsewhere,
+    run_stages,
+    stage_weight,
+)
 
 
 def test_steps_outside_a_stage_are_ignored() -> None:
@@ -143,3 +150,23 @@ def test_stage_weights_blend_between_the_measured_sizes() -> None:
     assert small < stage_weight("prepare", 100_000) < large
     assert stage_weight("prepare", 200) == small  # below and above: the nearest size
     assert stage_weight("prepare", 10_000_000) == large
+
+
+def test_a_stage_computed_in_workers_says_how_long_the_work_took(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A method that finished in a worker while the run waited for another was "done in
+    # 0.0 s": the line now also gives the work's own time.
+    progress = RunProgress(["segment:kmeans", "segment:dbscan", "explain"])
+    with caplog.at_level(logging.INFO, logger="segmentkit"):
+        with progress.stage("segment:kmeans"):
+            pass
+        with progress.stage("segment:dbscan"):
+            computed_elsewhere(7.61)
+        with progress.stage("explain"):
+            computed_elsewhere(1.5)
+            computed_elsewhere(2.0)
+    lines = [m for m in caplog.messages if m.startswith("Stage")]
+    assert "work in worker" not in lines[0]
+    assert lines[1].startswith("Stage segment:dbscan done in 0.0 s (7.6 s of work in worker")
+    assert "(3.5 s of work in worker processes; 3 of 3," in lines[2]

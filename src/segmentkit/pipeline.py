@@ -37,7 +37,7 @@ from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
 from segmentkit.methods.base import check_fixed_k
 from segmentkit.methods.parallel import start_methods
 from segmentkit.prepare.transformer import PreparedData, prepare
-from segmentkit.progress import RunProgress, add_steps, run_stages
+from segmentkit.progress import RunProgress, add_steps, computed_elsewhere, run_stages
 from segmentkit.resources import (
     WORKING_MEMORY_MIB,
     available_memory,
@@ -464,11 +464,13 @@ def segment_prepared(
         )
         with progress.stage(f"segment:{name}"):
             try:
-                results[name] = (
-                    pending.result(name)
-                    if name in pending
-                    else run_method(METHODS[name], prepared.X, context, fit_mask=prepared.fit_mask)
-                )
+                if name in pending:
+                    results[name] = pending.result(name)
+                    computed_elsewhere(pending.seconds[name])
+                else:
+                    results[name] = run_method(
+                        METHODS[name], prepared.X, context, fit_mask=prepared.fit_mask
+                    )
             except DataError as error:
                 # One method that cannot run on this data must not sink the others.
                 first_error = first_error or error

@@ -128,6 +128,7 @@ class _Stage:
         self.bar, self.task = bar, task
         self.total = 0
         self.done = 0
+        self.elsewhere: float | None = None
 
     def add_steps(self, n: int) -> None:
         self.total += n
@@ -145,6 +146,17 @@ def add_steps(n: int) -> None:
     stage = _current.get()
     if stage is not None:
         stage.add_steps(n)
+
+
+def computed_elsewhere(seconds: float) -> None:
+    """Add ``seconds`` of the running stage's work done in a worker process.
+
+    Its line then says so: a method that finished in a worker while the run waited for
+    another one is "done in 0.0 s" of waiting, not of work.
+    """
+    stage = _current.get()
+    if stage is not None:
+        stage.elsewhere = (stage.elsewhere or 0.0) + seconds
 
 
 def advance(n: int = 1) -> None:
@@ -222,15 +234,15 @@ class RunProgress:
         self.timings[name] = round(seconds, 3)
         if self._bar is not None:
             self._bar.update(task, total=stage.total or 1, completed=stage.total or 1)
-        logger.info("%s", self._summary(name, seconds))
+        logger.info("%s", self._summary(name, seconds, stage.elsewhere))
 
-    def _summary(self, name: str, seconds: float) -> str:
+    def _summary(self, name: str, seconds: float, elsewhere: float | None = None) -> str:
         position = self.stages.index(name) + 1
         elapsed = time.perf_counter() - self._started
-        text = (
-            f"Stage {name} done in {seconds:.1f} s ({position} of {len(self.stages)}, "
-            f"{elapsed:.0f} s elapsed"
-        )
+        text = f"Stage {name} done in {seconds:.1f} s ("
+        if elsewhere is not None:
+            text += f"{elsewhere:.1f} s of work in worker processes; "
+        text += f"{position} of {len(self.stages)}, {elapsed:.0f} s elapsed"
         remaining = self.remaining_seconds()
         if remaining is not None and position < len(self.stages):
             text += f", about {remaining:.0f} s left"

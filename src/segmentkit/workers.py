@@ -28,6 +28,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -114,15 +115,16 @@ class _Records(logging.Handler):
 
 def call_logged(
     function: Callable[..., Result], args: tuple[Any, ...], level: int
-) -> tuple[Result, list[logging.LogRecord]]:
-    """Run ``function(*args)`` in a worker; return its result and what it logged."""
+) -> tuple[Result, list[logging.LogRecord], float]:
+    """Run ``function(*args)`` in a worker; return its result, what it logged, its seconds."""
     package = logging.getLogger(_LOGGER_NAME)
     package.setLevel(level)
     collect = _Records()
     package.addHandler(collect)
     package.propagate = False
+    started = time.perf_counter()
     try:
-        return function(*args), collect.records
+        return function(*args), collect.records, time.perf_counter() - started
     finally:
         package.removeHandler(collect)
 
@@ -256,8 +258,8 @@ class RunWorkers:
 
     def submit(
         self, function: Callable[..., Result], *args: Any
-    ) -> Future[tuple[Result, list[logging.LogRecord]]]:
-        """Start ``function(*args)`` in a worker; its future gives its result and log records.
+    ) -> Future[tuple[Result, list[logging.LogRecord], float]]:
+        """Start ``function(*args)`` in a worker; its future gives result, records, seconds.
 
         ``function`` must be a module-level function (workers receive it by name) and
         ``args`` plain data. Call only while :attr:`running`.
@@ -288,6 +290,8 @@ class PendingJobs:
     ) -> None:
         self._pending = pending or {}
         self._workers = workers
+        #: Seconds each job whose result came took in its worker.
+        self.seconds: dict[str, float] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self._pending
@@ -301,7 +305,7 @@ class PendingJobs:
         result = self._pending.pop(name)
         if self._workers is not None:
             self._workers.wait(result)
-        outcome, records = result.result()
+        outcome, records, self.seconds[name] = result.result()
         replay(records)
         if isinstance(outcome, Exception):
             raise outcome

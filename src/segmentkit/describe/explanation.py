@@ -21,7 +21,7 @@ from segmentkit.describe.importance import Importance, explain_segments
 from segmentkit.describe.rules import SegmentRules, fit_rules
 from segmentkit.describe.rules.fit import rules_inputs
 from segmentkit.prepare.transformer import PreparedData
-from segmentkit.progress import advance
+from segmentkit.progress import advance, computed_elsewhere
 from segmentkit.workers import PendingJobs, RunWorkers
 
 __all__ = ["ExplainInputs", "Explainer", "explain_all", "explain_one"]
@@ -147,11 +147,11 @@ class Explainer:
         importance: dict[str, Importance] = {}
         rules: dict[str, SegmentRules] = {}
         for name, values in labels.items():
-            importance[name], rules[name] = (
-                self._pending.result(name)
-                if name in self._pending
-                else explain_one(self.inputs, values, name, self.jobs)
-            )
+            if name in self._pending:
+                importance[name], rules[name] = self._pending.result(name)
+                computed_elsewhere(self._pending.seconds[name])
+            else:
+                importance[name], rules[name] = explain_one(self.inputs, values, name, self.jobs)
             advance()
         return importance, rules
 

@@ -106,7 +106,7 @@ class PendingFigures:
     def __init__(
         self,
         paths: list[Path],
-        pending: list[Future[tuple[None, list[logging.LogRecord]]]],
+        pending: list[Future[tuple[None, list[logging.LogRecord], float]]],
         workers: FigureWorkers,
     ) -> None:
         self.paths = paths
