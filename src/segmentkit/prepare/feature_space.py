@@ -19,6 +19,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from segmentkit.config import Config
 from segmentkit.errors import DataError
+from segmentkit.prepare.imputer import MedianImputer
 
 __all__ = ["category_weight", "choose_log_columns", "feature_origin", "fit_transformer"]
 
@@ -70,9 +71,10 @@ def _numeric_pipeline(strategy: str, fill_value: Any, log: bool) -> Pipeline:
         steps.append(("impute", SimpleImputer(strategy="constant", fill_value=fill_value or 0)))
     else:
         # "drop" rows are gone already; median keeps scoring of new data well defined.
-        steps.append(
-            ("impute", SimpleImputer(strategy="median" if strategy == "drop" else strategy))
-        )
+        if strategy in ("drop", "median"):
+            steps.append(("impute", MedianImputer(strategy="median")))
+        else:
+            steps.append(("impute", SimpleImputer(strategy=strategy)))
     if log:
         steps.append(("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")))
     steps.append(("scale", StandardScaler()))

@@ -65,6 +65,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "segmentkit.model.InputSchema",
     "segmentkit.model.SegmentationModel",
     "segmentkit.outliers.NeighbourRule",
+    "segmentkit.prepare.imputer.MedianImputer",
 )
 #: The module name saved model files give this module's classes. A ``model.skops`` file names
 #: each class by its module; these classes keep the name they were first saved under, so files
