@@ -7,7 +7,7 @@ progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
 their typical time in a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
-at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a power of the number of
+at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a straight line in the number of
 customers in between), and scaled by how long the stages so far actually took on this
 machine and this data.
 """
@@ -15,7 +15,6 @@ machine and this data.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,33 +39,35 @@ logger = logging.getLogger(__name__)
 #: remains.
 STAGE_WEIGHTS: dict[str, float] = {
     "read": 0.4,
-    "prepare": 12.1,
-    "segment:kmeans": 4.7,
-    "segment:agglomerative": 4.7,
-    "segment:gmm": 4.7,
-    "segment:dbscan": 4.7,
-    "segment:genie": 4.7,
-    "explain": 13.4,
-    "profile": 3.2,
-    "write": 11.3,
+    "prepare": 10.9,
+    "segment:kmeans": 4.8,
+    "segment:agglomerative": 4.8,
+    "segment:gmm": 4.8,
+    "segment:dbscan": 4.8,
+    "segment:genie": 4.8,
+    "profile": 4.9,
+    "explain": 9.2,
+    "write": 10.0,
 }
 
 #: The same at 10,000 customers, where the fixed cost of choosing k dominates and reading
-#: and cleaning are almost free. Between the two sizes the weights are interpolated on
-#: the logarithm of the number of customers (:func:`stage_weight`). The methods run side
-#: by side in worker processes, and which one the run waits for longest depends on which
-#: finishes first: each weighs an equal share of their total.
+#: and cleaning are almost free. Between the two sizes a stage's weight is a straight line
+#: in the number of customers (:func:`stage_weight`). The methods run side by side in
+#: worker processes, and which one the run waits for longest depends on which finishes
+#: first: each weighs an equal share of their total. The explanations run in the workers
+#: while the run computes the profiles; they weigh their work on two cores (what the run
+#: waits for when the profiles are quick).
 SMALL_RUN_WEIGHTS: dict[str, float] = {
     "read": 0.02,
     "prepare": 0.7,
-    "segment:kmeans": 2.3,
-    "segment:agglomerative": 2.3,
-    "segment:gmm": 2.3,
-    "segment:dbscan": 2.3,
-    "segment:genie": 2.3,
-    "explain": 3.2,
-    "profile": 0.2,
-    "write": 5.2,
+    "segment:kmeans": 1.8,
+    "segment:agglomerative": 1.8,
+    "segment:gmm": 1.8,
+    "segment:dbscan": 1.8,
+    "segment:genie": 1.8,
+    "profile": 0.4,
+    "explain": 3.0,
+    "write": 5.5,
 }
 
 _SMALL_ROWS, _LARGE_ROWS = 10_000, 1_000_000
@@ -76,17 +77,18 @@ def stage_weight(stage: str, rows: int | None) -> float:
     """Return a stage's typical seconds in a run of ``rows`` customers (unknown: a large run's).
 
     Only the proportions between stages matter. Between the two measured sizes a stage's
-    time grows as a power of the customers (a straight line on log-log axes through both
-    measurements), so a cheap stage at 10,000 that grows fast (cleaning) stays cheap at
-    40,000; below and above them, the nearest size. A stage neither table knows weighs
-    an average stage.
+    time is a fixed cost plus a cost per customer (a straight line through both
+    measurements): cleaning and writing grow with the rows, the k search on its samples
+    hardly does, so a cheap stage at 10,000 that grows with the rows stays cheap at
+    40,000. Below and above them, the nearest size. A stage neither table knows weighs an
+    average stage.
 
     Examples
     --------
     >>> round(stage_weight("read", 10_000), 2), round(stage_weight("read", 1_000_000), 2)
     (0.02, 0.4)
     >>> round(stage_weight("read", 100_000), 3)
-    0.089
+    0.055
     """
 
     def seconds(table: dict[str, float]) -> float:
@@ -94,12 +96,9 @@ def stage_weight(stage: str, rows: int | None) -> float:
 
     if rows is None:
         return seconds(STAGE_WEIGHTS)
-    position = (math.log10(max(rows, 1)) - math.log10(_SMALL_ROWS)) / (
-        math.log10(_LARGE_ROWS) - math.log10(_SMALL_ROWS)
-    )
-    position = min(1.0, max(0.0, position))
+    position = min(1.0, max(0.0, (rows - _SMALL_ROWS) / (_LARGE_ROWS - _SMALL_ROWS)))
     small, large = seconds(SMALL_RUN_WEIGHTS), seconds(STAGE_WEIGHTS)
-    return float(small * (large / small) ** position)
+    return float(small + (large - small) * position)
 
 
 _current: ContextVar[_Stage | None] = ContextVar("segmentkit_stage", default=None)
