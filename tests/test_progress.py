@@ -168,5 +168,8 @@ def test_a_stage_computed_in_workers_says_how_long_the_work_took(
             computed_elsewhere(2.0)
     lines = [m for m in caplog.messages if m.startswith("Stage")]
     assert "work in worker" not in lines[0]
-    assert lines[1].startswith("Stage segment:dbscan done in 0.0 s (7.6 s of work in worker")
-    assert "(3.5 s of work in worker processes; 3 of 3," in lines[2]
+    assert lines[1].startswith(
+        "Stage segment:dbscan done: 7.6 s of work side by side in worker processes, "
+        "0.0 s waited for (2 of 3,"
+    )
+    assert lines[2].startswith("Stage explain done: 3.5 s of work side by side")

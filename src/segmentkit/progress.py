@@ -238,9 +238,15 @@ class RunProgress:
     def _summary(self, name: str, seconds: float, elsewhere: float | None = None) -> str:
         position = self.stages.index(name) + 1
         elapsed = time.perf_counter() - self._started
-        text = f"Stage {name} done in {seconds:.1f} s ("
-        if elsewhere is not None:
-            text += f"{elsewhere:.1f} s of work in worker processes; "
+        if elsewhere is None:
+            text = f"Stage {name} done in {seconds:.1f} s ("
+        else:
+            # The work ran side by side with other work: what it took there, and how long
+            # the run still had to wait for it once the earlier stages were done.
+            text = (
+                f"Stage {name} done: {elsewhere:.1f} s of work side by side in worker "
+                f"processes, {seconds:.1f} s waited for ("
+            )
         text += f"{position} of {len(self.stages)}, {elapsed:.0f} s elapsed"
         remaining = self.remaining_seconds()
         if remaining is not None and position < len(self.stages):

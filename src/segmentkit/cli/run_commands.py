@@ -78,7 +78,11 @@ __all__ = ["demo", "run"]
 @click.option("--encoding", help="Text encoding of a CSV (default: detected).")
 @click.option("--delimiter", help=DELIMITER_HELP)
 @click.option("--sheet", metavar="NAME", help=SHEET_HELP)
-@click.option("--n-jobs", type=int, help="Threads for the whole run (default: one per core).")
+@click.option(
+    "--n-jobs",
+    type=int,
+    help="Cores for the whole run: its threads and worker processes (default: one per core).",
+)
 @click.option(
     "--format",
     "output_format",

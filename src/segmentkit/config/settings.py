@@ -63,7 +63,10 @@ class Config(Section):
     n_jobs: int | None = Field(
         None,
         ge=1,
-        description="Threads for the whole run (None: one per available core, never more).",
+        description=(
+            "Cores for the whole run, its threads and worker processes (None: one per "
+            "available core, never more)."
+        ),
     )
     input: InputConfig = Field(default_factory=InputConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
