@@ -49,7 +49,7 @@ def test_memo_grows_once_per_rows_and_settings() -> None:
 @pytest.mark.parametrize(
     ("method", "module", "grower"),
     [
-        ("agglomerative", agglomerative, "linkage"),
+        ("agglomerative", agglomerative, "exact_linkage"),
         ("agglomerative", agglomerative, "weighted_linkage"),
         ("genie", genie, "_genie"),
         ("dbscan", dbscan, "DBSCAN"),
