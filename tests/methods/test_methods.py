@@ -212,7 +212,8 @@ def test_stability_is_a_gate_not_a_tiebreak() -> None:
     assert good.stability.mean_ari > gate > shaky.stability.mean_ari
     recommendation = recommend_method({"shaky": flattering, "good": good}, min_stability=gate)
     assert recommendation.method == "good"
-    assert "not recommended: shaky" in recommendation.reason
+    assert "not recommended, as unstable (stability below" in recommendation.reason
+    assert recommendation.reason.endswith(f"): shaky ({shaky.stability.mean_ari:.2f})")
     # When nothing is stable the run says so and shows the most stable one.
     alone = recommend_method({"shaky": flattering, "also": shaky}, min_stability=gate)
     assert not alone.stable
@@ -479,3 +480,17 @@ def test_a_stable_finer_segmentation_inside_the_best_separated_one_is_preferred(
     assert recommend_method({"kmeans": separated(coarse, 1.0), "agglomerative": across}).method == (
         "kmeans"
     )
+    # Stable as a whole with shaky segments: the reason says both, and what to use instead.
+    assert fine.stability is not None
+    shaky_fine = dataclasses.replace(
+        separated(fine, 0.3),
+        stability=dataclasses.replace(fine.stability, unstable_segments=(4, 5)),
+    )
+    shaky = recommend_method({"kmeans": separated(coarse, 1.0), "agglomerative": shaky_fine})
+    assert shaky.method == "agglomerative"
+    assert "they are stable as a whole (" in shaky.reason
+    assert shaky.reason.endswith(
+        "but segments 4, 5 do not survive resampling: treat them as provisional, or use "
+        "kmeans's 2 (segments.csv column segment_kmeans)"
+    )
+    assert "as a whole" not in recommendation.reason

@@ -268,16 +268,20 @@ def recommend_method(
         if finer is not None:
             fine = results[finer]
             shaky = fine.stability.unstable_segments if fine.stability is not None else ()
+            # A whole segmentation can be stable while some of its segments are not: the
+            # reason says both, and what to use instead of the shaky ones.
             reason = (
                 f"{finer}'s {fine.n_segments} segments lie inside {best}'s "
                 f"{results[best].n_segments}, the best separated (near-neighbour separation "
                 f"{separation(best)}): the same structure, seen closer; they are stable "
-                f"({_known(stabilities[finer], 1.0):.2f}) and keep enough of the separation "
-                f"({separation(finer)}, at least a fifth)"
+                f"{'as a whole ' if shaky else ''}({_known(stabilities[finer], 1.0):.2f}) "
+                f"and keep enough of the separation ({separation(finer)}, at least a fifth)"
                 + (
-                    f"; {'segment' if len(shaky) == 1 else 'segments'} "
+                    f", but {'segment' if len(shaky) == 1 else 'segments'} "
                     f"{', '.join(map(str, shaky))} "
-                    f"{'does' if len(shaky) == 1 else 'do'} not survive resampling"
+                    f"{'does' if len(shaky) == 1 else 'do'} not survive resampling: treat "
+                    f"{'it' if len(shaky) == 1 else 'them'} as provisional, or use {best}'s "
+                    f"{results[best].n_segments} (segments.csv column segment_{best})"
                     if shaky
                     else ""
                 )
@@ -285,7 +289,8 @@ def recommend_method(
             best = finer
     unstable = [n for n in eligible if n not in stable]
     if unstable:
-        reason += f"; unstable (stability below {min_stability:.2f}), not recommended: " + (
-            ", ".join(f"{n} ({_known(stabilities[n], 0.0):.2f})" for n in unstable)
+        reason += (
+            f"; not recommended, as unstable (stability below {min_stability:.2f}): "
+            + ", ".join(f"{n} ({_known(stabilities[n], 0.0):.2f})" for n in unstable)
         )
     return Recommendation(best, reason + not_eligible, stable=True)
