@@ -277,7 +277,9 @@ def _run_segmentation(
     # The workers may be explaining already: this process takes what they leave of the
     # thread budget. OpenMP threads that compete with busy workers for the same cores
     # wait for each other instead of working (Mall's alternative: 0.6 s alone, 7-10 s).
-    own_jobs = max(1, jobs - workers.processes) if explain_early and workers else jobs
+    own_jobs = jobs
+    if explain_early and workers is not None and workers.running:
+        own_jobs = max(1, jobs - workers.processes)
     with threadpool_limits(limits=own_jobs):
         alternative = finer_alternative(
             results[recommended],

@@ -7,9 +7,9 @@ progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
 their typical time in a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
-at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a straight line in the number of
-customers in between), and scaled by how long the stages so far actually took on this
-machine and this data.
+at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a straight line in the
+number of customers in between), and scaled by how long the stages so far actually took
+on this machine and this data.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def add_steps(n: int) -> None:
 def computed_elsewhere(seconds: float) -> None:
     """Add ``seconds`` of the running stage's work done in a worker process.
 
-    Its line then says so: a method that finished in a worker while the run waited for
-    another one is "done in 0.0 s" of waiting, not of work.
+    Its line then gives that work's time beside the wait: a method that finished in a
+    worker while the run waited for another one was waited for 0.0 s, not done in it.
     """
     stage = _current.get()
     if stage is not None:

@@ -78,7 +78,8 @@ class _Cuts:
         self._fitted = self.points
         if self.points.shape[1] == 1:
             # genieclust's spanning tree (quitefastmst) refuses a single column ("X is
-            # ill-shaped"); a constant second column changes no distance, so no tree.
+            # ill-shaped"); a constant second column changes no distance, so neither the
+            # tree nor its cuts.
             self._fitted = np.column_stack([self.points, np.zeros(len(self.points))])
         self.context = context
         self.matrix = np.zeros((0, len(points)), dtype=int)
