@@ -1,4 +1,4 @@
-"""The numeric median imputer: scikit-learn's SimpleImputer, bit for bit, with a faster median."""
+"""The model's imputers: scikit-learn's SimpleImputer, bit for bit, with faster fits."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.impute import SimpleImputer
 
-from segmentkit.prepare.imputer import MedianImputer
+from segmentkit.prepare.imputer import FrequentImputer, MedianImputer
 
 
 def random_columns(seed: int) -> np.ndarray:
@@ -46,3 +46,50 @@ def test_other_strategies_and_markers_are_scikit_learns() -> None:
         SimpleImputer(strategy="median", missing_values=-1.0).fit(complete).statistics_,
     )
     assert list(marked.get_feature_names_out()) == ["a", "b"]
+
+
+def random_categories(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(1, 60)), int(rng.integers(1, 4))
+    levels = np.array(["north", "south", "East", "west", "1", "b"], dtype=object)
+    X = rng.choice(levels[: int(rng.integers(1, 7))], size=(n, d)).astype(object)
+    X[rng.random((n, d)) < rng.random() * 0.5] = np.nan
+    return X
+
+
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed values")
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_the_most_frequent_text_is_scikit_learns(keep_empty_features: bool) -> None:
+    # Small columns with few levels: ties are common, and go to the smallest value.
+    for seed in range(300):
+        X = random_categories(seed)
+        ours = FrequentImputer(strategy="most_frequent", keep_empty_features=keep_empty_features)
+        theirs = SimpleImputer(strategy="most_frequent", keep_empty_features=keep_empty_features)
+        ours.fit(X)
+        theirs.fit(X)
+        assert list(ours.statistics_) == list(theirs.statistics_) or (
+            pd.isna(ours.statistics_).tolist() == pd.isna(theirs.statistics_).tolist()
+            and [v for v in ours.statistics_ if not pd.isna(v)]
+            == [v for v in theirs.statistics_ if not pd.isna(v)]
+        )
+        np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))
+
+
+def test_values_pandas_counts_as_missing_take_scikit_learns_path() -> None:
+    # scikit-learn counts None as a value when the marker is NaN; pandas would not.
+    X = np.array([[None], [None], ["a"], [np.nan]], dtype=object)
+    ours = FrequentImputer(strategy="most_frequent").fit(X)
+    assert (
+        ours.statistics_.tolist()
+        == SimpleImputer(strategy="most_frequent").fit(X).statistics_.tolist()
+    )
+    assert ours.statistics_.tolist() == [None]
+
+
+def test_a_mix_of_types_ties_as_in_scikit_learn() -> None:
+    X = np.array([[1], ["1"], [2.5], ["x"]], dtype=object)
+    ours = FrequentImputer(strategy="most_frequent").fit(X)
+    assert (
+        ours.statistics_.tolist()
+        == SimpleImputer(strategy="most_frequent").fit(X).statistics_.tolist()
+    )

@@ -15,13 +15,20 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentkit.config import Config
 from segmentkit.errors import DataError
-from segmentkit.prepare.imputer import MedianImputer
+from segmentkit.prepare.encoder import CategoryEncoder
+from segmentkit.prepare.imputer import FrequentImputer, MedianImputer
 
-__all__ = ["category_weight", "choose_log_columns", "feature_origin", "fit_transformer"]
+__all__ = [
+    "category_weight",
+    "choose_log_columns",
+    "feature_origin",
+    "fit_transform_space",
+    "fit_transformer",
+]
 
 
 def _skewness(values: pd.Series) -> float:
@@ -85,8 +92,8 @@ def _categorical_pipeline(strategy: str, fill_value: Any) -> Pipeline:
     if strategy == "constant":
         imputer = SimpleImputer(strategy="constant", fill_value=str(fill_value or "missing"))
     else:
-        imputer = SimpleImputer(strategy="most_frequent")
-    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64)
+        imputer = FrequentImputer(strategy="most_frequent")
+    encoder = CategoryEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64)
     return Pipeline([("impute", imputer), ("onehot", encoder)])
 
 
@@ -176,8 +183,24 @@ def fit_transformer(
     data: pd.DataFrame,
 ) -> ColumnTransformer:
     """Build and fit the transformer on ``data``, categorical columns weighted by their levels."""
+    return fit_transform_space(numeric, categorical, log_columns, config, data)[0]
+
+
+def fit_transform_space(
+    numeric: list[str],
+    categorical: list[str],
+    log_columns: list[str],
+    config: Config,
+    data: pd.DataFrame,
+) -> tuple[ColumnTransformer, np.ndarray]:
+    """Fit the transformer on ``data`` and return it with ``data`` transformed by it.
+
+    One pass over the rows: the fit's own output, weighted as the fitted transformer
+    weights its output, equals ``transformer.transform(data)`` bit for bit (every step
+    treats each row on its own, and a weight multiplies the same numbers either way).
+    """
     transformer = _build_transformer(numeric, categorical, log_columns, config)
-    transformer.fit(data)
+    X = np.asarray(transformer.fit_transform(data), dtype=np.float64)
     setting = config.cleaning.categorical_weight
     if categorical and setting != "unit":
         # The weight may depend on the levels the encoder found in these rows. A
@@ -188,11 +211,15 @@ def fit_transformer(
             for label, pipeline, _ in transformer.transformers_
             if label.startswith("cat_")
         }
-        transformer.set_params(transformer_weights={k: w for k, w in weights.items() if w != 1})
+        weights = {label: weight for label, weight in weights.items() if weight != 1}
+        transformer.set_params(transformer_weights=weights)
+        for label, weight in weights.items():
+            part = transformer.output_indices_[label]
+            X[:, part] = X[:, part] * weight
     try:
         transformer.get_feature_names_out()
     except ValueError:
         # A one-hot name such as "region_north" clashes with a real column: prefix them all.
         transformer.set_params(verbose_feature_names_out=True)
         transformer.fit(data)
-    return transformer
+    return transformer, X

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from segmentkit.config import Config
-from segmentkit.prepare.feature_space import fit_transformer
+from segmentkit.prepare.feature_space import fit_transform_space
 from segmentkit.prepare.outliers import NeighbourRule, iqr_outliers, neighbour_outliers
 from segmentkit.resources import effective_jobs
 from segmentkit.text import plural
 
-__all__ = ["flag_outliers"]
+__all__ = ["Flagged", "flag_outliers"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,32 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+@dataclass(frozen=True)
+class Flagged:
+    """The outlier step's verdict on the cleaned rows.
+
+    Attributes
+    ----------
+    mask : numpy.ndarray of bool
+        Outlier rows of the data.
+    bounds : dict
+        Column to ``(low, high)`` fences in original units (method ``iqr``; else empty).
+    rule : NeighbourRule or None
+        The fitted neighbour rule with its transformer (method ``neighbours``; else None).
+    detail : str
+        What was flagged, in words, for the log and the cleaning steps.
+    X : numpy.ndarray or None
+        Every row in the rule's space (method ``neighbours``): the model's matrix when
+        that transformer is kept, so it is not computed twice.
+    """
+
+    mask: np.ndarray
+    bounds: dict[str, tuple[float, float]]
+    rule: NeighbourRule | None
+    detail: str
+    X: np.ndarray | None = None
+
+
 def flag_outliers(
     data: pd.DataFrame,
     numeric: list[str],
@@ -37,27 +64,15 @@ def flag_outliers(
     log_columns: list[str],
     features: list[str],
     config: Config,
-) -> tuple[np.ndarray, dict[str, tuple[float, float]], NeighbourRule | None, str]:
-    """Judge the cleaned rows by ``cleaning.outliers.method``, on the scale the model sees.
-
-    Returns
-    -------
-    mask : numpy.ndarray of bool
-        Outlier rows of ``data``.
-    bounds : dict
-        Column to ``(low, high)`` fences in original units (method ``iqr``; else empty).
-    rule : NeighbourRule or None
-        The fitted neighbour rule with its transformer (method ``neighbours``; else None).
-    detail : str
-        What was flagged, in words, for the log and the cleaning steps.
-    """
+) -> Flagged:
+    """Judge the cleaned rows by ``cleaning.outliers.method``, on the scale the model sees."""
     settings = config.cleaning.outliers
     if settings.method == "neighbours":
         # Judged in the space the clustering sees, fitted on every row; the caller then
         # refits the transformer on the rows that are not outliers.
-        space = fit_transformer(numeric, categorical, log_columns, config, data[features])
+        space, X = fit_transform_space(numeric, categorical, log_columns, config, data[features])
         mask, rule = neighbour_outliers(
-            np.asarray(space.transform(data[features]), dtype=np.float64),
+            X,
             n_neighbours=settings.n_neighbours,
             factor=settings.fence_factor,
             max_share=settings.max_share,
@@ -79,7 +94,7 @@ def flag_outliers(
             f"{_ordinal(rule.n_neighbours)} nearest above {rule.threshold:.3g}, factor "
             f"{rule.factor:.2f}), policy {settings.policy}"
         )
-        return mask, {}, rule, detail
+        return Flagged(mask, {}, rule, detail, X)
     # IQR fences on the scale the model sees (log scale for log columns).
     judged = data[numeric].copy()
     for name in log_columns:
@@ -102,4 +117,4 @@ def flag_outliers(
         f"{plural(int(mask.sum()), 'row')} outside the IQR fences (factor {used:.2f}), "
         f"policy {settings.policy}"
     )
-    return mask, bounds, None, detail
+    return Flagged(mask, bounds, None, detail)

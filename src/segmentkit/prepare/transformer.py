@@ -36,7 +36,7 @@ from segmentkit.prepare.feature_space import (
     category_weight,
     choose_log_columns,
     feature_origin,
-    fit_transformer,
+    fit_transform_space,
 )
 from segmentkit.prepare.outlier_step import flag_outliers
 from segmentkit.prepare.outliers import NeighbourRule, iqr_outliers
@@ -124,8 +124,7 @@ def prepare(frame: pd.DataFrame, config: Config) -> PreparedData:
     outliers = _judge_outliers(data, numeric, categorical, log_columns, features, config, dropped)
     steps.append(outliers.step)
     data = outliers.data
-    transformer = _model_transformer(outliers, numeric, categorical, log_columns, features, config)
-    X = np.asarray(transformer.transform(data[features]), dtype=np.float64)
+    transformer, X = _model_space(outliers, numeric, categorical, log_columns, features, config)
 
     kept_rows = data.index.to_numpy()
     ids = data[id_column] if id_column is not None else pd.Series(kept_rows + 1, name=ROW_COLUMN)
@@ -172,6 +171,7 @@ class _Outliers:
     rule: NeighbourRule | None
     step: CleaningStep
     policy: str
+    X: np.ndarray | None
 
 
 def _judge_outliers(
@@ -184,9 +184,8 @@ def _judge_outliers(
     dropped: list[tuple[int, str]],
 ) -> _Outliers:
     """Flag outliers and apply ``cleaning.outliers.policy``: flag, drop or keep them."""
-    is_outlier, bounds, rule, detail = flag_outliers(
-        data, numeric, categorical, log_columns, features, config
-    )
+    flagged = flag_outliers(data, numeric, categorical, log_columns, features, config)
+    is_outlier, bounds, rule, detail = flagged.mask, flagged.bounds, flagged.rule, flagged.detail
     policy = config.cleaning.outliers.policy
     step = CleaningStep("outliers", None, detail, int(is_outlier.sum()))
     logger.info("Outliers: %s", detail)
@@ -196,27 +195,40 @@ def _judge_outliers(
     fit_mask = ~is_outlier if policy == "flag" else np.ones(len(data), dtype=bool)
     if not fit_mask.any():
         fit_mask = np.ones(len(data), dtype=bool)
-    return _Outliers(data, is_outlier, fit_mask, bounds, rule, step, policy)
+    return _Outliers(data, is_outlier, fit_mask, bounds, rule, step, policy, flagged.X)
 
 
-def _model_transformer(
+def _model_space(
     outliers: _Outliers,
     numeric: list[str],
     categorical: list[str],
     log_columns: list[str],
     features: list[str],
     config: Config,
-) -> ColumnTransformer:
-    """Return the transformer fitted on the rows that shape the segments."""
+) -> tuple[ColumnTransformer, np.ndarray]:
+    """Return the transformer fitted on the rows that shape the segments, and every row in it."""
     rule, fit_mask = outliers.rule, outliers.fit_mask
     if (
         rule is not None
+        and outliers.X is not None
         and fit_mask.all()
         and not (outliers.policy == "drop" and outliers.step.rows)
     ):
         # Every row shapes the segments: the transformer the outliers were judged in,
-        # fitted on these same rows, is the one to keep.
+        # fitted on these same rows, is the one to keep, with the matrix it gave them.
         transformer: ColumnTransformer = rule.space
-        return transformer
+        return transformer, outliers.X
     data = outliers.data
-    return fit_transformer(numeric, categorical, log_columns, config, data.loc[fit_mask, features])
+    transformer, fitted = fit_transform_space(
+        numeric, categorical, log_columns, config, data.loc[fit_mask, features]
+    )
+    if fit_mask.all():
+        return transformer, fitted
+    # Each row is transformed on its own, so the fit's output stands for its rows and
+    # only the others (the outliers) need a pass of their own.
+    X = np.empty((len(data), fitted.shape[1]))
+    X[fit_mask] = fitted
+    X[~fit_mask] = np.asarray(
+        transformer.transform(data.loc[~fit_mask, features]), dtype=np.float64
+    )
+    return transformer, X

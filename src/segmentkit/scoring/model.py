@@ -65,6 +65,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "segmentkit.model.InputSchema",
     "segmentkit.model.SegmentationModel",
     "segmentkit.outliers.NeighbourRule",
+    "segmentkit.prepare.encoder.CategoryEncoder",
+    "segmentkit.prepare.imputer.FrequentImputer",
     "segmentkit.prepare.imputer.MedianImputer",
 )
 #: The module name saved model files give this module's classes. A ``model.skops`` file names
