@@ -23,6 +23,7 @@ from segmentkit.methods import (
     MethodResult,
     SearchContext,
     SegmentAssigner,
+    SplitRows,
     fit_and_place,
     judge,
 )
@@ -105,8 +106,8 @@ def finer_alternative(
     spec = METHODS[name]
     same = name == recommended.method
     base = {p: v for p, v in recommended.params.items() if p != "k"} if same else {}
-    fit_mask = np.asarray(fit_mask, dtype=bool)
-    X_fit = X[fit_mask]
+    rows = SplitRows.of(X, fit_mask)
+    X_fit = rows.fit
     # K-Means only warns when asked for more segments than distinct customers.
     ks = [k for k in ALTERNATIVE_KS if k < n_distinct(X_fit)]
     tried: dict[int, float] = {}
@@ -115,7 +116,7 @@ def finer_alternative(
         params = {**base, "k": k}
         try:
             # Fitted like the methods: on the rows that shape segments, the others placed.
-            labels, assigner = fit_and_place(spec, X, fit_mask, params, context)
+            labels, assigner = fit_and_place(spec, rows, params, context)
         except ValueError:  # too few distinct customers for k segments
             break
 
@@ -141,7 +142,7 @@ def finer_alternative(
         return None
     _, k, stability, labels, assigner = best
     params = {**base, "k": k}
-    metrics = judge(X, labels, fit_mask, context)
+    metrics = judge(rows, labels, context)
     if metrics.n_segments <= recommended.n_segments:
         return None  # the data did not hold a finer segmentation after all
     result = MethodResult(

@@ -244,7 +244,8 @@ def cluster_metrics(
     labels = np.asarray(labels)
     clustered = labels != -1
     noise_share = float(1 - clustered.mean()) if len(labels) else 0.0
-    X_c, labels_c = X[clustered], labels[clustered]
+    # Every row clustered (no noise): X itself, not a copy of it.
+    X_c, labels_c = (X, labels) if clustered.all() else (X[clustered], labels[clustered])
     n_segments = len(np.unique(labels_c))
     if n_segments < 2:
         reason = "all rows are noise" if n_segments == 0 else "only one segment"

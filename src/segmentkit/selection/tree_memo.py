@@ -34,7 +34,9 @@ def rows_digest(X: np.ndarray) -> tuple[tuple[int, ...], str, bytes]:
     (True, False)
     """
     X = np.ascontiguousarray(X)
-    return X.shape, X.dtype.str, hashlib.blake2b(X.tobytes(), digest_size=20).digest()
+    # Hashed where it lies: tobytes() would copy it (1.3 GB at 10,000,000 customers).
+    digest = hashlib.blake2b(X.reshape(-1).view(np.uint8).data, digest_size=20).digest()
+    return X.shape, X.dtype.str, digest
 
 
 class TreeMemo(Generic[Tree]):

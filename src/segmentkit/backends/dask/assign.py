@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from segmentkit.backends.dask.read import ScannedInput
 from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.errors import DataError
-from segmentkit.methods import MethodResult, judge
+from segmentkit.methods import MethodResult, SplitRows, judge
 from segmentkit.methods.base import SegmentAssigner
 from segmentkit.pipeline import SegmentationRun, effective_jobs, search_context
 from segmentkit.scoring.model import SegmentationModel
@@ -184,7 +184,7 @@ def refit_kmeans(
     )
     # Judged like every other method: on the sample's customers that shape segments.
     context = search_context(prepared, config, jobs)
-    metrics = judge(prepared.X, labels, prepared.fit_mask, context)
+    metrics = judge(SplitRows.of(prepared.X, prepared.fit_mask), labels, context)
     result = dataclasses.replace(
         sample, labels=labels, assigner=assigner, metrics=metrics, notes=(*sample.notes, note)
     )
