@@ -157,6 +157,7 @@ class RunWorkers:
         self._pool: ProcessPoolExecutor | None = None
         self._shared: dict[int, tuple[np.ndarray, _SharedArray]] = {}
         self._folder: Path | None = None
+        self._saved = 0
 
     @property
     def running(self) -> bool:
@@ -225,16 +226,40 @@ class RunWorkers:
             return array
         kept = self._shared.get(id(array))
         if kept is None:
-            if self._folder is None:
-                shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private (0700) folder there
-                self._folder = Path(
-                    tempfile.mkdtemp(prefix="segmentkit-", dir=shm if shm.is_dir() else None)
-                )
-            path = self._folder / f"{len(self._shared)}.npy"
-            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
             # The array is kept with its file, so that its id is not reused meanwhile.
-            kept = self._shared[id(array)] = (array, _SharedArray(path))
+            kept = self._shared[id(array)] = (array, _SharedArray(self._save(array)))
         return kept[1]  # type: ignore[return-value]  # unpickled as an array
+
+    def share_once(self, array: np.ndarray) -> tuple[np.ndarray, Callable[[], None]]:
+        """Share ``array`` like :meth:`share`, for a few jobs; the caller may then drop it.
+
+        For a matrix made only to be shared (the rows that shape segments, 1.3 GB at
+        10,000,000 customers): the run keeps no copy, and the second value removes the
+        file once the jobs that map it are done (a worker still mapping it keeps its
+        pages until it lets go).
+
+        Returns
+        -------
+        shared : numpy.ndarray
+            What to pass to the jobs (``array`` itself when it is small).
+        release : callable
+            Removes the file; calling it again does nothing.
+        """
+        if not self.running or array.nbytes < SHARE_BYTES:
+            return array, lambda: None
+        path = self._save(array)
+        return _SharedArray(path), lambda: path.unlink(missing_ok=True)  # type: ignore[return-value]
+
+    def _save(self, array: np.ndarray) -> Path:
+        if self._folder is None:
+            shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private (0700) folder there
+            self._folder = Path(
+                tempfile.mkdtemp(prefix="segmentkit-", dir=shm if shm.is_dir() else None)
+            )
+        self._saved += 1
+        path = self._folder / f"{self._saved}.npy"
+        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        return path
 
     def wait(self, result: Future[Any]) -> None:
         """Wait for a job to finish; stop the run if a worker died meanwhile.
@@ -286,10 +311,16 @@ class PendingJobs:
     """
 
     def __init__(
-        self, pending: dict[str, Future[Any]] | None = None, workers: RunWorkers | None = None
+        self,
+        pending: dict[str, Future[Any]] | None = None,
+        workers: RunWorkers | None = None,
+        *,
+        when_done: Callable[[], None] | None = None,
     ) -> None:
         self._pending = pending or {}
         self._workers = workers
+        #: Called once the last job's result came (to remove what only the jobs needed).
+        self._when_done = when_done
         #: Seconds each job whose result came took in its worker.
         self.seconds: dict[str, float] = {}
 
@@ -306,6 +337,9 @@ class PendingJobs:
         if self._workers is not None:
             self._workers.wait(result)
         outcome, records, self.seconds[name] = result.result()
+        if not self._pending and self._when_done is not None:
+            self._when_done()
+            self._when_done = None
         replay(records)
         if isinstance(outcome, Exception):
             raise outcome

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from segmentkit.config import ClusteringConfig
 from segmentkit.errors import DataError
-from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
+from segmentkit.methods import METHODS, MethodResult, SearchContext, SplitRows, run_split
 from segmentkit.resources import WORKING_MEMORY_MIB
 from segmentkit.selection.shared import SharedStructures
 from segmentkit.text import plural
@@ -46,8 +46,7 @@ _worker_shared: SharedStructures | None = None
 
 def _run_in_worker(
     name: str,
-    X: np.ndarray,
-    fit_mask: np.ndarray | None,
+    rows: SplitRows,
     seed: int,
     threads: int,
     clustering: ClusteringConfig,
@@ -59,7 +58,7 @@ def _run_in_worker(
         sklearn.config_context(working_memory=WORKING_MEMORY_MIB),
     ):
         try:
-            return run_method(METHODS[name], X, context, fit_mask=fit_mask)
+            return run_split(METHODS[name], rows, context)
         except DataError as error:
             # Returned, not raised: what the method logged before it comes back too.
             return error
@@ -105,14 +104,21 @@ def start_methods(
         workers.processes,
         plural(threads, "thread"),
     )
-    shared_X = workers.share(X)
+    rows = SplitRows.of(X, fit_mask)
+    if rows.fit is X:
+        # Every row shapes the segments: the explanations share the same X later.
+        fit, release = workers.share(X), None
+    else:
+        # The workers map the rows that shape segments instead of each copying them out
+        # of X (1.3 GB per worker at 10,000,000 customers); the run keeps no copy either.
+        fit, release = workers.share_once(rows.fit)
+    shared = SplitRows(fit, rows.other, rows.mask)
     return PendingJobs(
         {
             name: workers.submit(
                 _run_in_worker,
                 name,
-                shared_X,
-                fit_mask,
+                shared,
                 context.seed,
                 threads,
                 context.clustering,
@@ -121,4 +127,5 @@ def start_methods(
             for name in names
         },
         workers,
+        when_done=release,
     )
