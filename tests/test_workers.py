@@ -121,6 +121,11 @@ def test_an_array_shared_once_is_mapped_by_the_jobs_then_removed() -> None:
         assert [pending.result(f"job{i}") for i in (0, 2)] == [array.sum()] * 2
         # Removed once the last job's result came, while the workers still run.
         assert not files[0].exists()
+        kept = workers.share(array)
+        assert workers.submit(total, kept).result()[0] == array.sum()
+        workers.unshare(array)
+        assert not any(workers._folder.iterdir())
+        workers.unshare(array)  # no longer shared: nothing to remove
         small, release_small = workers.share_once(np.ones(3))
         assert isinstance(small, np.ndarray) and small.sum() == 3
         release_small()  # nothing was written: nothing to remove

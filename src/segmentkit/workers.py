@@ -230,6 +230,16 @@ class RunWorkers:
             kept = self._shared[id(array)] = (array, _SharedArray(self._save(array)))
         return kept[1]  # type: ignore[return-value]  # unpickled as an array
 
+    def unshare(self, array: np.ndarray) -> None:
+        """Remove the file :meth:`share` saved ``array`` in, once no job needs it any more.
+
+        A worker still mapping it keeps its pages until it lets go; nothing happens for an
+        array that was not shared.
+        """
+        kept = self._shared.pop(id(array), None)
+        if kept is not None:
+            kept[1].path.unlink(missing_ok=True)
+
     def share_once(self, array: np.ndarray) -> tuple[np.ndarray, Callable[[], None]]:
         """Share ``array`` like :meth:`share`, for a few jobs; the caller may then drop it.
 

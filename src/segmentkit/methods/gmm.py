@@ -31,6 +31,9 @@ __all__ = ["ColumnSubsetMixture", "fit_gmm", "search_gmm"]
 
 logger = logging.getLogger(__name__)
 
+#: Rows a fitted mixture places at once (2**16).
+_CHUNK_ROWS = 65_536
+
 
 class ColumnSubsetMixture:
     """A fitted ``GaussianMixture`` that reads only some columns of the model matrix.
@@ -50,13 +53,28 @@ class ColumnSubsetMixture:
     def _select(self, X: np.ndarray) -> np.ndarray:
         return X if self.columns is None else X[:, list(self.columns)]
 
+    def _in_chunks(self, X: np.ndarray, answer: Any) -> np.ndarray:
+        # A mixture's answer for 10,000,000 rows holds several (rows x k) arrays at once
+        # (3 GB and more); chunk by chunk, only the answer is whole. Each row's answer is
+        # its own, and the chunks are a multiple of every BLAS block size, so they are the
+        # same numbers, bit for bit.
+        parts = [
+            np.asarray(answer(self._select(X[start : start + _CHUNK_ROWS])))
+            for start in range(0, len(X), _CHUNK_ROWS)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Return the most probable component of each row."""
-        return np.asarray(self.mixture.predict(self._select(X)), dtype=int)
+        if len(X) <= _CHUNK_ROWS:
+            return np.asarray(self.mixture.predict(self._select(X)), dtype=int)
+        return self._in_chunks(X, self.mixture.predict).astype(int)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Return the membership probabilities of each row."""
-        return np.asarray(self.mixture.predict_proba(self._select(X)))
+        if len(X) <= _CHUNK_ROWS:
+            return np.asarray(self.mixture.predict_proba(self._select(X)))
+        return self._in_chunks(X, self.mixture.predict_proba)
 
 
 def _columns(X: np.ndarray, context: SearchContext) -> tuple[int, ...] | None:
