@@ -344,12 +344,14 @@ class PendingJobs:
     def result(self, name: str) -> Any:
         """Wait for job ``name``; log what it logged; return (or raise) its outcome."""
         result = self._pending.pop(name)
-        if self._workers is not None:
-            self._workers.wait(result)
-        outcome, records, self.seconds[name] = result.result()
-        if not self._pending and self._when_done is not None:
-            self._when_done()
-            self._when_done = None
+        try:
+            if self._workers is not None:
+                self._workers.wait(result)
+            outcome, records, self.seconds[name] = result.result()
+        finally:
+            if not self._pending and self._when_done is not None:
+                self._when_done()
+                self._when_done = None
         replay(records)
         if isinstance(outcome, Exception):
             raise outcome

@@ -517,16 +517,19 @@ def test_split_rows_copy_nothing_when_every_row_shapes_the_segments() -> None:
     assert len(result.labels) == len(X)
 
 
-def test_a_mixture_places_many_rows_chunk_by_chunk_with_the_same_numbers() -> None:
+@pytest.mark.parametrize("tail", [0, 1, 7, 123])
+def test_a_mixture_places_many_rows_chunk_by_chunk_with_the_same_numbers(tail: int) -> None:
     from sklearn.mixture import GaussianMixture
 
     from segmentkit.methods.gmm import _CHUNK_ROWS, ColumnSubsetMixture
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2 * _CHUNK_ROWS + 123, 4))
-    mixture = GaussianMixture(3, random_state=0, max_iter=5).fit(X[:2_000, [0, 2, 3]])
-    model = ColumnSubsetMixture(mixture, (0, 2, 3))
-    whole = X[:, [0, 2, 3]]
+    rng = np.random.default_rng(tail)
+    # 17 columns, as the bench's model matrix; the last chunk overlaps the one before.
+    X = rng.normal(size=(2 * _CHUNK_ROWS + tail, 17))
+    columns = tuple(range(0, 17, 2))
+    mixture = GaussianMixture(5, random_state=0, max_iter=5).fit(X[:3_000, list(columns)])
+    model = ColumnSubsetMixture(mixture, columns)
+    whole = X[:, list(columns)]
     # Bit for bit: confidence_gmm is written with every digit.
     np.testing.assert_array_equal(model.predict_proba(X), mixture.predict_proba(whole))
     np.testing.assert_array_equal(model.predict(X), mixture.predict(whole))

@@ -753,3 +753,49 @@ def test_a_column_both_chosen_and_excluded_is_excluded_with_a_warning(
         )
     assert prepared.features == ["spend"]
     assert "both in --features and --exclude, so excluded: 'age'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"cleaning": {"outliers": {"policy": "drop"}}},
+        {"cleaning": {"outliers": {"policy": "keep"}}},
+        {"cleaning": {"outliers": {"method": "iqr"}}},
+        {"cleaning": {"missing": {"categorical": "constant"}}},
+    ],
+)
+def test_the_model_matrix_is_the_saved_transformer_applied_to_every_row(
+    overrides: dict[str, Any],
+) -> None:
+    # prepare keeps the fits' own outputs instead of transforming the rows again: the
+    # matrix must still be exactly what the saved model computes for the same customers.
+    from segmentkit.datasets import make_customers
+
+    frame = make_customers(600, n_segments=3, seed=4).frame
+    far = frame.iloc[:6].copy()
+    far["customer_id"] = [f"F{i}" for i in range(6)]
+    far["annual_income"] = far["annual_income"] * 40  # outliers to flag, drop or keep
+    frame = pd.concat([frame, far], ignore_index=True)
+    frame.loc[frame.index % 17 == 0, "region"] = np.nan
+    prepared = prepare(frame, cfg(overrides))
+    again = prepared.preprocessor.transform(prepared.cleaned[prepared.features])
+    np.testing.assert_array_equal(prepared.X, again)
+
+
+def test_a_name_clash_keeps_the_weighted_matrix_and_prefixes_the_names() -> None:
+    frame = pd.DataFrame(
+        {
+            "region_north": np.arange(12.0) * 1.5,
+            "region": ["north", "south", "east"] * 4,
+            "spend": np.arange(12.0) ** 1.5,
+        }
+    )
+    prepared = prepare(frame, cfg())
+    again = prepared.preprocessor.transform(prepared.cleaned[prepared.features])
+    np.testing.assert_array_equal(prepared.X, again)
+    names = prepared.model_feature_names
+    assert len(set(names)) == len(names) == prepared.X.shape[1]
+    # Three levels: each one-hot column weighted 1 / sqrt(3).
+    one_hot = prepared.X[:, [prepared.feature_origin[n] == "region" for n in names]]
+    assert set(np.round(np.unique(one_hot), 6)) <= {0.0, round(1 / np.sqrt(3), 6)}

@@ -56,13 +56,17 @@ class ColumnSubsetMixture:
     def _in_chunks(self, X: np.ndarray, answer: Any) -> np.ndarray:
         # A mixture's answer for 10,000,000 rows holds several (rows x k) arrays at once
         # (3 GB and more); chunk by chunk, only the answer is whole. Each row's answer is
-        # its own, and the chunks are a multiple of every BLAS block size, so they are the
-        # same numbers, bit for bit.
-        parts = [
-            np.asarray(answer(self._select(X[start : start + _CHUNK_ROWS])))
-            for start in range(0, len(X), _CHUNK_ROWS)
-        ]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        # its own, but BLAS may round a small matrix differently from a large one (another
+        # routine for a few rows), so every chunk has _CHUNK_ROWS rows: the last one
+        # overlaps the one before, and only its new rows are kept.
+        starts = [*range(0, len(X) - _CHUNK_ROWS, _CHUNK_ROWS), len(X) - _CHUNK_ROWS]
+        parts = []
+        done = 0
+        for start in starts:
+            chunk = np.asarray(answer(self._select(X[start : start + _CHUNK_ROWS])))
+            parts.append(chunk[done - start :])
+            done = start + _CHUNK_ROWS
+        return np.concatenate(parts)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Return the most probable component of each row."""

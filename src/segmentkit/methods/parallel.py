@@ -107,12 +107,21 @@ def start_methods(
     rows = SplitRows.of(X, fit_mask)
     if rows.fit is X:
         # Every row shapes the segments: the explanations share the same X later.
-        fit, release = workers.share(X), None
+        shared = SplitRows(workers.share(X), rows.other, rows.mask)
+        release = None
     else:
         # The workers map the rows that shape segments instead of each copying them out
         # of X (1.3 GB per worker at 10,000,000 customers); the run keeps no copy either.
-        fit, release = workers.share_once(rows.fit)
-    shared = SplitRows(fit, rows.other, rows.mask)
+        # The other rows (up to cleaning.outliers.max_share of them) are mapped too.
+        fit, release_fit = workers.share_once(rows.fit)
+        other, release_other = workers.share_once(rows.other)
+        shared = SplitRows(fit, other, rows.mask)
+
+        def release() -> None:
+            release_fit()
+            release_other()
+
+    del rows
     return PendingJobs(
         {
             name: workers.submit(

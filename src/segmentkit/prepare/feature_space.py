@@ -134,7 +134,7 @@ def _build_transformer(
     """One ColumnTransformer, each categorical column in its own ``cat_<i>`` part.
 
     The categorical weights become the transformer's own ``transformer_weights`` (set by
-    :func:`fit_transformer`): plain numbers that the saved model applies to new
+    :func:`fit_transform_space`): plain numbers that the saved model applies to new
     customers too, with no function to trust when loading.
     """
     missing = config.cleaning.missing
@@ -220,6 +220,6 @@ def fit_transform_space(
         transformer.get_feature_names_out()
     except ValueError:
         # A one-hot name such as "region_north" clashes with a real column: prefix them all.
+        # The names are made when asked for, so the fitted transformer needs no refit.
         transformer.set_params(verbose_feature_names_out=True)
-        transformer.fit(data)
     return transformer, X

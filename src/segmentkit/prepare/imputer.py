@@ -24,9 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.impute import SimpleImputer
-from sklearn.impute._base import _safe_min
 from sklearn.utils._mask import _get_mask
 from sklearn.utils._missing import is_scalar_nan
+
+try:
+    # The tie-break scikit-learn's own most_frequent uses (1.7.2 and later).
+    from sklearn.impute._base import _safe_min
+except ImportError:  # pragma: no cover - older scikit-learn took the plain minimum
+    _safe_min = min
 
 __all__ = ["FrequentImputer", "MedianImputer"]
 

@@ -251,8 +251,8 @@ def _fit_model_space(
 def _kept(frame: pd.DataFrame, kept_rows: np.ndarray) -> pd.DataFrame:
     """Return the input rows kept, renumbered from 0: the input itself when all are kept.
 
-    pandas copies on write, so the input is shared, not copied (1 GB at 10,000,000
-    customers), and neither can change the other.
+    With pandas 3, which copies on write, the input is shared, not copied (1 GB at
+    10,000,000 customers), and neither can change the other; pandas 2 copies it here.
     """
     if len(kept_rows) == len(frame) and np.array_equal(kept_rows, np.arange(len(frame))):
         return frame.reset_index(drop=True)

@@ -8,7 +8,8 @@ computes each once per matrix and hands it to every candidate; it is held by the
 search context, so it lives for one run's segmentation and is then freed.
 
 Matrices are recognised by their content (shape and a hash of the bytes), not by the
-object: each method slices its own copy of the same rows.
+object: a method may hold the same rows in another array (a sample drawn again, a map
+of a shared file).
 
 Memory is bounded: the distances are kept only for matrices of at most
 :data:`MAX_DISTANCE_ROWS` rows (200 MiB of float64 at 5,000 rows), at most
