@@ -121,6 +121,20 @@ RUN_40K = {
 }
 
 
+def replay(run: dict[str, float], rows: int, after: str) -> tuple[RunProgress, float]:
+    """Replay ``run``'s stage times up to ``after``; the estimate must be within a third."""
+    stages = list(run)
+    progress = RunProgress(stages)
+    progress.rows = rows
+    for stage in stages[: stages.index(after) + 1]:
+        progress.timings[stage] = run[stage]
+    truth = sum(run[s] for s in stages[stages.index(after) + 1 :])
+    estimate = progress.remaining_seconds()
+    assert estimate is not None
+    assert abs(estimate - truth) <= truth / 3, (estimate, truth)
+    return progress, estimate
+
+
 @pytest.mark.parametrize(
     "after", ["prepare", "segment:kmeans", "segment:agglomerative", "segment:gmm", "profile"]
 )
@@ -130,15 +144,7 @@ def test_the_estimate_of_what_remains_follows_the_stage_costs_of_that_size(after
     With one table of shares for every size, reading and cleaning weighed a fifth of a run:
     after K-Means a 10,000-customer run said 12 s were left where 31 s were.
     """
-    stages = list(RUN_40K)
-    progress = RunProgress(stages)
-    progress.rows = 40_000
-    for stage in stages[: stages.index(after) + 1]:
-        progress.timings[stage] = RUN_40K[stage]
-    truth = sum(RUN_40K[s] for s in stages[stages.index(after) + 1 :])
-    estimate = progress.remaining_seconds()
-    assert estimate is not None
-    assert abs(estimate - truth) <= truth / 3, (estimate, truth)
+    progress, estimate = replay(RUN_40K, 40_000, after)
     progress.rows = None  # unknown size: the million-customer shares
     unknown = progress.remaining_seconds()
     assert unknown is not None and unknown != estimate
@@ -173,15 +179,7 @@ RUN_10M = {
 
 @pytest.mark.parametrize("after", ["read", "prepare", "segment:agglomerative", "profile"])
 def test_the_estimate_of_what_remains_holds_at_ten_million_customers(after: str) -> None:
-    stages = list(RUN_10M)
-    progress = RunProgress(stages)
-    progress.rows = 10_000_000
-    for stage in stages[: stages.index(after) + 1]:
-        progress.timings[stage] = RUN_10M[stage]
-    truth = sum(RUN_10M[s] for s in stages[stages.index(after) + 1 :])
-    estimate = progress.remaining_seconds()
-    assert estimate is not None
-    assert abs(estimate - truth) <= truth / 3, (estimate, truth)
+    replay(RUN_10M, 10_000_000, after)
 
 
 def test_a_stage_computed_in_workers_says_how_long_the_work_took(
