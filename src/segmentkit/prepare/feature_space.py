@@ -27,7 +27,6 @@ __all__ = [
     "choose_log_columns",
     "feature_origin",
     "fit_transform_space",
-    "fit_transformer",
 ]
 
 
@@ -175,17 +174,6 @@ def feature_origin(transformer: ColumnTransformer) -> dict[str, str]:
     return dict(zip(names, origins, strict=True))
 
 
-def fit_transformer(
-    numeric: list[str],
-    categorical: list[str],
-    log_columns: list[str],
-    config: Config,
-    data: pd.DataFrame,
-) -> ColumnTransformer:
-    """Build and fit the transformer on ``data``, categorical columns weighted by their levels."""
-    return fit_transform_space(numeric, categorical, log_columns, config, data)[0]
-
-
 def fit_transform_space(
     numeric: list[str],
     categorical: list[str],
@@ -194,6 +182,8 @@ def fit_transform_space(
     data: pd.DataFrame,
 ) -> tuple[ColumnTransformer, np.ndarray]:
     """Fit the transformer on ``data`` and return it with ``data`` transformed by it.
+
+    Categorical columns are weighted by their levels (``cleaning.categorical_weight``).
 
     One pass over the rows: the fit's own output, weighted as the fitted transformer
     weights its output, equals ``transformer.transform(data)`` bit for bit (every step
