@@ -476,3 +476,34 @@ def test_mall_customers_five_known_groups(mall_frame: pd.DataFrame) -> None:
     for key, rule in [*expected.items(), ("average", "average")]:
         (segment,) = found[key]
         assert result.recommendations[segment][0][0] == rule, result.names[segment]
+
+
+def _pandas_shares(values: pd.Series, members: np.ndarray) -> pd.Series:
+    """A segment's category shares as profiles computed them before codes: pandas on text."""
+    text = values.astype(object).where(values.notna(), "(missing)").astype(str)
+    return text[members].value_counts(normalize=True)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_category_shares_equal_pandas_value_counts(seed: int) -> None:
+    """Codes counted give pandas' shares exactly: values, order (ties too), floats, name."""
+    from segmentkit.describe.profile_population import category_codes, category_shares
+
+    rng = np.random.default_rng(seed)
+    n_rows = int(rng.integers(1, 60))
+    pool: list[object] = ["a", "b", "c", "(missing)", None, np.nan, 1, "1", True, 2.5]
+    pool = pool[: int(rng.integers(1, len(pool) + 1))]
+    picks = rng.integers(0, len(pool), n_rows)
+    mixed = pd.Series([pool[i] for i in picks], dtype=object, name="col")
+    # Text as read from a file (pandas' str dtype, its own path), and Python objects.
+    text = pd.Series([pool[i] if pool[i] is None else str(pool[i]) for i in picks], name="col")
+    subset = np.flatnonzero(rng.random(n_rows) < 0.5)
+    for values in (mixed, text.astype(object), text.astype("str")):
+        codes, texts = category_codes(values)
+        # Few rows and few values: equal counts (ties) are common.
+        for members in (np.arange(n_rows), subset):
+            if len(members) == 0:
+                continue
+            expected = _pandas_shares(values, members)
+            got = category_shares(codes[members], texts)
+            pd.testing.assert_series_equal(got, expected, check_exact=True, check_index_type=True)

@@ -134,7 +134,7 @@ def outcome_means(outcomes: pd.DataFrame, members: np.ndarray) -> dict[str, floa
     >>> outcome_means(frame, np.array([True, True, False, False]))
     {'Response_mean': 0.5}
     """
-    return {f"{c}_mean": float(outcomes.loc[members, c].mean()) for c in outcomes.columns}
+    return {f"{c}_mean": float(outcomes[c].iloc[members].mean()) for c in outcomes.columns}
 
 
 def outcome_lift(segment_mean: float, overall_mean: float) -> float:
@@ -163,7 +163,7 @@ def outcome_facts(outcomes: pd.DataFrame, members: np.ndarray) -> dict[str, tupl
     """
     facts = {}
     for column in outcomes.columns:
-        mean = float(outcomes.loc[members, column].mean())
+        mean = float(outcomes[column].iloc[members].mean())
         facts[column] = (mean, outcome_lift(mean, float(outcomes[column].mean())))
     return facts
 

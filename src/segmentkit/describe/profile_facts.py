@@ -12,6 +12,12 @@ from segmentkit.describe.profile_statistics import Driver
 __all__ = ["segment_facts"]
 
 
+def _share(flags: np.ndarray, members: np.ndarray) -> float:
+    """Return the share of ``members`` (positions or a mask) flagged; 0 for no members."""
+    chosen = flags[members]
+    return float(chosen.mean()) if len(chosen) else 0.0
+
+
 def segment_facts(
     z: dict[str, float],
     row: dict[str, object],
@@ -21,7 +27,10 @@ def segment_facts(
     shares: dict[tuple[str, str], float],
     members: np.ndarray,
 ) -> SegmentFacts:
-    """Return what the action rules may read about one segment (or unusual group)."""
+    """Return what the action rules may read about one segment (or unusual group).
+
+    ``members`` are the positions of its customers, ascending (or a mask of them).
+    """
     categorical = [d for d in drivers if d.value is not None and d.z > 0]
     category = None
     if categorical:
@@ -51,7 +60,7 @@ def segment_facts(
         driver=max(positive, key=lambda c: positive[c]) if positive else None,
         category_group=category_words(*category[:2]) if category else None,
         kind=population.kind,
-        implausible=float(population.implausible[members].mean()) if members.any() else 0.0,
-        negligible=float(population.negligible[members].mean()) if members.any() else 0.0,
-        top_share=float(population.top_value[members].mean()) if members.any() else 0.0,
+        implausible=_share(population.implausible, members),
+        negligible=_share(population.negligible, members),
+        top_share=_share(population.top_value, members),
     )

@@ -27,7 +27,15 @@ from segmentkit.describe.profile_statistics import (
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import display_name, snake_case
 
-__all__ = ["AGE_FEATURE", "TOP_QUANTILE", "Population", "categorical_stats", "feature_labels"]
+__all__ = [
+    "AGE_FEATURE",
+    "TOP_QUANTILE",
+    "Population",
+    "categorical_stats",
+    "category_codes",
+    "category_shares",
+    "feature_labels",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +101,15 @@ class Population:
             for c in self.numeric
         }
         self.labels = feature_labels(prepared)
-        self.categories = {
-            c: cleaned[c].astype(object).where(cleaned[c].notna(), MISSING).astype(str)
-            for c in self.categorical
-        }
-        self.category_shares = {
-            c: values.value_counts(normalize=True) for c, values in self.categories.items()
-        }
+        # Each category column as codes into its values as text, once: a segment's shares
+        # are then counts of small integers, not a pass over the text of every customer.
+        self.category_codes: dict[str, np.ndarray] = {}
+        self.category_values: dict[str, pd.Index] = {}
+        for column in self.categorical:
+            codes, values = category_codes(cleaned[column])
+            self.category_codes[column], self.category_values[column] = codes, values
+        everyone = np.arange(len(cleaned))
+        self.category_shares = {c: self.shares(c, everyone) for c in self.categorical}
         self.value_columns = value_columns(self.numeric, config.value_columns)
         self.value: pd.Series | None = None
         if self.value_columns:
@@ -163,7 +173,16 @@ class Population:
             return {}, {}
         std = float(self.value_log.std()) or 1.0
         z = (float(self.value_log[members].mean()) - float(self.value_log.mean())) / std
-        return {VALUE_FEATURE: z}, {VALUE_FEATURE: float(self.value[members].mean())}
+        return {VALUE_FEATURE: z}, {VALUE_FEATURE: float(self.value.iloc[members].mean())}
+
+    def shares(self, column: str, members: np.ndarray) -> pd.Series:
+        """Return each value's share of ``members`` in a category column, as pandas does.
+
+        Equal to ``values[members].value_counts(normalize=True)`` on the column as text,
+        missing as ``(missing)``: the most common value first, values equally common in
+        the order they first appear among ``members`` (rows in ascending order).
+        """
+        return category_shares(self.category_codes[column][members], self.category_values[column])
 
     def value_label(self) -> str:
         """Return what the value columns measure, in words ("total spend")."""
@@ -172,6 +191,57 @@ class Population:
         if all(display_name(c).lower().startswith("spend") for c in self.value_columns):
             return "total spend"  # MntWines, MntFruits, ...: "spend on wines", ...
         return "total value"
+
+
+def category_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Return a category column as codes into its distinct values as text.
+
+    A value is its text (``str``), a missing one :data:`MISSING`; values that read the same
+    (``1`` and ``"1"``) share one code.
+
+    Examples
+    --------
+    >>> codes, values = category_codes(pd.Series(["b", None, "a", 1, "1", True], dtype=object))
+    >>> codes.tolist(), list(values)
+    ([0, 1, 2, 3, 3, 4], ['b', '(missing)', 'a', '1', 'True'])
+    """
+    texts_already = isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
+    )
+    if not texts_already:
+        # Python's equality joins values whose texts differ (True == 1 == 1.0): text first.
+        values = values.astype(object).where(values.notna(), MISSING).astype(str)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    texts = [MISSING if pd.isna(value) else str(value) for value in distinct]
+    # Distinct values whose texts are equal become one (factorize keeps first appearance).
+    merged, unique_texts = pd.factorize(pd.Index(texts, dtype=object))
+    as_text = pd.Series(list(unique_texts), dtype=object).astype(str)
+    index = pd.Index(as_text, dtype=as_text.dtype, name=values.name)
+    return merged[codes].astype(np.intp, copy=False), index
+
+
+def category_shares(codes: np.ndarray, values: pd.Index) -> pd.Series:
+    """Return each value's share of ``codes``, as ``value_counts(normalize=True)`` does.
+
+    The most common value first; values equally common in the order they first appear
+    in ``codes`` (pandas sorts its counts stably, from a table in order of appearance).
+
+    Examples
+    --------
+    >>> category_shares(np.array([2, 0, 0, 2, 1]), pd.Index(["a", "b", "c"])).to_dict()
+    {'c': 0.4, 'a': 0.4, 'b': 0.2}
+    """
+    counts = np.bincount(codes, minlength=len(values))
+    present = np.flatnonzero(counts)
+    present_counts = counts[present]
+    if len(np.unique(present_counts)) < len(present):
+        # Ties: in the order of first appearance, as the counting table holds them.
+        present = pd.unique(codes)
+        present_counts = counts[present]
+    order = np.argsort(-present_counts, kind="stable")
+    chosen = present[order]
+    shares = present_counts[order] / present_counts.sum()
+    return pd.Series(shares, index=values[chosen], name="proportion")
 
 
 def categorical_stats(
@@ -188,7 +258,7 @@ def categorical_stats(
     drivers, tops = [], {}
     for column in population.categorical:
         overall = population.category_shares[column]
-        shares = population.categories[column][members].value_counts(normalize=True)
+        shares = population.shares(column, members)
         lift = shares / overall.reindex(shares.index)
         top = str(shares.index[0])
         row[f"{column}_top"] = top

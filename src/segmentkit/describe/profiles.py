@@ -164,19 +164,24 @@ def profile_segments(
     facts: dict[int, SegmentFacts] = {}
     shares: dict[int, dict[tuple[str, str], float]] = {}
     zs: dict[int, dict[str, float]] = {}
+    # Each group's rows as positions (ascending): taken from arrays and frames directly,
+    # where a mask would pass over every customer for every figure.
+    positions = {group: np.flatnonzero(groups == group) for group in order}
+    numeric = cleaned[population.numeric]
     for group in order:
-        members = groups == group
+        members = positions[group]
         row: dict[str, object] = {
             "method": method,
             "segment": group,
-            "size": int(members.sum()),
-            "share": float(members.mean()),
+            "size": len(members),
+            "share": len(members) / len(groups),
         }
         if population.value is not None:
-            row["value_share"] = float(population.value[members].sum() / population.value.sum())
+            value = population.value.iloc[members].sum()
+            row["value_share"] = float(value / population.value.sum())
         # Outcomes (campaign results) are described, never segmented on.
         row.update(outcome_means(prepared.outcomes, members))
-        numeric_stats(row, cleaned.loc[members], population.numeric)
+        numeric_stats(row, numeric.take(members), population.numeric)
         z = zs[group] = population.z(members, row)
         row.update({f"{c}_z": z.get(c, np.nan) for c in population.numeric})
         categorical_drivers, tops = categorical_stats(
@@ -185,7 +190,7 @@ def profile_segments(
         shares[group] = {
             (c, str(v)): float(s)
             for c in population.categorical
-            for v, s in population.categories[c][members].value_counts(normalize=True).items()
+            for v, s in population.shares(c, members).items()
         }
         numeric_drivers = [Driver(c, v) for c, v in z.items()]
         ranked = sorted(numeric_drivers + categorical_drivers, key=lambda d: -abs(d.z))
@@ -220,7 +225,7 @@ def profile_segments(
     for row in rows:
         group = int(row["segment"])  # type: ignore[call-overload]
         descriptions[group] = describe_segment(
-            group, row, list(drivers[group]), population, shares[group], groups == group
+            group, row, list(drivers[group]), population, shares[group], positions[group]
         )
         if group >= 0:
             recommendations[group] = tuple(match_rules(facts[group], config))
