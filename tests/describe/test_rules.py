@@ -350,3 +350,59 @@ def test_a_category_missing_without_a_fill_still_gives_valid_sql() -> None:
     by_sql = run_sql(connection, sql_script({"m": rules}, recommended="m"), "segment_m")
     assert by_sql == rules.predict(frame).tolist()
     assert np.mean(np.array(by_sql) == labels) == rules.agreement
+
+
+def _neighbours_by_sorting(values: np.ndarray, fill: float | None, threshold: float) -> tuple:
+    """The rounding's neighbours as they were found before: every value sorted once."""
+    if fill is not None:
+        values = np.where(np.isnan(values), fill, values)
+    ordered = np.unique(values[~np.isnan(values)])
+    position = int(np.searchsorted(ordered, threshold, side="right"))
+    if position == 0 or position == len(ordered):
+        return None
+    return float(ordered[position - 1]), float(ordered[position])
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_rounding_neighbours_equal_those_of_every_value_sorted(seed: int) -> None:
+    """Two passes find the same nearest values on each side as sorting (NaN, fills, ties)."""
+    from segmentkit.describe.rules.tree import Column, ColumnValues, Rounder
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 12, int(rng.integers(1, 40))).astype(float)
+    values[rng.random(len(values)) < 0.2] = np.nan
+    fill = [None, 3.0, 11.5, -1.0][seed % 4]
+    data = ColumnValues(pd.DataFrame({"x": values}))
+    rounder = Rounder(data, {} if fill is None else {"x": fill}, [Column("x")], {})
+    for threshold in (-2.0, 0.0, 2.5, 3.0, 5.5, 11.0, 11.5, 20.0):
+        expected = _neighbours_by_sorting(values, fill, threshold)
+        low, high = rounder._neighbours("x", threshold)
+        got = None if np.isinf(low) or np.isinf(high) else (low, high)
+        assert got == expected, (threshold, fill)
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "in", "not in"])
+def test_a_condition_holds_alike_on_a_frame_its_coded_columns_and_categoricals(op: str) -> None:
+    """Kept codes and numbers give what the frame gives; a missing value counts as the fill."""
+    from segmentkit.describe.rules.tree import ColumnValues
+
+    frame = pd.DataFrame(
+        {
+            "x": [1.0, np.nan, 3.0, 4.0, np.nan, 6.0],
+            "c": ["a", "b", None, "a", "c", "b"],
+        }
+    )
+    numeric = op not in ("in", "not in")
+    for fill in (None, 3.0 if numeric else "b"):
+        condition = (
+            Condition("x", op, threshold=3.0, fill=fill)  # type: ignore[arg-type]
+            if numeric
+            else Condition("c", op, categories=("a", "b"), fill=fill)  # type: ignore[arg-type]
+        )
+        on_frame = condition.holds(frame)
+        filled = frame.fillna({"x": fill} if numeric else {"c": fill}) if fill else frame
+        expected = Condition(condition.column, op, condition.threshold, condition.categories)
+        assert on_frame.tolist() == expected.holds(filled).tolist()
+        coded = ColumnValues(frame.assign(c=frame["c"].astype("category")))
+        assert condition.holds(coded).tolist() == on_frame.tolist()
+        assert condition.holds(coded).tolist() == on_frame.tolist()  # kept, not spent

@@ -51,13 +51,12 @@ from sklearn.tree import DecisionTreeClassifier
 from segmentkit.describe.rules.model import SegmentRules
 from segmentkit.describe.rules.paths import RuleColumns, measured_rules
 from segmentkit.describe.rules.tree import (
+    ColumnValues,
     Leaf,
     Rounder,
-    category_codes,
     design_matrix,
     grown,
     merge,
-    numeric_values,
     tree_agreement,
     widen,
 )
@@ -150,12 +149,13 @@ def fit_rules(
         probe = stratified_sample(labels, MAX_FIT_ROWS, seed + 1)
     used = np.union1d(rows, probe)
     matrix, columns = design_matrix(data.iloc[used], categorical, fills)
+    # Every customer's category codes, made once for the categories and every measure.
+    values = ColumnValues(data)
     categories = {
-        name: set(category_codes(data[name], fills.get(name))[1])
-        for name in categorical
-        if name in data
+        name: set(values.codes(name, fills.get(name))[1]) for name in categorical if name in data
     }
-    complete = {c for c in categories if c in fills or not data[c].isna().any()}
+    # A missing value is code -1 (without a fill): the codes say which columns have none.
+    complete = {c for c in categories if c in fills or not (values.codes(c)[0] < 0).any()}
     context = RuleColumns(columns, references, fills, categories, complete)
     segments, counts = np.unique(labels, return_counts=True)
     assigned = segments >= 0
@@ -173,20 +173,20 @@ def fit_rules(
     classes = np.unique(labels[rows])
     if len(classes) < 2:
         root = Leaf(int(classes[0]) if len(classes) else empty.default)
-        return measured_rules(root, context, data, labels, empty)
+        return measured_rules(root, context, values, labels, empty)
     tree = DecisionTreeClassifier(
         max_leaf_nodes=max(2, max_leaves or 2 * len(classes)), random_state=seed
     ).fit(matrix[np.searchsorted(used, rows)], labels[rows])
     probe_matrix = np.asfortranarray(matrix[np.searchsorted(used, probe)])
     probe_labels = labels[probe]
-    rounder = Rounder(lambda name: numeric_values(data[name], fills.get(name)), columns, references)
+    rounder = Rounder(values, fills, columns, references)
     n_splits = tree.get_n_leaves() - 1
     smallest = min(len(classes), n_splits + 1) - 1
     trees = [merge(rounder(grown(tree, n))) for n in range(smallest, n_splits + 1)]
     scores = [tree_agreement(t, probe_matrix, probe_labels, empty.default) for t in trees]
     chosen = next(t for t, s in zip(trees, scores, strict=True) if s >= max(scores) - TOLERANCE)
     chosen = widen(chosen, columns, references, probe_matrix, probe_labels, empty.default)
-    rules = measured_rules(chosen, context, data, labels, empty)
+    rules = measured_rules(chosen, context, values, labels, empty)
     logger.info(
         "%s: %d rule path(s) agree with the segments for %.1f%% of customers",
         method,
@@ -220,21 +220,22 @@ def input_spellings(prepared: PreparedData) -> dict[str, dict[str, tuple[object,
     raw_names = {str(c).strip(): c for c in prepared.raw.columns}
     spellings: dict[str, dict[str, tuple[object, ...]]] = {}
     for column in prepared.categorical_features:
-        pairs = pd.DataFrame(
-            {
-                "category": prepared.cleaned[column].astype("string").to_numpy(dtype=object),
-                "value": prepared.raw[raw_names[column]].to_numpy(dtype=object),
-            }
-        )
-        pairs = pairs[pairs["category"].notna() & pairs["value"].notna()].drop_duplicates()
+        # Each distinct (category, input value) pair once, from the two columns' codes:
+        # a frame of every customer's pair cost 12 s at 10,000,000 customers.
+        category_of, categories = pd.factorize(prepared.cleaned[column].astype("string"))
+        value_of, values = pd.factorize(prepared.raw[raw_names[column]])
+        both = (category_of >= 0) & (value_of >= 0)
+        pairs = pd.unique(category_of[both].astype(np.int64) * len(values) + value_of[both])
         found: dict[str, list[object]] = {}
-        for category, value in zip(pairs["category"], pairs["value"], strict=True):
+        for pair in pairs.tolist():
+            category_code, value_code = divmod(pair, len(values))
+            category, value = categories[category_code], values[value_code]
             found.setdefault(str(category), []).append(
                 value.item() if isinstance(value, np.generic) else value
             )
         spellings[column] = {
-            category: tuple(sorted(values, key=lambda v: (type(v).__name__, str(v))))
-            for category, values in found.items()
+            category: tuple(sorted(spelt, key=lambda v: (type(v).__name__, str(v))))
+            for category, spelt in found.items()
         }
     return spellings
 
@@ -277,8 +278,13 @@ def rules_inputs(
 
     The same for every method of a run: computed once, then passed with each labelling.
     """
+    data = prepared.cleaned[prepared.features]
+    # Category columns as pandas categoricals: coded once here, instead of every method
+    # coding millions of texts, and a worker receives small codes instead of the texts
+    # (at 10,000,000 customers 0.7 s to send instead of 4.9). The codes are the same.
+    coded = {c: data[c].astype("category") for c in prepared.categorical_features if c in data}
     return {
-        "data": prepared.cleaned[prepared.features],
+        "data": data.assign(**coded) if coded else data,
         "categorical": prepared.categorical_features,
         "date_references": prepared.date_references,
         "fill_values": missing_fills(prepared),

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from segmentkit.describe.rules.tree import category_codes
+from segmentkit.describe.rules.tree import ColumnValues, column_values
 from segmentkit.text import display_name, unit_of
 
 __all__ = [
@@ -92,19 +92,24 @@ class Condition:
         date = (pd.Timestamp(self.reference) - back).round("s")
         return str(date.date()) if date == date.normalize() else date.isoformat(sep=" ")
 
-    def holds(self, data: pd.DataFrame) -> np.ndarray:
+    def holds(self, data: pd.DataFrame | ColumnValues) -> np.ndarray:
         """Return where the condition is true, as :mod:`segmentkit.describe.rules.sql` tests it."""
-        column = data[self.column]
+        columns = column_values(data)
         if self.is_category:
-            codes, texts = category_codes(column, self.fill)
+            codes, texts = columns.codes(self.column, self.fill)
             if not len(texts):
-                return np.zeros(len(column), dtype=bool)
+                return np.zeros(len(columns), dtype=bool)
             listed = np.isin(texts, self.categories)
             found = (listed if self.op == "in" else ~listed)[codes]
             return found & (codes >= 0)
-        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        found = self._compare(columns.numbers(self.column))
         if self.fill is not None:
-            values = np.where(np.isnan(values), float(self.fill), values)
+            # A missing value counts as the fill (SQL COALESCE); NaN compared false above.
+            found[columns.missing(self.column)] = self._compare(np.float64(self.fill))
+        return found
+
+    def _compare(self, values: Any) -> Any:
+        """``values <op> threshold`` (an array or a number); NaN is never true."""
         with np.errstate(invalid="ignore"):
             if self.op == "<":
                 return values < self.threshold
@@ -168,11 +173,12 @@ class RulePath:
         """Share of the path's customers in its segment (1 when it covers none)."""
         return self.in_segment / self.customers if self.customers else 1.0
 
-    def holds(self, data: pd.DataFrame) -> np.ndarray:
+    def holds(self, data: pd.DataFrame | ColumnValues) -> np.ndarray:
         """Return where every condition holds."""
-        mask = np.ones(len(data), dtype=bool)
+        columns = column_values(data)
+        mask = np.ones(len(columns), dtype=bool)
         for condition in self.conditions:
-            mask &= condition.holds(data)
+            mask &= condition.holds(columns)
         return mask
 
     def text(self) -> str:
@@ -231,25 +237,26 @@ class SegmentRules:
         """Return the paths that send customers to ``segment``."""
         return [p for p in self.paths if p.segment == segment]
 
-    def predict(self, data: pd.DataFrame) -> np.ndarray:
+    def predict(self, data: pd.DataFrame | ColumnValues) -> np.ndarray:
         """Return the segment the rules give each row, exactly as the SQL does.
 
         Parameters
         ----------
-        data : pandas.DataFrame
+        data : pandas.DataFrame or ColumnValues
             The columns the conditions name, cleaned (dates as days before the reference).
 
         Returns
         -------
         numpy.ndarray of int, shape (len(data),)
         """
-        labels = np.full(len(data), self.default, dtype=int)
-        unset = np.ones(len(data), dtype=bool)
+        columns = column_values(data)
+        labels = np.full(len(columns), self.default, dtype=int)
+        unset = np.ones(len(columns), dtype=bool)
         # The CASE order: the first true WHEN wins.
         for segment in self.segments:
-            mask = np.zeros(len(data), dtype=bool)
+            mask = np.zeros(len(columns), dtype=bool)
             for path in self.segment_paths(segment):
-                mask |= path.holds(data)
+                mask |= path.holds(columns)
             labels[mask & unset] = segment
             unset &= ~mask
         return labels

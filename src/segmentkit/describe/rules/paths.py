@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from segmentkit.describe.rules.model import Condition, Op, RulePath, SegmentRules
-from segmentkit.describe.rules.tree import Column, Node, Step, leaf_steps
+from segmentkit.describe.rules.tree import (
+    Column,
+    ColumnValues,
+    Node,
+    Step,
+    column_values,
+    leaf_steps,
+)
 
 __all__ = ["RuleColumns", "measured_rules"]
 
@@ -139,9 +146,14 @@ def _conditions(steps: tuple[Step, ...], context: RuleColumns) -> tuple[Conditio
 
 
 def measured_rules(
-    root: Node, context: RuleColumns, data: pd.DataFrame, labels: np.ndarray, rules: SegmentRules
+    root: Node,
+    context: RuleColumns,
+    data: pd.DataFrame | ColumnValues,
+    labels: np.ndarray,
+    rules: SegmentRules,
 ) -> SegmentRules:
     """Return ``rules`` with the paths of ``root``, counted and measured on ``data``."""
+    data = column_values(data)  # each category column coded once for every path
     paths = []
     leaves = [(segment, _conditions(steps, context)) for segment, steps in leaf_steps(root)]
     for segment, conditions in _join_categories(leaves, context):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,12 +17,14 @@ from sklearn.tree import DecisionTreeClassifier
 
 __all__ = [
     "Column",
+    "ColumnValues",
     "Leaf",
     "Node",
     "Rounder",
     "Split",
     "Step",
     "category_codes",
+    "column_values",
     "design_matrix",
     "grown",
     "leaf_steps",
@@ -79,9 +81,62 @@ def category_codes(column: pd.Series, fill: object = None) -> tuple[np.ndarray, 
     return codes, np.asarray(texts, dtype=object)
 
 
+class ColumnValues:
+    """A frame's columns as the rules compare them, each made once and kept.
+
+    Measuring rules tests the same few columns again and again (every path, then the
+    agreement); coding millions of texts, or filling a column's gaps, is what costs,
+    not the comparisons. A float column is kept as a view of itself, not a copy.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The columns the rules name, cleaned (not modified).
+    """
+
+    def __init__(self, data: pd.DataFrame) -> None:
+        self.data = data
+        self._codes: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
+        self._numbers: dict[str, np.ndarray] = {}
+        self._missing: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def codes(self, column: str, fill: object = None) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`category_codes` of ``column``."""
+        key = (column, fill)
+        if key not in self._codes:
+            self._codes[key] = category_codes(self.data[column], fill)
+        return self._codes[key]
+
+    def numbers(self, column: str) -> np.ndarray:
+        """:func:`numeric_values` of ``column`` without a fill: missing is NaN."""
+        if column not in self._numbers:
+            self._numbers[column] = numeric_values(self.data[column])
+        return self._numbers[column]
+
+    def missing(self, column: str) -> np.ndarray:
+        """Positions where :meth:`numbers` of ``column`` is NaN."""
+        if column not in self._missing:
+            self._missing[column] = np.flatnonzero(np.isnan(self.numbers(column)))
+        return self._missing[column]
+
+
+def column_values(data: pd.DataFrame | ColumnValues) -> ColumnValues:
+    """Return ``data`` as :class:`ColumnValues` (itself when it is one)."""
+    return data if isinstance(data, ColumnValues) else ColumnValues(data)
+
+
 def numeric_values(column: pd.Series, fill: object = None) -> np.ndarray:
-    """Return a column as floats, a missing value as ``fill`` (or NaN)."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    """Return a column as floats, a missing value as ``fill`` (or NaN).
+
+    Without a fill, a float column's values themselves (not a copy): do not write to them.
+    """
+    if column.dtype == np.float64:
+        values = column.to_numpy()
+    else:
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     if fill is not None:
         values = np.where(np.isnan(values), float(fill), values)  # type: ignore[arg-type]
     return values
@@ -190,17 +245,20 @@ def _round_date(low: float, high: float, target: float, reference: str) -> tuple
 
 
 class Rounder:
-    """Step 2: move numeric thresholds to round values that no customer crosses."""
+    """Step 2: move numeric thresholds to round values that no customer crosses.
+
+    Every customer's values count (not only the tree's sample), so none crosses a cut; a
+    missing value counts as its column's fill, as everywhere in the rules.
+    """
 
     def __init__(
         self,
-        column_values: Callable[[str], np.ndarray],
+        values: ColumnValues,
+        fills: Mapping[str, float | str],
         columns: list[Column],
         references: Mapping[str, str],
     ):
-        # Every customer's values (not only the tree's sample), so none crosses a cut.
-        self.column_values, self.columns, self.references = column_values, columns, references
-        self.values: dict[int, np.ndarray] = {}
+        self.data, self.fills, self.columns, self.references = values, fills, columns, references
         self.done: dict[tuple[int, float], tuple[float, bool]] = {}
 
     def __call__(self, node: Node) -> Node:
@@ -217,16 +275,31 @@ class Rounder:
             threshold, strict = self.done[key]
         return dataclasses.replace(node, threshold=threshold, strict=strict, left=left, right=right)
 
+    def _neighbours(self, name: str, threshold: float) -> tuple[float, float]:
+        """Return the largest value at or below ``threshold`` and the smallest above (or ±inf).
+
+        Two passes over the values, where sorting them cost seconds per column at
+        10,000,000 customers.
+        """
+        values = self.data.numbers(name)
+        with np.errstate(invalid="ignore"):  # NaN is neither below nor above
+            below = values <= threshold
+            above = values > threshold
+        low = float(np.max(values, where=below, initial=-np.inf)) if below.any() else -np.inf
+        high = float(np.min(values, where=above, initial=np.inf)) if above.any() else np.inf
+        fill = self.fills.get(name)
+        if fill is not None and len(self.data.missing(name)):
+            if float(fill) <= threshold:
+                low = max(low, float(fill))
+            else:
+                high = min(high, float(fill))
+        return low, high
+
     def _round(self, index: int, threshold: float) -> tuple[float, bool]:
-        if index not in self.values:
-            values = self.column_values(self.columns[index].name)
-            self.values[index] = np.unique(values[~np.isnan(values)])
-        values = self.values[index]
-        position = int(np.searchsorted(values, threshold, side="right"))
-        if position == 0 or position == len(values):
-            return threshold, False
-        low, high = float(values[position - 1]), float(values[position])
         name = self.columns[index].name
+        low, high = self._neighbours(name, threshold)
+        if math.isinf(low) or math.isinf(high):
+            return threshold, False
         if name in self.references:
             return _round_date(low, high, threshold, self.references[name])
         return _round_between(low, high, threshold)
