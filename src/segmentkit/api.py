@@ -132,7 +132,8 @@ def segment_file(
     with RunProgress(stages, bar=progress_bar) as progress:
         with progress.stage("read"):
             frame, source = _read_input(name, source_url, config)
-        progress.rows = len(frame)
+            # Known before the stage's line: its estimate of what is left depends on it.
+            progress.rows = len(frame)
         if config.output.rules_view is not None:
             from segmentkit.database.run_io import refuse_clashing_columns
 
