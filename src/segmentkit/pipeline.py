@@ -34,7 +34,7 @@ from segmentkit.describe.run_summary import run_html, run_text
 from segmentkit.describe.segment_names import apply_names, unknown_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
-from segmentkit.methods.base import check_fixed_k
+from segmentkit.methods.base import check_fixed_k, distinct_segments
 from segmentkit.methods.parallel import start_methods
 from segmentkit.prepare.transformer import PreparedData, prepare
 from segmentkit.progress import RunProgress, add_steps, computed_elsewhere, run_stages
@@ -242,7 +242,9 @@ def _run_segmentation(
         check_comparable(previous, prepared.features)  # before the work, not after it
     n_rows, n_features = prepared.X.shape
     explainer = Explainer(
-        ExplainInputs.of(prepared, config.explain, config.seed), jobs=jobs, workers=workers
+        lambda: ExplainInputs.of(prepared, config.explain, config.seed),
+        jobs=jobs,
+        workers=workers,
     )
     # A method's segments are final as it returns them, unless a backend refits them on
     # all its rows or a previous run's identities renumber them: then each is explained
@@ -371,7 +373,7 @@ def _chosen_names(
         When ``profiles.names`` names a segment (or method) this run does not have.
     """
     segments = {
-        method: set(np.unique(profile_groups(result.labels, prepared.fit_mask)).tolist())
+        method: set(distinct_segments(profile_groups(result.labels, prepared.fit_mask)).tolist())
         for method, result in results.items()
     }
     chosen = carried_choices(previous, identities, segments) if previous is not None else {}

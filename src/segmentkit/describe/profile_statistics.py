@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segmentkit.methods.base import distinct_segments
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import axis_label
 
@@ -79,7 +80,7 @@ def profile_groups(labels: np.ndarray, fit_mask: np.ndarray) -> np.ndarray:
     labels = np.asarray(labels)
     outlier = ~np.asarray(fit_mask) & (labels >= 0)
     groups = labels.copy()
-    typical = np.unique(labels[~outlier & (labels >= 0)])
+    typical = distinct_segments(labels[~outlier & (labels >= 0)])
     groups[outlier & np.isin(labels, typical)] = UNUSUAL_SEGMENT
     return groups
 
@@ -130,7 +131,7 @@ def standardised_differences(prepared: PreparedData, labels: np.ndarray) -> pd.D
     """
     standardiser = Standardiser(prepared)
     groups = profile_groups(labels, prepared.fit_mask)
-    rows = {int(g): standardiser.z(groups == g) for g in np.unique(groups) if g >= 0}
+    rows = {int(g): standardiser.z(groups == g) for g in distinct_segments(groups) if g >= 0}
     return pd.DataFrame.from_dict(rows, orient="index", columns=standardiser.columns).sort_index()
 
 

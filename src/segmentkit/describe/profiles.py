@@ -44,6 +44,7 @@ from segmentkit.describe.profile_statistics import (
     standardised_differences,
     typical_statistic,
 )
+from segmentkit.methods.base import distinct_segments
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import display_name
 
@@ -155,7 +156,7 @@ def profile_segments(
     population = population or Population(prepared, config)
     cleaned = prepared.cleaned
     groups = profile_groups(labels, prepared.fit_mask)
-    present = set(np.unique(groups).tolist())
+    present = set(distinct_segments(groups).tolist())
     order = sorted(g for g in present if g >= 0) + [
         g for g in (-1, UNUSUAL_SEGMENT) if g in present
     ]

@@ -46,6 +46,7 @@ __all__ = [
     "check_fixed_k",
     "choose",
     "criteria_row",
+    "distinct_segments",
     "k_bound",
     "n_distinct",
     "search_k",
@@ -54,6 +55,31 @@ __all__ = [
     "size_order",
     "within_cluster_ss",
 ]
+
+
+#: Widest span of segment numbers counted in one pass (wider: sorted, as numpy does).
+_COUNTED_SPAN = 1 << 16
+
+
+def distinct_segments(labels: np.ndarray) -> np.ndarray:
+    """Return ``numpy.unique(labels)`` for segment numbers, by counting instead of sorting.
+
+    Segment numbers are a few small integers: one pass that counts them gives the same
+    sorted values as sorting every customer (a second per call at 10,000,000).
+
+    Examples
+    --------
+    >>> distinct_segments(np.array([3, -1, 0, 3, -2])).tolist()
+    [-2, -1, 0, 3]
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or labels.size == 0:
+        return np.unique(labels)
+    low, high = int(labels.min()), int(labels.max())
+    if high - low >= _COUNTED_SPAN:
+        return np.unique(labels)
+    counts = np.bincount((labels - low).astype(np.intp, copy=False), minlength=high - low + 1)
+    return (np.flatnonzero(counts) + low).astype(labels.dtype)
 
 
 def size_order(labels: np.ndarray) -> np.ndarray:
@@ -170,7 +196,7 @@ class MethodResult:
     @property
     def n_segments(self) -> int:
         """Number of segments, noise excluded."""
-        return len(np.unique(self.labels[self.labels >= 0]))
+        return int(np.count_nonzero(distinct_segments(self.labels) >= 0))
 
 
 @dataclass(frozen=True)

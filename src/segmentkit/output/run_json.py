@@ -15,6 +15,7 @@ from segmentkit import __version__
 from segmentkit.backends.base import AssignedRows
 from segmentkit.describe.outcomes import outcome_population
 from segmentkit.describe.profile_statistics import typical_statistic
+from segmentkit.methods.base import distinct_segments
 from segmentkit.pipeline import SegmentationRun, library_versions
 from segmentkit.selection.criteria import ClusterMetrics
 from segmentkit.selection.stability import describe as describe_stability
@@ -201,10 +202,11 @@ def _method_summary(
 ) -> dict[str, Any]:
     """Return ``run.json`` → ``methods`` → ``method``."""
     result = run.results[method]
-    own_sizes = {
-        str(int(s)): int(c)
-        for s, c in zip(*np.unique(result.labels, return_counts=True), strict=True)
-    }
+    # Counted, not sorted: a second per method at 10,000,000 customers.
+    segments = distinct_segments(result.labels)
+    low = int(segments[0]) if len(segments) else 0
+    counts = np.bincount(np.asarray(result.labels, dtype=np.intp) - low, minlength=1)
+    own_sizes = {str(int(s)): int(counts[int(s) - low]) for s in segments}
     entry = {
         "params": result.params,
         "n_segments": result.n_segments,
