@@ -533,3 +533,41 @@ def test_a_mixture_places_many_rows_chunk_by_chunk_with_the_same_numbers(tail: i
     # Bit for bit: confidence_gmm is written with every digit.
     np.testing.assert_array_equal(model.predict_proba(X), mixture.predict_proba(whole))
     np.testing.assert_array_equal(model.predict(X), mixture.predict(whole))
+    confidence = mixture.predict_proba(whole).max(axis=1)
+    np.testing.assert_array_equal(model.confidence(X), confidence)
+    few = mixture.predict_proba(whole[:tail]).max(axis=1) if tail else np.zeros(0)
+    np.testing.assert_array_equal(model.confidence(X[:tail]), few)  # in one piece
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_distinct_segments_equal_numpy_unique(seed: int) -> None:
+    """Counting gives numpy's sorted distinct values and dtype (noise, outliers, gaps)."""
+    from segmentkit.methods.base import distinct_segments
+
+    rng = np.random.default_rng(seed)
+    dtype = [np.int64, np.int32, np.intp, np.int8][seed % 4]
+    labels = rng.choice([-2, -1, 0, 1, 3, 7, 40], size=int(rng.integers(0, 50))).astype(dtype)
+    got, expected = distinct_segments(labels), np.unique(labels)
+    assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+    wide = np.array([0, 1 << 20, 5], dtype=np.int64)  # too wide to count: sorted
+    assert distinct_segments(wide).tolist() == [0, 5, 1 << 20]
+
+
+def test_nested_share_equals_the_crosstab_it_replaced() -> None:
+    """Counts of pairs give pandas' crosstab share on random labellings (noise, gaps)."""
+    from segmentkit.selection.method_choice import nested_share
+
+    def crosstab_share(fine: np.ndarray, coarse: np.ndarray) -> float:
+        table = pd.crosstab(fine, coarse)
+        total = table.to_numpy().sum()
+        table = table.drop(columns=[-1], errors="ignore")
+        return 0.0 if table.empty else float(table.max(axis=1).sum() / total)
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n_rows = int(rng.integers(1, 60))
+        fine = rng.integers(-1, int(rng.integers(1, 8)), n_rows) + int(rng.integers(0, 3))
+        coarse = rng.integers(-1, int(rng.integers(0, 8)), n_rows)
+        if rng.random() < 0.2:
+            coarse[:] = -1
+        assert nested_share(fine, coarse) == crosstab_share(fine, coarse)

@@ -80,6 +80,18 @@ class ColumnSubsetMixture:
             return np.asarray(self.mixture.predict_proba(self._select(X)))
         return self._in_chunks(X, self.mixture.predict_proba)
 
+    def confidence(self, X: np.ndarray) -> np.ndarray:
+        """Return each row's probability of its most probable component.
+
+        ``predict_proba(X).max(axis=1)``, chunk by chunk: the (rows x k) probabilities of
+        every row are never held at once (800 MB at 10,000,000 rows and k = 10).
+        """
+        if len(X) == 0:
+            return np.zeros(0)
+        if len(X) <= _CHUNK_ROWS:
+            return self.predict_proba(X).max(axis=1)
+        return self._in_chunks(X, lambda rows: self.mixture.predict_proba(rows).max(axis=1))
+
 
 def _columns(X: np.ndarray, context: SearchContext) -> tuple[int, ...] | None:
     if context.continuous is None or len(context.continuous) in (0, X.shape[1]):

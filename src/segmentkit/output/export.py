@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from segmentkit.backends.base import AssignedRows
 from segmentkit.describe.rules.sql import sql_script
+from segmentkit.methods.base import distinct_segments
 from segmentkit.output.atomic import atomic_output_dir
 from segmentkit.output.folder import (
     COMPARISON_FILE,
@@ -71,7 +72,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     ``is_outlier``. The rows keep the index of the frame that was segmented.
     """
     prepared = run.prepared
-    table = prepared.raw.copy()
+    # A new frame over the same columns: the columns added and removed below are this
+    # table's own (a deep copy of the raw rows took 3 s at 10,000,000 customers).
+    table = prepared.raw.copy(deep=False)
     table.columns = [str(c).strip() for c in table.columns]
     if prepared.id_column in table.columns:
         table.pop(prepared.id_column)
@@ -80,13 +83,18 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     recommended = run.results[run.recommended]
     names = run.profiles[run.recommended].names
     table["segment"] = recommended.labels
-    table["segment_name"] = [names[int(s)] for s in recommended.labels]
+    table["segment_name"] = _segment_names(recommended.labels, names)
     for method, result in run.results.items():
         table[f"segment_{method}"] = result.labels
     if "gmm" in run.results:
         # Membership probability of the assigned component.
         estimator = run.results["gmm"].assigner.estimator
-        table["confidence_gmm"] = estimator.predict_proba(prepared.X).max(axis=1)
+        confidence = getattr(estimator, "confidence", None)
+        table["confidence_gmm"] = (
+            confidence(prepared.X)
+            if confidence is not None
+            else estimator.predict_proba(prepared.X).max(axis=1)
+        )
     if run.alternative is not None:
         table["segment_alternative"] = run.alternative.result.labels
     table["is_outlier"] = prepared.is_outlier
@@ -94,6 +102,24 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
         # The caller's index, for joining back to their frame; segments.csv never writes it.
         table.index = prepared.index
     return table
+
+
+def _segment_names(labels: np.ndarray, names: Mapping[int, str]) -> Any:
+    """Return each customer's segment name, as pandas holds a list of those texts.
+
+    Each distinct name is made once and taken by segment: a Python string per customer
+    cost 2 s at 10,000,000 customers.
+    """
+    segments = distinct_segments(labels)
+    texts = [names[int(s)] for s in segments]
+    positions = np.searchsorted(segments, labels)
+    holds = pd.Series(texts, dtype=None).dtype  # what pandas makes of a list of texts
+    if isinstance(holds, pd.StringDtype) and holds.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pd.array(pc.take(pa.array(texts, pa.large_string()), positions), dtype=holds)
+    return pd.Series(np.asarray(texts, dtype=object)[positions], dtype=holds).array
 
 
 def k_selection_table(run: SegmentationRun) -> pd.DataFrame:
