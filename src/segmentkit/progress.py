@@ -74,19 +74,19 @@ SMALL_RUN_WEIGHTS: dict[str, float] = {
 
 #: The same at 10,000,000 customers (one run on this machine kind, five methods): cleaning
 #: (the neighbour outliers above all), the profiles and writing grow with the customers,
-#: the k search on its samples does not. The profiles take longer than the explanations,
-#: which the workers run meanwhile, so the run hardly waits for those.
+#: the k search on its samples does not. The profiles take about as long as what is left
+#: of the explanations, which the workers run meanwhile, so the run hardly waits for those.
 HUGE_RUN_WEIGHTS: dict[str, float] = {
-    "read": 4.2,
-    "prepare": 100.8,
-    "segment:kmeans": 16.0,
-    "segment:agglomerative": 16.0,
-    "segment:gmm": 16.0,
-    "segment:dbscan": 16.0,
-    "segment:genie": 16.0,
-    "profile": 51.3,
-    "explain": 0.5,
-    "write": 48.0,
+    "read": 5.0,
+    "prepare": 99.1,
+    "segment:kmeans": 13.7,
+    "segment:agglomerative": 13.7,
+    "segment:gmm": 13.7,
+    "segment:dbscan": 13.7,
+    "segment:genie": 13.7,
+    "profile": 29.4,
+    "explain": 0.2,
+    "write": 37.2,
 }
 
 #: The sizes the tables were measured at, smallest first.
@@ -111,7 +111,7 @@ def stage_weight(stage: str, rows: int | None) -> float:
     >>> round(stage_weight("read", 10_000), 2), round(stage_weight("read", 1_000_000), 2)
     (0.02, 0.4)
     >>> round(stage_weight("read", 100_000), 3), round(stage_weight("read", 5_500_000), 1)
-    (0.055, 2.3)
+    (0.055, 2.7)
     """
 
     def seconds(table: dict[str, float]) -> float:
