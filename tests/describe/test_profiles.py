@@ -487,7 +487,7 @@ def _pandas_shares(values: pd.Series, members: np.ndarray) -> pd.Series:
 @pytest.mark.parametrize("seed", range(40))
 def test_category_shares_equal_pandas_value_counts(seed: int) -> None:
     """Codes counted give pandas' shares exactly: values, order (ties too), floats, name."""
-    from segmentkit.describe.profile_population import category_codes, category_shares
+    from segmentkit.describe.profile_population import category_shares, category_text_codes
 
     rng = np.random.default_rng(seed)
     n_rows = int(rng.integers(1, 60))
@@ -499,7 +499,7 @@ def test_category_shares_equal_pandas_value_counts(seed: int) -> None:
     text = pd.Series([pool[i] if pool[i] is None else str(pool[i]) for i in picks], name="col")
     subset = np.flatnonzero(rng.random(n_rows) < 0.5)
     for values in (mixed, text.astype(object), text.astype("str")):
-        codes, texts = category_codes(values)
+        codes, texts = category_text_codes(values)
         # Few rows and few values: equal counts (ties) are common.
         for members in (np.arange(n_rows), subset):
             if len(members) == 0:

@@ -406,3 +406,25 @@ def test_a_condition_holds_alike_on_a_frame_its_coded_columns_and_categoricals(o
         coded = ColumnValues(frame.assign(c=frame["c"].astype("category")))
         assert condition.holds(coded).tolist() == on_frame.tolist()
         assert condition.holds(coded).tolist() == on_frame.tolist()  # kept, not spent
+
+
+def test_input_spellings_keep_values_python_calls_equal_apart() -> None:
+    """``True`` and ``1`` (and ``-0.0`` and ``0.0``) are each their own category's spelling."""
+    from segmentkit.describe.rules.fit import _distinct_pairs
+
+    mixed = pd.Series([1, True, 0, False, 1, None], dtype=object)
+    texts = pd.Series(["1", "True", "0", "False", "1", None], dtype="string")
+    pairs = _distinct_pairs(texts, mixed)
+    assert [(c, v, type(v)) for c, v in pairs] == [
+        ("1", 1, int),
+        ("True", True, bool),
+        ("0", 0, int),
+        ("False", False, bool),
+    ]
+    zeros = pd.Series([-0.0, 0.0, 2.0])
+    pairs = _distinct_pairs(pd.Series(["-0.0", "0.0", "2.0"], dtype="string"), zeros)
+    assert [(c, str(v)) for c, v in pairs] == [("-0.0", "-0.0"), ("0.0", "0.0"), ("2.0", "2.0")]
+    # Texts: counted from codes, the same pairs in the same order.
+    words = pd.Series(["b", "a", "b", None, "c"], dtype="str")
+    cleaned = pd.Series(["B", "A", "B", "C", "C"], dtype="string")
+    assert _distinct_pairs(cleaned, words) == [("B", "b"), ("A", "a"), ("C", "c")]

@@ -551,6 +551,8 @@ def test_distinct_segments_equal_numpy_unique(seed: int) -> None:
     assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
     wide = np.array([0, 1 << 20, 5], dtype=np.int64)  # too wide to count: sorted
     assert distinct_segments(wide).tolist() == [0, 5, 1 << 20]
+    small = np.array([-128, 127, 0], dtype=np.int8)  # the span overflows int8
+    assert distinct_segments(small).tolist() == [-128, 0, 127]
 
 
 def test_nested_share_equals_the_crosstab_it_replaced() -> None:
@@ -571,3 +573,8 @@ def test_nested_share_equals_the_crosstab_it_replaced() -> None:
         if rng.random() < 0.2:
             coarse[:] = -1
         assert nested_share(fine, coarse) == crosstab_share(fine, coarse)
+    # Numbers below noise (profile groups) are segments of their own to the crosstab.
+    for fine, coarse in (([-1], [-2]), ([0, 1, 1], [-2, -1, -2])):
+        assert nested_share(np.array(fine), np.array(coarse)) == crosstab_share(
+            np.array(fine), np.array(coarse)
+        )

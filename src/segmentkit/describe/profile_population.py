@@ -32,8 +32,8 @@ __all__ = [
     "TOP_QUANTILE",
     "Population",
     "categorical_stats",
-    "category_codes",
     "category_shares",
+    "category_text_codes",
     "feature_labels",
 ]
 
@@ -106,7 +106,7 @@ class Population:
         self.category_codes: dict[str, np.ndarray] = {}
         self.category_values: dict[str, pd.Index] = {}
         for column in self.categorical:
-            codes, values = category_codes(cleaned[column])
+            codes, values = category_text_codes(cleaned[column])
             self.category_codes[column], self.category_values[column] = codes, values
         everyone = np.arange(len(cleaned))
         self.category_shares = {c: self.shares(c, everyone) for c in self.categorical}
@@ -193,7 +193,7 @@ class Population:
         return "total value"
 
 
-def category_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def category_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Return a category column as codes into its distinct values as text.
 
     A value is its text (``str``), a missing one :data:`MISSING`; values that read the same
@@ -201,7 +201,7 @@ def category_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
     Examples
     --------
-    >>> codes, values = category_codes(pd.Series(["b", None, "a", 1, "1", True], dtype=object))
+    >>> codes, values = category_text_codes(pd.Series(["b", None, "a", 1, "1", True], dtype=object))
     >>> codes.tolist(), list(values)
     ([0, 1, 2, 3, 3, 4], ['b', '(missing)', 'a', '1', 'True'])
     """

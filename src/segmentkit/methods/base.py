@@ -78,7 +78,7 @@ def distinct_segments(labels: np.ndarray) -> np.ndarray:
     low, high = int(labels.min()), int(labels.max())
     if high - low >= _COUNTED_SPAN:
         return np.unique(labels)
-    counts = np.bincount((labels - low).astype(np.intp, copy=False), minlength=high - low + 1)
+    counts = np.bincount(labels.astype(np.int64, copy=False) - low, minlength=high - low + 1)
     return (np.flatnonzero(counts) + low).astype(labels.dtype)
 
 

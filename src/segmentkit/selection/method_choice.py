@@ -111,7 +111,7 @@ def nested_share(fine: np.ndarray, coarse: np.ndarray) -> float:
     # seconds at 10,000,000 customers); a number no customer has adds a row or column of
     # zeros, which changes no maximum.
     fine_low, coarse_low = int(fine.min()), min(int(coarse.min()), -1)
-    width = int(coarse.max()) - coarse_low + 1
+    width = max(int(coarse.max()), -1) - coarse_low + 1
     height = int(fine.max()) - fine_low + 1
     pairs = (fine - fine_low) * width + (coarse - coarse_low)
     table = np.bincount(pairs, minlength=height * width).reshape(height, width)
