@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -247,18 +248,19 @@ def category_shares(codes: np.ndarray, values: pd.Index) -> pd.Series:
 def categorical_stats(
     row: dict[str, object],
     population: Population,
-    members: np.ndarray,
+    segment_shares: Mapping[str, pd.Series],
     top_n: int,
 ) -> tuple[list[Driver], dict[str, tuple[str, float]]]:
     """Put a segment's most common value, its share, lift and mix per category into ``row``.
 
-    Returns each categorical column's driver (its most over-represented value) and, per
-    column, the most common value with its lift.
+    ``segment_shares`` holds the segment's :meth:`Population.shares` of every category
+    column. Returns each categorical column's driver (its most over-represented value)
+    and, per column, the most common value with its lift.
     """
     drivers, tops = [], {}
     for column in population.categorical:
         overall = population.category_shares[column]
-        shares = population.shares(column, members)
+        shares = segment_shares[column]
         lift = shares / overall.reindex(shares.index)
         top = str(shares.index[0])
         row[f"{column}_top"] = top

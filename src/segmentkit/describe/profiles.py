@@ -185,13 +185,13 @@ def profile_segments(
         numeric_stats(row, numeric.take(members), population.numeric)
         z = zs[group] = population.z(members, row)
         row.update({f"{c}_z": z.get(c, np.nan) for c in population.numeric})
+        # Each category column's shares in the segment, counted once for both uses.
+        segment_shares = {c: population.shares(c, members) for c in population.categorical}
         categorical_drivers, tops = categorical_stats(
-            row, population, members, config.top_categories
+            row, population, segment_shares, config.top_categories
         )
         shares[group] = {
-            (c, str(v)): float(s)
-            for c in population.categorical
-            for v, s in population.shares(c, members).items()
+            (c, str(v)): float(s) for c, values in segment_shares.items() for v, s in values.items()
         }
         numeric_drivers = [Driver(c, v) for c, v in z.items()]
         ranked = sorted(numeric_drivers + categorical_drivers, key=lambda d: -abs(d.z))
