@@ -498,7 +498,15 @@ def test_category_shares_equal_pandas_value_counts(seed: int) -> None:
     # Text as read from a file (pandas' str dtype, its own path), and Python objects.
     text = pd.Series([pool[i] if pool[i] is None else str(pool[i]) for i in picks], name="col")
     subset = np.flatnonzero(rng.random(n_rows) < 0.5)
-    for values in (mixed, text.astype(object), text.astype("str")):
+    numbers = pd.Series(rng.integers(-2, 3, n_rows), name="col")
+    for values in (
+        mixed,
+        text.astype(object),
+        text.astype("str"),
+        numbers,
+        numbers.astype("Int64").mask(rng.random(n_rows) < 0.2),
+        numbers > 0,
+    ):
         codes, texts = category_text_codes(values)
         # Few rows and few values: equal counts (ties) are common.
         for members in (np.arange(n_rows), subset):

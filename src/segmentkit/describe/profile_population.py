@@ -25,6 +25,7 @@ from segmentkit.describe.profile_statistics import (
     percent,
     typical_statistic,
 )
+from segmentkit.describe.rules.tree import equal_means_same_text
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import display_name, snake_case
 
@@ -206,11 +207,8 @@ def category_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     >>> codes.tolist(), list(values)
     ([0, 1, 2, 3, 3, 4], ['b', '(missing)', 'a', '1', 'True'])
     """
-    texts_already = isinstance(values.dtype, pd.StringDtype) or (
-        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
-    )
-    if not texts_already:
-        # Python's equality joins values whose texts differ (True == 1 == 1.0): text first.
+    if not equal_means_same_text(values):
+        # Counting by value would join values whose texts differ: text first.
         values = values.astype(object).where(values.notna(), MISSING).astype(str)
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     texts = [MISSING if pd.isna(value) else str(value) for value in distinct]

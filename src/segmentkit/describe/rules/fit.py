@@ -55,6 +55,7 @@ from segmentkit.describe.rules.tree import (
     Leaf,
     Rounder,
     design_matrix,
+    equal_means_same_text,
     grown,
     merge,
     tree_agreement,
@@ -241,7 +242,7 @@ def _distinct_pairs(category: pd.Series, raw: pd.Series) -> list[tuple[object, o
     Elsewhere Python's equality joins spellings that differ (``True == 1``, ``-0.0 ==
     0.0``), so the pairs themselves are compared, as texts and values together.
     """
-    if _equal_means_same(raw):
+    if equal_means_same_text(raw):
         category_of, categories = pd.factorize(category)
         value_of, values = pd.factorize(raw)
         both = (category_of >= 0) & (value_of >= 0)
@@ -253,15 +254,6 @@ def _distinct_pairs(category: pd.Series, raw: pd.Series) -> list[tuple[object, o
     )
     frame = frame[frame["category"].notna() & frame["value"].notna()].drop_duplicates()
     return list(zip(frame["category"], frame["value"], strict=True))
-
-
-def _equal_means_same(values: pd.Series) -> bool:
-    """Whether equal values of ``values`` are always the same spelling (texts, integers)."""
-    if isinstance(values.dtype, pd.StringDtype):
-        return True
-    if values.dtype == object:
-        return bool(pd.api.types.infer_dtype(values, skipna=True) == "string")
-    return values.dtype.kind in "iub"
 
 
 def segment_rules(

@@ -26,6 +26,7 @@ __all__ = [
     "category_codes",
     "column_values",
     "design_matrix",
+    "equal_means_same_text",
     "grown",
     "leaf_steps",
     "merge",
@@ -63,6 +64,26 @@ class Split:
 
 
 Node = Leaf | Split
+
+
+def equal_means_same_text(values: pd.Series) -> bool:
+    """Whether values that compare equal always read the same (texts, integers, booleans).
+
+    Elsewhere Python's equality joins values whose texts differ (``True == 1 == 1.0``,
+    ``-0.0 == 0.0``), so counting them by value would merge what reads differently.
+
+    Examples
+    --------
+    >>> equal_means_same_text(pd.Series(["a", None])), equal_means_same_text(pd.Series([1, 2]))
+    (True, True)
+    >>> equal_means_same_text(pd.Series([True, 1], dtype=object))
+    False
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if values.dtype == object:
+        return bool(pd.api.types.infer_dtype(values, skipna=True) == "string")
+    return values.dtype.kind in "iub"
 
 
 def category_codes(column: pd.Series, fill: object = None) -> tuple[np.ndarray, np.ndarray]:
