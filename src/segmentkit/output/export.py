@@ -41,6 +41,7 @@ from segmentkit.output.run_json import run_summary
 from segmentkit.output.write import write_csv, write_json, write_parquet
 from segmentkit.pipeline import SegmentationRun
 from segmentkit.progress import add_steps, advance
+from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
 from segmentkit.workers import PendingJobs
 
@@ -88,13 +89,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     for method, result in run.results.items():
         table[f"segment_{method}"] = result.labels
     if "gmm" in run.results:
-        # Membership probability of the assigned component.
-        estimator = run.results["gmm"].assigner.estimator
-        confidence = getattr(estimator, "confidence", None)
-        table["confidence_gmm"] = (
-            confidence(prepared.X)
-            if confidence is not None
-            else estimator.predict_proba(prepared.X).max(axis=1)
+        # Membership probability of the assigned component, as a scored file gives it.
+        table["confidence_gmm"] = segment_confidence(
+            run.results["gmm"].assigner.estimator, prepared.X
         )
     if run.alternative is not None:
         table["segment_alternative"] = run.alternative.result.labels

@@ -9,6 +9,7 @@ from sklearn.metrics import euclidean_distances
 
 from segmentkit.methods.agglomerative import MicroClusterAssigner
 from segmentkit.methods.dbscan import CorePointAssigner
+from segmentkit.methods.gmm import ColumnSubsetMixture
 
 __all__ = ["confidence"]
 
@@ -20,6 +21,8 @@ def confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
     centroid methods ``1 - d1/d2``, the relative margin between the nearest and the
     second-nearest centre (0: halfway between two segments, 1: on the centre).
     """
+    if isinstance(estimator, ColumnSubsetMixture):
+        return estimator.confidence(X)  # chunk by chunk: no (rows x k) array at once
     if isinstance(estimator, CorePointAssigner):
         distance = estimator.distance(X)
         return np.where(distance <= estimator.eps, 1 - distance / estimator.eps, 0.0)
