@@ -31,10 +31,11 @@ from segmentkit.describe.profile_population import Population
 from segmentkit.describe.profiles import SegmentProfiles, profile_groups, profile_segments
 from segmentkit.describe.rules import SegmentRules
 from segmentkit.describe.run_summary import run_html, run_text
+from segmentkit.describe.segment_counts import distinct_segments
 from segmentkit.describe.segment_names import apply_names, unknown_segments
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.methods import METHODS, MethodResult, SearchContext, run_method
-from segmentkit.methods.base import check_fixed_k, distinct_segments
+from segmentkit.methods.base import check_fixed_k
 from segmentkit.methods.parallel import start_methods
 from segmentkit.prepare.transformer import PreparedData, prepare
 from segmentkit.progress import RunProgress, add_steps, computed_elsewhere, run_stages

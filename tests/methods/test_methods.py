@@ -542,7 +542,7 @@ def test_a_mixture_places_many_rows_chunk_by_chunk_with_the_same_numbers(tail: i
 @pytest.mark.parametrize("seed", range(20))
 def test_distinct_segments_equal_numpy_unique(seed: int) -> None:
     """Counting gives numpy's sorted distinct values and dtype (noise, outliers, gaps)."""
-    from segmentkit.methods.base import distinct_segments
+    from segmentkit.describe.segment_counts import distinct_segments
 
     rng = np.random.default_rng(seed)
     dtype = [np.int64, np.int32, np.intp, np.int8][seed % 4]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segmentkit.methods.base import distinct_segments
+from segmentkit.describe.segment_counts import distinct_segments
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import axis_label
 

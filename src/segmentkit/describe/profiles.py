@@ -44,7 +44,7 @@ from segmentkit.describe.profile_statistics import (
     standardised_differences,
     typical_statistic,
 )
-from segmentkit.methods.base import distinct_segments
+from segmentkit.describe.segment_counts import distinct_segments
 from segmentkit.prepare.transformer import PreparedData
 from segmentkit.text import display_name
 

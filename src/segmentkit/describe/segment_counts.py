@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentkit.methods.base import distinct_segments
 from segmentkit.text import plural
 
-__all__ = ["SegmentCount", "segment_counts", "segment_sizes", "summary_sizes"]
+__all__ = ["SegmentCount", "distinct_segments", "segment_counts", "segment_sizes", "summary_sizes"]
 
 #: Profile number of flagged outliers described apart (as in :mod:`segmentkit.describe.profiles`).
 _OUTLIERS = -2
@@ -72,6 +71,31 @@ class SegmentCount:
     def customers_text(self) -> str:
         """Return the count with its noun, e.g. ``"1 customer"``, ``"83 customers"``."""
         return plural(self.customers, "customer")
+
+
+#: Widest span of segment numbers counted in one pass (wider: sorted, as numpy does).
+_COUNTED_SPAN = 1 << 16
+
+
+def distinct_segments(labels: np.ndarray) -> np.ndarray:
+    """Return ``numpy.unique(labels)`` for segment numbers, by counting instead of sorting.
+
+    Segment numbers are a few small integers: one pass that counts them gives the same
+    sorted values as sorting every customer (a second per call at 10,000,000).
+
+    Examples
+    --------
+    >>> distinct_segments(np.array([3, -1, 0, 3, -2])).tolist()
+    [-2, -1, 0, 3]
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or labels.size == 0:
+        return np.unique(labels)
+    low, high = int(labels.min()), int(labels.max())
+    if high - low >= _COUNTED_SPAN:
+        return np.unique(labels)
+    counts = np.bincount(labels.astype(np.int64, copy=False) - low, minlength=high - low + 1)
+    return (np.flatnonzero(counts) + low).astype(labels.dtype)
 
 
 def segment_sizes(labels: np.ndarray) -> dict[int, int]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from segmentkit.backends.base import AssignedRows
 from segmentkit.describe.rules.sql import sql_script
-from segmentkit.methods.base import distinct_segments
+from segmentkit.describe.segment_counts import distinct_segments
 from segmentkit.output.atomic import atomic_output_dir
 from segmentkit.output.folder import (
     COMPARISON_FILE,
