@@ -42,6 +42,8 @@ LIGHT = {
         "stability": {"n_resamples": 3},
     },
     "explain": {"n_estimators": 50, "n_repeats": 2},
+    # Every method's PNGs, so that every figure's bytes are compared.
+    "report": {"figures": "all"},
 }
 METHODS = ["kmeans", "agglomerative", "gmm", "dbscan", "genie"]
 REPRODUCIBLE = (

@@ -160,7 +160,8 @@ def test_a_run_drawn_in_workers_equals_one_drawn_in_its_own_process(
     from segmentkit.api import segment_file
     from segmentkit.config import Config
 
-    two_jobs = Config().with_overrides({"n_jobs": 2})
+    # Every method's figures: every kind is compared.
+    two_jobs = Config().with_overrides({"n_jobs": 2, "report.figures": "all"})
     # The report is rendered in a worker when one is free (a large run draws its PNGs
     # while writing segments.csv); here it is made to be.
     monkeypatch.setattr(export, "_write_report", renders_and_says_where)

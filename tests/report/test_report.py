@@ -71,7 +71,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Finished:
     frame = frame.rename(columns={"annual_income": HOSTILE_COLUMN})
     frame["region"] = frame["region"].astype(str).replace({"North": HOSTILE_VALUE})
     assert (frame["region"] == HOSTILE_VALUE).any()
-    return _run(tmp_path_factory.mktemp("hostile"), frame, "--methods", "kmeans,dbscan")
+    return _run(
+        tmp_path_factory.mktemp("hostile"), frame, "--methods", "kmeans,dbscan", "--all-figures"
+    )
 
 
 # --------------------------------------------------------------------------- the file
@@ -138,18 +140,32 @@ def test_importance_says_what_the_terminal_says(finished: Finished) -> None:
             )
 
 
-def test_every_png_is_written(finished: Finished) -> None:
+PER_METHOD = ("scatter", "importance", "sizes", "criteria", "heatmap")
+
+
+def test_the_recommended_methods_pngs_and_the_reports_are_written(finished: Finished) -> None:
     plots = finished.out / "plots"
     recommended = finished.summary["recommended"]["method"]
     names = {p.name for p in plots.glob("*.png")}
-    for method in finished.summary["methods"]:
-        assert {f"scatter_{method}.png", f"importance_{method}.png"} <= names
-    assert f"silhouette_{recommended}.png" in names
-    assert f"drivers_{recommended}.png" in names
-    assert "dendrogram_agglomerative.png" in names
-    assert "k_distance_dbscan.png" in names
+    # The recommended method's figures, and of every method those the report embeds.
+    expected = {f"{kind}_{recommended}.png" for kind in PER_METHOD} | {
+        f"silhouette_{recommended}.png",
+        f"drivers_{recommended}.png",
+        "dendrogram_agglomerative.png",
+        "k_distance_dbscan.png",
+    }
+    assert names == expected
     for path in plots.glob("*.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path.name
+
+
+def test_all_figures_draws_every_methods_pngs(hostile: Finished) -> None:
+    # The hostile run asks for --all-figures.
+    names = {p.name for p in (hostile.out / "plots").glob("*.png")}
+    for method in ("kmeans", "dbscan"):
+        # Every method has these three (criteria and heatmap need two candidates, features).
+        assert {f"{kind}_{method}.png" for kind in ("scatter", "importance", "sizes")} <= names
+    assert hostile.summary["config"]["report"]["figures"] == "all"
 
 
 def test_scatter_points_match_the_segments(finished: Finished) -> None:
@@ -365,3 +381,28 @@ def test_scatter_axes(features: list[str], source: str, axes: int) -> None:
     shares = points.table["group_kmeans"].value_counts(normalize=True)
     overall = pd.Series(run.labels).value_counts(normalize=True)
     assert (shares.reindex(overall.index) - overall).abs().max() < 0.03
+
+
+def test_all_figures_add_pngs_and_leave_the_report_as_it_is(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from segmentkit.config import Config
+    from segmentkit.output.export import save_run
+    from segmentkit.pipeline import run_segmentation
+
+    frame = make_customers(300, n_segments=3, seed=8).frame
+    config = Config().with_overrides({"clustering.methods": ["kmeans", "dbscan"]})
+    run = run_segmentation(frame, config)
+    every = replace(run, config=config.with_overrides({"report.figures": "all"}))
+    outs = save_run(run, tmp_path / "default"), save_run(every, tmp_path / "all")
+    pngs = [{p.name for p in (out / "plots").glob("*.png")} for out in outs]
+    other = ({"kmeans", "dbscan"} - {run.recommended}).pop()
+    assert {f"scatter_{other}.png", f"heatmap_{other}.png"} <= pngs[1] - pngs[0]
+    assert not pngs[0] - pngs[1]
+
+    def report(out: Path) -> list[str]:
+        # The configuration shown in the report names the setting; nothing else differs.
+        lines = (out / "report.html").read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if "&#34;figures&#34;" not in line]
+
+    assert report(outs[0]) == report(outs[1])

@@ -121,6 +121,12 @@ __all__ = ["demo", "run"]
     help="Skip the PNGs and report.html for a quicker run; everything else is written "
     "(render the report later with `segmentkit report OUT`).",
 )
+@click.option(
+    "--all-figures",
+    is_flag=True,
+    help="Draw every method's PNGs in plots/, not only the recommended method's "
+    "(report.figures = all; the report is the same either way).",
+)
 @click.option("--verbose", "-v", count=True, help="More log detail.")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -154,6 +160,7 @@ def run(
     backend: str,
     scheduler: str | None,
     no_figures: bool,
+    all_figures: bool,
     verbose: int,
     quiet: bool,
     debug: bool,
@@ -184,6 +191,8 @@ def run(
         flag = "--delimiter" if delimiter is not None else "--sheet"
         raise ConfigError(f"{flag} is not available with --backend dask")
     _check_k_flags(k, k_min, k_max)
+    if no_figures and all_figures:
+        raise ConfigError("--no-figures and --all-figures contradict each other")
     buffer = setup_logging(verbose, quiet, debug)
     # Validate everything about the configuration before touching the data.
     loaded = load_config(config_path)
@@ -209,6 +218,7 @@ def run(
             "output.table": to_table,
             "output.if_exists": if_exists,
             "output.rules_view": rules_view,
+            "report.figures": "all" if all_figures else None,
             **transaction_overrides(columns),
         },
         source="command line",

@@ -270,3 +270,12 @@ class ReportConfig(Section):
     distribution_plot: Literal["box", "violin"] = Field(
         "box", description="How the top drivers are shown by segment."
     )
+    figures: Literal["recommended", "all"] = Field(
+        "recommended",
+        description=(
+            "Which methods get a PNG of each figure in plots/: the recommended one (the "
+            "report shows every method's scatter, criteria and importance interactively, "
+            "and embeds every dendrogram and k-distance curve), or all of them "
+            "(--all-figures; about three times the drawing)."
+        ),
+    )
