@@ -115,3 +115,72 @@ def test_methods_that_would_not_fit_in_memory_together_run_one_after_the_other(
         results, _ = segment_prepared(prepared, config, jobs=2, workers=workers)  # type: ignore[arg-type]
     assert list(results) == METHODS
     assert not any("side by side" in m for m in caplog.messages)
+
+
+def test_a_workers_methods_share_its_distances_and_graphs(
+    prepared_and_config: tuple[object, Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmentkit.methods import SplitRows, parallel
+    from segmentkit.selection import shared
+
+    prepared, config = prepared_and_config
+    computed: list[int] = []
+    original = shared.neighbour_graph
+
+    def counted(X: np.ndarray, M: int) -> tuple[np.ndarray, np.ndarray]:
+        computed.append(len(X))
+        return original(X, M)
+
+    monkeypatch.setattr(shared, "neighbour_graph", counted)
+    # As in a fresh worker: the first job makes the structures its later jobs reuse.
+    monkeypatch.setattr(parallel, "_worker_shared", None)
+    rows = SplitRows.of(prepared.X, prepared.fit_mask)  # type: ignore[attr-defined]
+    clustering = config.clustering
+    for name in ("kmeans", "agglomerative"):
+        result = parallel._run_in_worker(name, rows, config.seed, 1, clustering, None)
+        assert not isinstance(result, Exception)
+    # Both search and judge the same rows: one graph, built by the first method.
+    assert computed == [len(rows.fit)]
+
+
+def test_agglomerative_and_genie_grow_from_the_same_micro_clusters_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from segmentkit.methods import METHODS as SPECS
+    from segmentkit.methods import agglomerative, run_method
+    from segmentkit.pipeline import search_context
+
+    config = Config().with_overrides(
+        {
+            "clustering.methods": ["agglomerative", "genie"],
+            "clustering.k_max": 5,
+            "clustering.stability.n_resamples": 0,
+            # Above 500 rows both grow their trees from micro-clusters.
+            "clustering.agglomerative.max_rows": 500,
+            "clustering.genie.max_rows": 500,
+            "clustering.agglomerative.micro_clusters": 60,
+            "clustering.genie.micro_clusters": 60,
+        }
+    )
+    prepared = prepare(make_customers(3_000, n_segments=4, seed=4).frame, config)
+    grown: list[int] = []
+    original = agglomerative._micro_clusters
+
+    def counted(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        grown.append(len(X))
+        return original(X, n_clusters, seed)
+
+    monkeypatch.setattr(agglomerative, "_micro_clusters", counted)
+    context = search_context(prepared, config, 1)
+    shared = {
+        name: run_method(SPECS[name], prepared.X, context, fit_mask=prepared.fit_mask)
+        for name in ("agglomerative", "genie")
+    }
+    assert grown == [int(prepared.fit_mask.sum())]  # once, for both methods
+    # Each alone, with its own structures, segments alike.
+    for name in ("agglomerative", "genie"):
+        alone = run_method(
+            SPECS[name], prepared.X, search_context(prepared, config, 1), fit_mask=prepared.fit_mask
+        )
+        np.testing.assert_array_equal(alone.labels, shared[name].labels)
+    assert len(grown) == 3

@@ -139,17 +139,30 @@ def micro_clusters(
     """Summarise ``X`` by at most ``n_clusters`` K-Means micro-clusters.
 
     Returns the centres and each row's micro-cluster. The K-Means is fitted on a seeded
-    sample of 20 rows per micro-cluster and applied to every row.
+    sample of 20 rows per micro-cluster and applied to every row. Computed once per run
+    for the same rows and settings (Agglomerative and Genie both use it).
     """
+    return context.shared.summary(
+        X,
+        ("micro_clusters", n_clusters, context.seed),
+        lambda: _micro_clusters(X, n_clusters, context.seed),
+    )
+
+
+def _micro_clusters(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     n_micro = min(n_clusters, max(2, len(X) // 10))
-    rows = seeded_rows(len(X), _FIT_ROWS_PER_MICRO_CLUSTER * n_micro, context.seed)
-    micro = KMeans(
-        n_clusters=n_micro, n_init=1, max_iter=_MICRO_MAX_ITER, random_state=context.seed
-    ).fit(X if rows is None else X[rows])
+    rows = seeded_rows(len(X), _FIT_ROWS_PER_MICRO_CLUSTER * n_micro, seed)
+    micro = KMeans(n_clusters=n_micro, n_init=1, max_iter=_MICRO_MAX_ITER, random_state=seed).fit(
+        X if rows is None else X[rows]
+    )
     nearest = np.asarray(micro.predict(X), dtype=int)
     # A centre nearest to no customer carries no weight; drop it and renumber.
     used, members = np.unique(nearest, return_inverse=True)
-    return micro.cluster_centers_[used], members.astype(int)
+    centres, members = micro.cluster_centers_[used], members.astype(int)
+    # Shared by the methods that use them: none may change what another reads.
+    centres.setflags(write=False)
+    members.setflags(write=False)
+    return centres, members
 
 
 def _grow(X: np.ndarray, context: SearchContext) -> _Tree:

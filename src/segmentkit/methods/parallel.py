@@ -52,7 +52,16 @@ def _run_in_worker(
     clustering: ClusteringConfig,
     continuous: tuple[int, ...] | None,
 ) -> MethodResult | DataError:
-    context = SearchContext(seed=seed, n_jobs=threads, clustering=clustering, continuous=continuous)
+    global _worker_shared
+    if _worker_shared is None:
+        _worker_shared = SharedStructures()
+    context = SearchContext(
+        seed=seed,
+        n_jobs=threads,
+        clustering=clustering,
+        continuous=continuous,
+        shared=_worker_shared,
+    )
     with (
         threadpool_limits(limits=threads),
         sklearn.config_context(working_memory=WORKING_MEMORY_MIB),
