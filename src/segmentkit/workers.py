@@ -40,7 +40,14 @@ import numpy as np
 
 from segmentkit.errors import ResourceError
 
-__all__ = ["MAX_PROCESSES", "PendingJobs", "RunWorkers", "replay", "worker_processes"]
+__all__ = [
+    "MAX_PROCESSES",
+    "PendingJobs",
+    "RunWorkers",
+    "replay",
+    "run_folder",
+    "worker_processes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +91,22 @@ def worker_processes(jobs: int | None = None) -> int:
     return 0 if cores < 2 else cores
 
 
-def _start_worker(preload: tuple[str, ...]) -> None:
+#: In a worker process: the run's private folder, through which its workers share files.
+_run_folder: Path | None = None
+
+
+def run_folder() -> Path | None:
+    """Return the run's private folder in one of its worker processes (else ``None``).
+
+    What one worker computed for the others (a summary of the rows two methods both
+    need) is saved there; the folder is removed when the run's workers stop.
+    """
+    return _run_folder
+
+
+def _start_worker(preload: tuple[str, ...], folder: str | None = None) -> None:
+    global _run_folder
+    _run_folder = Path(folder) if folder is not None else None
     # Ctrl-C reaches the whole process group: the run stops its workers itself, and a
     # worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -167,17 +189,19 @@ class RunWorkers:
     def __enter__(self) -> Self:
         if self.processes >= 2:
             try:
+                folder = self._run_folder()
                 self._pool = ProcessPoolExecutor(
                     self.processes,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_start_worker,
-                    initargs=(self.preload,),
+                    initargs=(self.preload, str(folder)),
                 )
                 # With fork the executor starts every worker at its first job, and never
                 # another: start them now, while the run has no OpenMP or BLAS threads.
                 self._pool.submit(_nothing)
             except (OSError, ValueError) as error:  # the run works in its own process
                 logger.debug("worker processes not started: %s", error)
+                self._forget_shared()
         return self
 
     def __exit__(
@@ -260,14 +284,18 @@ class RunWorkers:
         path = self._save(array)
         return _SharedArray(path), lambda: path.unlink(missing_ok=True)  # type: ignore[return-value]
 
-    def _save(self, array: np.ndarray) -> Path:
+    def _run_folder(self) -> Path:
+        """Return the run's private folder, in memory-backed storage where there is some."""
         if self._folder is None:
             shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private (0700) folder there
             self._folder = Path(
                 tempfile.mkdtemp(prefix="segmentkit-", dir=shm if shm.is_dir() else None)
             )
+        return self._folder
+
+    def _save(self, array: np.ndarray) -> Path:
         self._saved += 1
-        path = self._folder / f"{self._saved}.npy"
+        path = self._run_folder() / f"{self._saved}.npy"
         np.save(path, np.ascontiguousarray(array), allow_pickle=False)
         return path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,48 @@ def test_agglomerative_and_genie_grow_from_the_same_micro_clusters_once(
         )
         np.testing.assert_array_equal(alone.labels, shared[name].labels)
     assert len(grown) == 3
+
+
+def test_every_method_has_its_place_in_the_start_order() -> None:
+    from segmentkit.methods import METHODS as SPECS
+    from segmentkit.methods.parallel import START_ORDER, start_order
+
+    assert sorted(START_ORDER) == sorted(SPECS)
+    # Genie after Agglomerative, whose micro-clusters it reuses.
+    assert start_order(["genie", "kmeans", "agglomerative"]) == ["agglomerative", "kmeans", "genie"]
+
+
+def test_micro_clusters_one_worker_made_are_read_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmentkit.methods import agglomerative
+    from segmentkit.methods.search import SearchContext
+    from segmentkit.selection.shared import SharedStructures
+
+    X = np.random.default_rng(0).normal(size=(2_000, 3))
+    context = Config().clustering
+    made: list[int] = []
+    original = agglomerative._micro_clusters
+
+    def counted(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        made.append(n_clusters)
+        return original(X, n_clusters, seed)
+
+    monkeypatch.setattr(agglomerative, "_micro_clusters", counted)
+    # Two workers of one run: each its own structures, one run folder.
+    monkeypatch.setattr(workers_module, "_run_folder", tmp_path)
+    first, second = (
+        SearchContext(seed=3, n_jobs=1, clustering=context, shared=SharedStructures())
+        for _ in range(2)
+    )
+    centres, members = agglomerative.micro_clusters(X, 50, first)
+    again = agglomerative.micro_clusters(X.copy(), 50, second)
+    assert made == [50]
+    np.testing.assert_array_equal(again[0], centres)
+    np.testing.assert_array_equal(again[1], members)
+    assert not again[1].flags.writeable
+    # Other settings or rows are made anew.
+    agglomerative.micro_clusters(X, 60, second)
+    agglomerative.micro_clusters(X[:1_000], 50, second)
+    assert made == [50, 60, 50]
+    assert not list(tmp_path.glob("*.partial"))

@@ -142,11 +142,12 @@ def micro_clusters(
     sample of 20 rows per micro-cluster and applied to every row. Computed once per run
     for the same rows and settings (Agglomerative and Genie both use it).
     """
-    return context.shared.summary(
+    centres, members = context.shared.summary(
         X,
         ("micro_clusters", n_clusters, context.seed),
         lambda: _micro_clusters(X, n_clusters, context.seed),
     )
+    return centres, members
 
 
 def _micro_clusters(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

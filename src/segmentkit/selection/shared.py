@@ -20,8 +20,10 @@ scored block by block as before. A neighbour graph takes 16 bytes per row and ne
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,7 @@ from segmentkit.selection.validity import (
     nn_separation,
     separation_from_graph,
 )
+from segmentkit.workers import run_folder
 
 __all__ = ["DISTANCE_BUDGET", "MAX_DISTANCE_ROWS", "SUMMARIES_KEPT", "SharedStructures"]
 
@@ -66,7 +69,7 @@ class SharedStructures:
         self._graphs: dict[tuple, tuple[np.ndarray | None, np.ndarray, np.ndarray, int]] = {}
         self._last: tuple[np.ndarray, tuple] | None = None
         self._trees: dict[str, TreeMemo[Any]] = {}
-        self._summaries: OrderedDict[tuple, Any] = OrderedDict()
+        self._summaries: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
 
     def trees(self, method: str) -> TreeMemo[Any]:
         """Return the memo of the last tree ``method`` grew in this run.
@@ -77,19 +80,27 @@ class SharedStructures:
         """
         return self._trees.setdefault(method, TreeMemo())
 
-    def summary(self, X: np.ndarray, settings: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """Return ``compute()`` for ``X`` under ``settings``, computed once per run.
+    def summary(
+        self,
+        X: np.ndarray,
+        settings: tuple[Hashable, ...],
+        compute: Callable[[], tuple[np.ndarray, ...]],
+    ) -> tuple[np.ndarray, ...]:
+        """Return the arrays ``compute()`` makes of ``X`` under ``settings``, made once per run.
 
         For a summary of the rows that several methods make alike: Agglomerative and
         Genie grow their trees above ``max_rows`` from the same K-Means micro-clusters of
-        the same rows (at 10,000,000 customers about 18 s each to place every customer).
-        The last :data:`SUMMARIES_KEPT` are kept (the search sample's and every row's).
+        the same rows (at 10,000,000 customers about 20 s each, placing every customer).
+        The last :data:`SUMMARIES_KEPT` are kept (the search sample's and every row's). In
+        a run's worker process the arrays are also saved in the run's folder, where the
+        other workers read them instead of making them again (two workers that need them
+        at the same moment both make them: the same arrays).
         """
         key = (self._matrix_key(X), settings)
         if key in self._summaries:
             self._summaries.move_to_end(key)
             return self._summaries[key]
-        result = compute()
+        result = _made_once_per_run(key, compute)
         self._summaries[key] = result
         while len(self._summaries) > SUMMARIES_KEPT:
             self._summaries.popitem(last=False)
@@ -159,3 +170,27 @@ class SharedStructures:
         return separation_from_graph(
             distances, neighbours, labels if rows is None else labels[rows], M
         )
+
+
+def _made_once_per_run(
+    key: tuple, compute: Callable[[], tuple[np.ndarray, ...]]
+) -> tuple[np.ndarray, ...]:
+    """``compute()``, or what another worker of the run saved for ``key`` (read-only)."""
+    folder = run_folder()
+    if folder is None:
+        return compute()
+    name = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+    path = folder / f"summary-{name}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = tuple(saved[f"arr_{i}"] for i in range(len(saved.files)))
+        for array in arrays:
+            array.setflags(write=False)
+        return arrays
+    arrays = compute()
+    # Written whole under another name, then renamed: a reader never sees half a file.
+    partial = folder / f"summary-{name}.{os.getpid()}.partial"
+    with partial.open("wb") as out:
+        np.savez(out, *arrays)
+    partial.replace(path)
+    return arrays
