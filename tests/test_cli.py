@@ -618,3 +618,39 @@ def test_rfm_reads_a_whitespace_log_with_delimiter(tmp_path: Path, run_cli: RunC
     code, _, err = run_cli("rfm", path, "--delimiter", "whitespace", "--out", out, "-q")
     assert code == 0, err
     assert pd.read_csv(out, dtype=str)["customer_id"].tolist() == ["0001", "0002"]
+
+
+COMMAND = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+    "sys.argv = ['segmentkit', *sys.argv[1:]]\n"
+    "from segmentkit.cli import command\n"
+    "command()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["--version"], 0, "segmentkit, version"),
+        (["run", "--help"], 0, "--all-figures"),
+        (["run", "missing.csv"], 1, ""),
+        (["run", "missing.csv", "--no-figures", "--all-figures"], 2, ""),
+    ],
+)
+def test_the_command_ends_with_its_code_its_output_flushed_and_exit_handlers_run(
+    tmp_path: Path, args: list[str], code: int, expected: str
+) -> None:
+    # The console script ends the process without Python's finalisation (cli.command).
+    ended = subprocess.run(
+        [sys.executable, "-c", COMMAND, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert ended.returncode == code, ended.stderr
+    assert expected in ended.stdout
+    assert ended.stderr.endswith("exit handler ran\n")
+    if code:
+        assert ended.stderr.startswith("error: "), ended.stderr

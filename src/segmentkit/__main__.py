@@ -1,7 +1,5 @@
 """``python -m segmentkit``: the same as the ``segmentkit`` command."""
 
-import sys
+from segmentkit.cli import command
 
-from segmentkit.cli import main
-
-sys.exit(main())
+command()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from segmentkit.cli.main import (
     cli,
+    command,
     main,
 )
 
 __all__ = [
     "cli",
+    "command",
     "main",
 ]
