@@ -195,3 +195,23 @@ def test_in_report_names_the_pngs_the_report_embeds() -> None:
     assert in_report(Path("plots/silhouette_kmeans.png"))
     assert not in_report(Path("plots/scatter_kmeans.png"))
     assert not in_report(Path("plots/drivers_kmeans.csv"))
+
+
+@pytest.mark.parametrize(("left", "in_worker"), [(6, True), (7, False)])
+def test_the_report_waits_in_a_worker_behind_a_few_figures_only(
+    tmp_path: Path,
+    small_customers_csv: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    left: int,
+    in_worker: bool,
+) -> None:
+    from segmentkit.api import segment_file
+    from segmentkit.config import Config
+
+    assert export.QUEUE_REPORT_BEHIND * 2 == 6  # two workers
+    config = Config().with_overrides({"n_jobs": 2, "clustering.methods": ["kmeans"]})
+    monkeypatch.setattr(export, "_write_report", renders_and_says_where)
+    monkeypatch.setattr(drawing.PendingFigures, "unfinished", lambda self: left)
+    segment_file(small_customers_csv, config, out_dir=tmp_path / "out")
+    rendered_by = int((tmp_path / "report_rendered_by").read_text())
+    assert (rendered_by != os.getpid()) is in_worker
