@@ -134,8 +134,20 @@ def test_write_csv_bytes_are_pandas_bytes_for_a_neutralised_table(
 ) -> None:
     frame = hostile_frame(500)
     write_csv(frame, tmp_path / "fast.csv")
-    monkeypatch.setattr("segmentkit.output.write.write_columnar_csv", lambda f, h: False)
+    monkeypatch.setattr("segmentkit.output.write.write_columnar_csv", lambda f, h, **_: False)
     write_csv(frame, tmp_path / "pandas.csv")
     fast, slow = (tmp_path / "fast.csv").read_bytes(), (tmp_path / "pandas.csv").read_bytes()
     assert fast == slow
     assert b"'=1+1" in fast and b"\n-3," in fast  # formulas neutralised, numbers not
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_blocks_rendered_side_by_side_are_written_in_order(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    # Blocks of 97 rows: 21 of them, some needing quotes, several held at once.
+    monkeypatch.setattr(columnar_csv, "_CHUNK_ROWS", 97)
+    frame = hostile_frame()
+    handle = io.BytesIO()
+    assert write_columnar_csv(frame, handle, threads=threads)
+    assert handle.getvalue() == pandas_bytes(frame)

@@ -41,6 +41,7 @@ from segmentkit.output.run_json import run_summary
 from segmentkit.output.write import write_csv, write_json, write_parquet
 from segmentkit.pipeline import SegmentationRun
 from segmentkit.progress import add_steps, advance
+from segmentkit.resources import effective_jobs
 from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
 from segmentkit.workers import PendingJobs
@@ -265,7 +266,9 @@ def write_input_rows(run: SegmentationRun, folder: Path) -> AssignedRows:
     if run.config.output.format == "parquet":
         write_parquet(segments_table(run), folder / SEGMENTS_PARQUET_FILE)
     else:
-        write_csv(segments_table(run), folder / SEGMENTS_FILE)
+        # Rendered on the run's cores: the figure workers have little to draw by now.
+        threads = effective_jobs(run.config.n_jobs)
+        write_csv(segments_table(run), folder / SEGMENTS_FILE, threads=threads)
     if len(run.prepared.dropped):
         write_csv(run.prepared.dropped, folder / DROPPED_FILE)
     return AssignedRows(run)
