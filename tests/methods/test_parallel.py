@@ -118,7 +118,7 @@ def test_methods_that_would_not_fit_in_memory_together_run_one_after_the_other(
     assert not any("side by side" in m for m in caplog.messages)
 
 
-def test_a_workers_methods_share_its_distances_and_graphs(
+def test_a_workers_methods_share_its_neighbour_graphs(
     prepared_and_config: tuple[object, Config], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from segmentkit.methods import SplitRows, parallel

@@ -142,6 +142,15 @@ class SharedStructures:
             self._distances.popitem(last=False)
         return result
 
+    def forget_distances(self) -> None:
+        """Let go of the pairwise distances kept (up to :data:`DISTANCE_BUDGET`).
+
+        A run's worker keeps its structures from one method to the next; the distances,
+        quick to compute again and the largest of them (200 MiB at 5,000 rows), are not
+        held between methods.
+        """
+        self._distances.clear()
+
     def separation(
         self, X: np.ndarray, labels: np.ndarray, *, sample_size: int, seed: int
     ) -> float | None:
