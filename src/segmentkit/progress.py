@@ -36,40 +36,39 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Seconds per stage of a default run of 1,000,000 customers on this project's machine
-#: kind (``bench/bench_floor.py``; five methods, each an equal share of their total, see
-#: below): only their proportions matter, to turn elapsed time into an estimate of what
-#: remains.
+#: kind (one run, five methods, 2 threads): only their proportions matter, to turn
+#: elapsed time into an estimate of what remains. The methods run side by side in the
+#: workers, longest first (``methods.parallel.START_ORDER``), and the run reads their
+#: results in the configured order: it waits for K-Means while the workers also finish
+#: Agglomerative and DBSCAN, then for GMM, and hardly for the others.
 STAGE_WEIGHTS: dict[str, float] = {
-    "read": 0.4,
-    "prepare": 10.9,
-    "segment:kmeans": 4.8,
-    "segment:agglomerative": 4.8,
-    "segment:gmm": 4.8,
-    "segment:dbscan": 4.8,
-    "segment:genie": 4.8,
-    "profile": 4.9,
-    "explain": 9.2,
-    "write": 10.0,
+    "read": 0.44,
+    "prepare": 8.78,
+    "segment:kmeans": 10.34,
+    "segment:agglomerative": 0.0,
+    "segment:gmm": 4.29,
+    "segment:dbscan": 0.0,
+    "segment:genie": 0.0,
+    "profile": 2.27,
+    "explain": 6.94,
+    "write": 6.6,
 }
 
 #: The same at 10,000 customers, where the fixed cost of choosing k dominates and reading
 #: and cleaning are almost free. Between the two sizes a stage's weight is a straight line
-#: in the number of customers (:func:`stage_weight`). The methods run side by side in
-#: worker processes, and which one the run waits for longest depends on which finishes
-#: first: each weighs an equal share of their total. The explanations run in the workers
-#: while the run computes the profiles; they weigh their work on two cores (what the run
-#: waits for when the profiles are quick).
+#: in the number of customers (:func:`stage_weight`). The explanations run in the workers
+#: while the run computes the profiles; they weigh what the run waits for them.
 SMALL_RUN_WEIGHTS: dict[str, float] = {
     "read": 0.02,
-    "prepare": 0.7,
-    "segment:kmeans": 1.8,
-    "segment:agglomerative": 1.8,
-    "segment:gmm": 1.8,
-    "segment:dbscan": 1.8,
-    "segment:genie": 1.8,
-    "profile": 0.4,
-    "explain": 3.0,
-    "write": 5.5,
+    "prepare": 0.59,
+    "segment:kmeans": 6.02,
+    "segment:agglomerative": 0.0,
+    "segment:gmm": 2.12,
+    "segment:dbscan": 0.0,
+    "segment:genie": 0.38,
+    "profile": 0.22,
+    "explain": 2.93,
+    "write": 3.2,
 }
 
 #: The same at 10,000,000 customers (one run on this machine kind, five methods): cleaning
@@ -77,16 +76,16 @@ SMALL_RUN_WEIGHTS: dict[str, float] = {
 #: the k search on its samples does not. The profiles take about as long as what is left
 #: of the explanations, which the workers run meanwhile, so the run hardly waits for those.
 HUGE_RUN_WEIGHTS: dict[str, float] = {
-    "read": 5.0,
+    "read": 4.2,
     "prepare": 99.1,
-    "segment:kmeans": 13.7,
-    "segment:agglomerative": 13.7,
-    "segment:gmm": 13.7,
-    "segment:dbscan": 13.7,
-    "segment:genie": 13.7,
-    "profile": 29.4,
-    "explain": 0.2,
-    "write": 37.2,
+    "segment:kmeans": 49.5,
+    "segment:agglomerative": 0.5,
+    "segment:gmm": 0.0,
+    "segment:dbscan": 0.0,
+    "segment:genie": 5.3,
+    "profile": 29.0,
+    "explain": 0.6,
+    "write": 27.8,
 }
 
 #: The sizes the tables were measured at, smallest first.
