@@ -535,6 +535,9 @@ def test_a_mixture_places_many_rows_chunk_by_chunk_with_the_same_numbers(tail: i
     np.testing.assert_array_equal(model.predict(X), mixture.predict(whole))
     confidence = mixture.predict_proba(whole).max(axis=1)
     np.testing.assert_array_equal(model.confidence(X), confidence)
+    # Chunks side by side on threads, each on one BLAS thread: the same numbers.
+    np.testing.assert_array_equal(model.confidence(X, threads=2), confidence)
+    np.testing.assert_array_equal(model.confidence(X, threads=3), confidence)
     few = mixture.predict_proba(whole[:tail]).max(axis=1) if tail else np.zeros(0)
     np.testing.assert_array_equal(model.confidence(X[:tail]), few)  # in one piece
 

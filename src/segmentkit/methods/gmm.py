@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from segmentkit.methods.k_range import candidate_ks, n_distinct
 from segmentkit.methods.search import Search, SearchContext, choose, criteria_row, seeded_rows
@@ -53,18 +55,32 @@ class ColumnSubsetMixture:
     def _select(self, X: np.ndarray) -> np.ndarray:
         return X if self.columns is None else X[:, list(self.columns)]
 
-    def _in_chunks(self, X: np.ndarray, answer: Any) -> np.ndarray:
+    def _in_chunks(self, X: np.ndarray, answer: Any, threads: int = 1) -> np.ndarray:
         # A mixture's answer for 10,000,000 rows holds several (rows x k) arrays at once
         # (3 GB and more); chunk by chunk, only the answer is whole. Each row's answer is
         # its own, but BLAS may round a small matrix differently from a large one (another
         # routine for a few rows), so every chunk has _CHUNK_ROWS rows: the last one
         # overlaps the one before, and only its new rows are kept.
         starts = [*range(0, len(X) - _CHUNK_ROWS, _CHUNK_ROWS), len(X) - _CHUNK_ROWS]
+
+        def chunk(start: int) -> np.ndarray:
+            return np.asarray(answer(self._select(X[start : start + _CHUNK_ROWS])))
+
+        if threads > 1 and len(starts) > 1:
+            # NumPy releases the GIL in its array work: chunks side by side, each on one
+            # BLAS thread (BLAS's own threads would oversubscribe the cores), the same
+            # numbers (a chunk is computed alike whichever thread computes it).
+            with (
+                threadpool_limits(limits=1, user_api="blas"),
+                ThreadPoolExecutor(threads) as pool,
+            ):
+                chunks = list(pool.map(chunk, starts))
+        else:
+            chunks = [chunk(start) for start in starts]
         parts = []
         done = 0
-        for start in starts:
-            chunk = np.asarray(answer(self._select(X[start : start + _CHUNK_ROWS])))
-            parts.append(chunk[done - start :])
+        for start, answered in zip(starts, chunks, strict=True):
+            parts.append(answered[done - start :])
             done = start + _CHUNK_ROWS
         return np.concatenate(parts)
 
@@ -80,17 +96,20 @@ class ColumnSubsetMixture:
             return np.asarray(self.mixture.predict_proba(self._select(X)))
         return self._in_chunks(X, self.mixture.predict_proba)
 
-    def confidence(self, X: np.ndarray) -> np.ndarray:
+    def confidence(self, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
         """Return each row's probability of its most probable component.
 
         ``predict_proba(X).max(axis=1)``, chunk by chunk: the (rows x k) probabilities of
-        every row are never held at once (800 MB at 10,000,000 rows and k = 10).
+        every row are never held at once (800 MB at 10,000,000 rows and k = 10); with
+        ``threads``, chunks side by side (the same numbers).
         """
         if len(X) == 0:
             return np.zeros(0)
         if len(X) <= _CHUNK_ROWS:
             return self.predict_proba(X).max(axis=1)
-        return self._in_chunks(X, lambda rows: self.mixture.predict_proba(rows).max(axis=1))
+        return self._in_chunks(
+            X, lambda rows: self.mixture.predict_proba(rows).max(axis=1), threads
+        )
 
 
 def _columns(X: np.ndarray, context: SearchContext) -> tuple[int, ...] | None:

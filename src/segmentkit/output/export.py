@@ -92,7 +92,9 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
     if "gmm" in run.results:
         # Membership probability of the assigned component, as a scored file gives it.
         table["confidence_gmm"] = segment_confidence(
-            run.results["gmm"].assigner.estimator, prepared.X
+            run.results["gmm"].assigner.estimator,
+            prepared.X,
+            threads=effective_jobs(run.config.n_jobs),
         )
     if run.alternative is not None:
         table["segment_alternative"] = run.alternative.result.labels

@@ -14,15 +14,17 @@ from segmentkit.methods.gmm import ColumnSubsetMixture
 __all__ = ["confidence"]
 
 
-def confidence(estimator: Any, X: np.ndarray) -> np.ndarray:
+def confidence(estimator: Any, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
     """How clearly each row belongs to its segment, in [0, 1].
 
-    Posterior probability for a mixture; ``1 - d/eps`` for DBSCAN (0 for noise); for
-    centroid methods ``1 - d1/d2``, the relative margin between the nearest and the
-    second-nearest centre (0: halfway between two segments, 1: on the centre).
+    Posterior probability for a mixture (chunks side by side on ``threads``, the same
+    numbers); ``1 - d/eps`` for DBSCAN (0 for noise); for centroid methods ``1 - d1/d2``,
+    the relative margin between the nearest and the second-nearest centre (0: halfway
+    between two segments, 1: on the centre).
     """
     if isinstance(estimator, ColumnSubsetMixture):
-        return estimator.confidence(X)  # chunk by chunk: no (rows x k) array at once
+        # Chunk by chunk: no (rows x k) array at once.
+        return estimator.confidence(X, threads=threads)
     if isinstance(estimator, CorePointAssigner):
         distance = estimator.distance(X)
         return np.where(distance <= estimator.eps, 1 - distance / estimator.eps, 0.0)
