@@ -241,3 +241,36 @@ def test_the_estimate_after_reading_knows_how_many_customers_were_read(
     with pytest.raises(Stop):
         api.segment_file(path, Config(), tmp_path / "out")
     assert seen == {"read": 300}
+
+
+def test_methods_one_after_the_other_or_not_the_measured_five_weigh_equal_shares() -> None:
+    from segmentkit.progress import METHODS_WORK, methods_weight
+
+    stages = run_stages(["kmeans", "agglomerative", "gmm", "dbscan", "genie"])
+    progress = RunProgress(stages)
+    progress.rows = 10_000
+    # Side by side, the five in their order: the measured waits (K-Means the longest).
+    measured = [progress._weight(s) for s in stages if s.startswith("segment:")]
+    assert measured[0] > measured[1] == 0.0
+    # One after the other: each method an equal share of the five's work.
+    progress.side_by_side = False
+    alone = [progress._weight(s) for s in stages if s.startswith("segment:")]
+    assert alone == [METHODS_WORK[10_000] / 5] * 5
+    # Another order side by side: equal shares of the measured waits' total.
+    reordered = RunProgress(run_stages(["gmm", "kmeans", "agglomerative"]))
+    reordered.rows = 10_000
+    shares = [reordered._weight(s) for s in reordered.stages if s.startswith("segment:")]
+    assert shares == [methods_weight(10_000, side_by_side=True)] * 3
+    assert shares[0] == pytest.approx(sum(measured) / 5)
+
+
+def test_a_run_says_whether_its_methods_ran_side_by_side() -> None:
+    from segmentkit.pipeline import run_segmentation
+
+    frame = make_customers(300, n_segments=3, seed=2).frame
+    config = Config().with_overrides(
+        {"clustering.methods": ["kmeans", "gmm"], "clustering.stability.n_resamples": 0}
+    )
+    progress = RunProgress(run_stages(["kmeans", "gmm"], read=False, write=False))
+    run_segmentation(frame, config, progress=progress)  # no workers: one after the other
+    assert progress.side_by_side is False

@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -182,3 +183,23 @@ def test_a_worker_killed_at_any_stage_stops_the_run_cleanly(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "customers.csv"]
     assert set(SHARED_MEMORY.glob("segmentkit-*")) == shm_before
     assert not multiprocessing.active_children()
+
+
+def test_workers_that_fail_to_start_leave_no_pool_and_no_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from segmentkit import workers as workers_module
+
+    folders: list[Path] = []
+
+    class FailsWhileForking(ProcessPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> Any:
+            folders.append(Path(self._initargs[1]))  # type: ignore[attr-defined]
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers_module, "ProcessPoolExecutor", FailsWhileForking)
+    with workers_module.RunWorkers(2) as workers:
+        assert not workers.running  # the run works in its own process
+    assert folders and not folders[0].exists()

@@ -232,6 +232,8 @@ def _run_segmentation(
     rows: RowBackend | None,
     workers: RunWorkers | None,
 ) -> SegmentationRun:
+    # Until the methods start (when memory may still make them run one by one).
+    progress.side_by_side = bool(workers and workers.running) and len(config.clustering.methods) > 1
     check_memory(
         "prepare",
         stage_memory("prepare", len(frame), frame.shape[1], config),
@@ -466,6 +468,8 @@ def segment_prepared(
         fit_mask=prepared.fit_mask,
         workers=workers if workers and together <= available_memory() else None,
     )
+    # Side by side or one after the other: the estimate of what remains weighs them so.
+    progress.side_by_side = any(name in pending for name in names)
     results: dict[str, MethodResult] = {}
     skipped: dict[str, str] = {}
     first_error: DataError | None = None

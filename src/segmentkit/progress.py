@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -88,6 +88,17 @@ HUGE_RUN_WEIGHTS: dict[str, float] = {
     "write": 27.8,
 }
 
+#: The method stages the tables measured, in the order the run read their results.
+MEASURED_METHODS = [
+    "segment:kmeans",
+    "segment:agglomerative",
+    "segment:gmm",
+    "segment:dbscan",
+    "segment:genie",
+]
+#: Seconds of work of the five methods in the same runs, by size (one after the other).
+METHODS_WORK: dict[int, float] = {10_000: 16.7, 1_000_000: 28.7, 10_000_000: 128.8}
+
 #: The sizes the tables were measured at, smallest first.
 _MEASURED: tuple[tuple[int, dict[str, float]], ...] = (
     (10_000, SMALL_RUN_WEIGHTS),
@@ -108,21 +119,50 @@ def stage_weight(stage: str, rows: int | None) -> float:
     Examples
     --------
     >>> round(stage_weight("read", 10_000), 2), round(stage_weight("read", 1_000_000), 2)
-    (0.02, 0.4)
+    (0.02, 0.44)
     >>> round(stage_weight("read", 100_000), 3), round(stage_weight("read", 5_500_000), 1)
-    (0.055, 2.7)
+    (0.058, 2.3)
     """
 
-    def seconds(table: dict[str, float]) -> float:
+    def seconds(size: int, table: dict[str, float]) -> float:
         return table.get(stage, sum(table.values()) / len(table))
 
+    return _between_sizes(seconds, rows)
+
+
+def methods_weight(rows: int | None, *, side_by_side: bool) -> float:
+    """Return one method's share of the five methods' typical seconds.
+
+    For a run whose methods are not the measured five in their order, or that runs them
+    one after the other (one core, ``--n-jobs 1``, no ``fork``): an equal share of what
+    the run waits for the five side by side, or of their work one after the other.
+
+    Examples
+    --------
+    >>> round(methods_weight(10_000, side_by_side=True), 2)
+    1.7
+    >>> round(methods_weight(10_000, side_by_side=False), 2)
+    3.34
+    """
+
+    def seconds(size: int, table: dict[str, float]) -> float:
+        if not side_by_side:
+            return METHODS_WORK[size] / 5
+        return sum(v for k, v in table.items() if k.startswith("segment:")) / 5
+
+    return _between_sizes(seconds, rows)
+
+
+def _between_sizes(seconds: Callable[[int, dict[str, float]], float], rows: int | None) -> float:
+    """``seconds`` of the measured sizes, on a straight line between the two around ``rows``."""
     if rows is None:
-        return seconds(STAGE_WEIGHTS)
+        return seconds(1_000_000, STAGE_WEIGHTS)
     spans = list(itertools.pairwise(_MEASURED))
     # The span the size falls in; above the largest size, the last span's end.
     (low, below), (high, above) = next((s for s in spans if rows <= s[1][0]), spans[-1])
     position = min(1.0, max(0.0, (rows - low) / (high - low)))
-    return float(seconds(below) + (seconds(above) - seconds(below)) * position)
+    low_seconds, high_seconds = seconds(low, below), seconds(high, above)
+    return float(low_seconds + (high_seconds - low_seconds) * position)
 
 
 _current: ContextVar[_Stage | None] = ContextVar("segmentkit_stage", default=None)
@@ -213,6 +253,8 @@ class RunProgress:
         self.current: str | None = None
         #: Customers in the run, once read: the stages' shares depend on it.
         self.rows: int | None = None
+        #: Whether the methods run side by side in worker processes (the run says so).
+        self.side_by_side = True
         self._started = time.perf_counter()
         self._bar: Any = None
         if bar:
@@ -229,11 +271,20 @@ class RunProgress:
 
     def remaining_seconds(self) -> float | None:
         """Estimated seconds left: the remaining stages' weights at the pace so far."""
-        done = sum(stage_weight(s, self.rows) for s in self.timings)
+        done = sum(self._weight(s) for s in self.timings)
         if not done:
             return None
-        left = sum(stage_weight(s, self.rows) for s in self.stages if s not in self.timings)
+        left = sum(self._weight(s) for s in self.stages if s not in self.timings)
         return sum(self.timings.values()) * left / done
+
+    def _weight(self, stage: str) -> float:
+        if stage.startswith("segment:"):
+            methods = [s for s in self.stages if s.startswith("segment:")]
+            if not self.side_by_side or methods != MEASURED_METHODS:
+                # Waits measured for five methods side by side, in their order, do not
+                # fit: an equal share of the methods' time.
+                return methods_weight(self.rows, side_by_side=self.side_by_side)
+        return stage_weight(stage, self.rows)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:

@@ -199,9 +199,14 @@ class RunWorkers:
                 # With fork the executor starts every worker at its first job, and never
                 # another: start them now, while the run has no OpenMP or BLAS threads.
                 self._pool.submit(_nothing)
-            except (OSError, ValueError) as error:  # the run works in its own process
+            except (OSError, ValueError, NotImplementedError) as error:
+                # The run works in its own process; workers started before the error
+                # (a process limit while forking) are stopped, and the folder removed.
                 logger.debug("worker processes not started: %s", error)
-                self._forget_shared()
+                self.stop()
+            except BaseException:  # Ctrl-C while forking: nothing may outlive the run
+                self.stop()
+                raise
         return self
 
     def __exit__(

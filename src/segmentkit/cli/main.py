@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from typing import NoReturn
 
 import click
@@ -82,13 +83,23 @@ def command() -> NoReturn:
     """
     code = main()
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if run_exit_handlers is None:  # pragma: no cover - CPython has it
+    if run_exit_handlers is None or _still_working():  # pragma: no cover - CPython has it
         sys.exit(code)
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (... | head)
-            stream.flush()
+        if stream is not None:  # None: started with the stream closed (>&-)
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe (... | head)
+                stream.flush()
     os._exit(code)
+
+
+def _still_working() -> bool:
+    """Whether a thread or child process is still running: then Python's own exit waits."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.is_alive() and not t.daemon for t in others):
+        return True
+    processes = sys.modules.get("multiprocessing")
+    return bool(processes is not None and processes.active_children())
 
 
 def _main(argv: list[str] | None) -> int:

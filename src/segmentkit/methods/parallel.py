@@ -50,9 +50,9 @@ PRELOAD = ("kneed", "genieclust")
 #: methods took 81 s instead of about 70.
 START_ORDER = ("agglomerative", "dbscan", "kmeans", "gmm", "genie")
 
-#: The neighbour graphs and micro-clusters of this worker's jobs: the methods search on
-#: the same seeded sample, so a worker computes them once for all its methods. Workers
-#: live for one run, so nothing outlives the run that computed it.
+#: The neighbour graphs of this worker's jobs: the methods search on the same seeded
+#: sample, so a worker computes them once for all its methods. Workers live for one run,
+#: so nothing outlives the run that computed it.
 _worker_shared: SharedStructures | None = None
 
 
@@ -84,10 +84,9 @@ def _run_in_worker(
             # Returned, not raised: what the method logged before it comes back too.
             return error
         finally:
-            # The neighbour graphs and micro-clusters serve the next method; the distances
-            # are quick to make again, and at 10,000 customers kept they added 0.3 GiB to
-            # the run's peak.
-            _worker_shared.forget_distances()
+            # The neighbour graphs serve the next method (and the micro-clusters, from the
+            # run's folder); the distances kept added 0.3 GiB to a 10,000-customer run.
+            _worker_shared.between_methods()
 
 
 def start_methods(

@@ -44,7 +44,7 @@ from segmentkit.progress import add_steps, advance
 from segmentkit.resources import effective_jobs
 from segmentkit.scoring.confidence import confidence as segment_confidence
 from segmentkit.scoring.model import MODEL_NAME, SegmentationModel
-from segmentkit.workers import PendingJobs
+from segmentkit.workers import MAX_PROCESSES, PendingJobs
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
@@ -94,7 +94,7 @@ def segments_table(run: SegmentationRun) -> pd.DataFrame:
         table["confidence_gmm"] = segment_confidence(
             run.results["gmm"].assigner.estimator,
             prepared.X,
-            threads=effective_jobs(run.config.n_jobs),
+            threads=_writer_threads(run),
         )
     if run.alternative is not None:
         table["segment_alternative"] = run.alternative.result.labels
@@ -258,6 +258,15 @@ def segment_rules_sql(run: SegmentationRun) -> str:
     )
 
 
+def _writer_threads(run: SegmentationRun) -> int:
+    """Threads writing ``segments.csv``: the run's cores, at most :data:`MAX_PROCESSES`.
+
+    Capped: the affinity of a container can list every core of its host, and each thread
+    holds two blocks of rendered rows (about 40 MB each).
+    """
+    return min(effective_jobs(run.config.n_jobs), MAX_PROCESSES)
+
+
 def write_input_rows(run: SegmentationRun, folder: Path) -> AssignedRows:
     """Write the local backend's rows: ``segments.csv`` and, if any, ``dropped_rows.csv``.
 
@@ -269,8 +278,7 @@ def write_input_rows(run: SegmentationRun, folder: Path) -> AssignedRows:
         write_parquet(segments_table(run), folder / SEGMENTS_PARQUET_FILE)
     else:
         # Rendered on the run's cores: the figure workers have little to draw by now.
-        threads = effective_jobs(run.config.n_jobs)
-        write_csv(segments_table(run), folder / SEGMENTS_FILE, threads=threads)
+        write_csv(segments_table(run), folder / SEGMENTS_FILE, threads=_writer_threads(run))
     if len(run.prepared.dropped):
         write_csv(run.prepared.dropped, folder / DROPPED_FILE)
     return AssignedRows(run)

@@ -21,6 +21,7 @@ scored block by block as before. A neighbour graph takes 16 bytes per row and ne
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -40,6 +41,8 @@ from segmentkit.selection.validity import (
 from segmentkit.workers import run_folder
 
 __all__ = ["DISTANCE_BUDGET", "MAX_DISTANCE_ROWS", "SUMMARIES_KEPT", "SharedStructures"]
+
+logger = logging.getLogger(__name__)
 
 #: Largest matrix whose pairwise distances are kept (float64: 200 MiB at 5,000 rows).
 MAX_DISTANCE_ROWS = 5_000
@@ -142,14 +145,19 @@ class SharedStructures:
             self._distances.popitem(last=False)
         return result
 
-    def forget_distances(self) -> None:
-        """Let go of the pairwise distances kept (up to :data:`DISTANCE_BUDGET`).
+    def between_methods(self) -> None:
+        """Keep only what the next method reuses: the neighbour graphs.
 
-        A run's worker keeps its structures from one method to the next; the distances,
-        quick to compute again and the largest of them (200 MiB at 5,000 rows), are not
-        held between methods.
+        A run's worker keeps its structures from one method to the next. The pairwise
+        distances (quick to compute again, 200 MiB at 5,000 rows), the trees (each
+        method's own), the summaries (in a worker also in the run's folder) and the
+        last matrix recognised (a map of the rows that shape segments, whose file the
+        run removes once the methods are done: 1.3 GB at 10,000,000 customers) are let go.
         """
         self._distances.clear()
+        self._trees.clear()
+        self._summaries.clear()
+        self._last = None
 
     def separation(
         self, X: np.ndarray, labels: np.ndarray, *, sample_size: int, seed: int
@@ -199,7 +207,11 @@ def _made_once_per_run(
     arrays = compute()
     # Written whole under another name, then renamed: a reader never sees half a file.
     partial = folder / f"summary-{name}.{os.getpid()}.partial"
-    with partial.open("wb") as out:
-        np.savez(out, *arrays)
-    partial.replace(path)
+    try:
+        with partial.open("wb") as out:
+            np.savez(out, *arrays)
+        partial.replace(path)
+    except OSError as error:  # only a saving for the other worker: never a failed run
+        partial.unlink(missing_ok=True)
+        logger.debug("summary not shared with the other workers: %s", error)
     return arrays
