@@ -39,6 +39,8 @@ from segmentkit.scoring.model import SegmentationModel
 FAST = {
     "clustering": {"methods": ["kmeans", "agglomerative"], "k": 3, "stability": {"n_resamples": 0}},
     "explain": {"n_estimators": 10, "n_repeats": 1},
+    # Every method's PNGs: renaming another method's segment redraws its figures too.
+    "report": {"figures": "all"},
 }
 NEW_NAME = "Bargain hunters"
 #: The PNGs that show a method's segment names (drivers and silhouette: recommended only).
@@ -599,3 +601,21 @@ def test_rename_after_previous_updates_the_migration(carried: Path, tmp_path: Pa
     assert list(migration.loc[mine, "old_name"]) == [NEW_NAME]  # the previous run's name
     before = read_output_csv(carried / "segment_migration.csv")
     assert migration.loc[~mine].equals(before.loc[~mine])
+
+
+def test_renaming_another_methods_segment_draws_none_of_its_pngs_by_default(
+    base: Base, tmp_path: Path
+) -> None:
+    config = tmp_path / "default-figures.json"
+    config.write_text(json.dumps({**FAST, "report": {"figures": "recommended"}}), "utf-8")
+    out = tmp_path / "out"
+    assert invoke_cli("run", base.input, "-c", config, "-o", out, "-q").code == 0
+    before = snapshot(out)
+    assert not any(n.startswith("plots/scatter_agglomerative") for n in before)
+    result = invoke_cli("rename", out, "-m", "agglomerative", "-s", 0, "Loyal families")
+    assert result.code == 0, result.stderr
+    after = snapshot(out)
+    assert {n for n in after if n.startswith("plots/")} == {
+        n for n in before if n.startswith("plots/")
+    }
+    assert names_of(out, "agglomerative")[0] == "Loyal families"
