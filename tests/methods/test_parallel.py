@@ -144,11 +144,27 @@ def test_a_workers_methods_share_its_neighbour_graphs(
     assert computed == [len(rows.fit)]
 
 
+@pytest.fixture
+def micro_clusters_made(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Each set of micro-clusters made from now on: its rows and number asked for."""
+    from segmentkit.methods import agglomerative
+
+    made: list[tuple[int, int]] = []
+    original = agglomerative._micro_clusters
+
+    def counted(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        made.append((len(X), n_clusters))
+        return original(X, n_clusters, seed)
+
+    monkeypatch.setattr(agglomerative, "_micro_clusters", counted)
+    return made
+
+
 def test_agglomerative_and_genie_grow_from_the_same_micro_clusters_once(
-    monkeypatch: pytest.MonkeyPatch,
+    micro_clusters_made: list[tuple[int, int]],
 ) -> None:
     from segmentkit.methods import METHODS as SPECS
-    from segmentkit.methods import agglomerative, run_method
+    from segmentkit.methods import run_method
     from segmentkit.pipeline import search_context
 
     config = Config().with_overrides(
@@ -164,27 +180,20 @@ def test_agglomerative_and_genie_grow_from_the_same_micro_clusters_once(
         }
     )
     prepared = prepare(make_customers(3_000, n_segments=4, seed=4).frame, config)
-    grown: list[int] = []
-    original = agglomerative._micro_clusters
-
-    def counted(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        grown.append(len(X))
-        return original(X, n_clusters, seed)
-
-    monkeypatch.setattr(agglomerative, "_micro_clusters", counted)
     context = search_context(prepared, config, 1)
     shared = {
         name: run_method(SPECS[name], prepared.X, context, fit_mask=prepared.fit_mask)
         for name in ("agglomerative", "genie")
     }
-    assert grown == [int(prepared.fit_mask.sum())]  # once, for both methods
+    # Once, for both methods.
+    assert [rows for rows, _ in micro_clusters_made] == [int(prepared.fit_mask.sum())]
     # Each alone, with its own structures, segments alike.
     for name in ("agglomerative", "genie"):
         alone = run_method(
             SPECS[name], prepared.X, search_context(prepared, config, 1), fit_mask=prepared.fit_mask
         )
         np.testing.assert_array_equal(alone.labels, shared[name].labels)
-    assert len(grown) == 3
+    assert len(micro_clusters_made) == 3
 
 
 def test_every_method_has_its_place_in_the_start_order() -> None:
@@ -197,7 +206,7 @@ def test_every_method_has_its_place_in_the_start_order() -> None:
 
 
 def test_micro_clusters_one_worker_made_are_read_by_another(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, micro_clusters_made: list[tuple[int, int]]
 ) -> None:
     from segmentkit.methods import agglomerative
     from segmentkit.methods.search import SearchContext
@@ -205,14 +214,6 @@ def test_micro_clusters_one_worker_made_are_read_by_another(
 
     X = np.random.default_rng(0).normal(size=(2_000, 3))
     context = Config().clustering
-    made: list[int] = []
-    original = agglomerative._micro_clusters
-
-    def counted(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        made.append(n_clusters)
-        return original(X, n_clusters, seed)
-
-    monkeypatch.setattr(agglomerative, "_micro_clusters", counted)
     # Two workers of one run: each its own structures, one run folder.
     monkeypatch.setattr(workers_module, "_run_folder", tmp_path)
     first, second = (
@@ -221,12 +222,12 @@ def test_micro_clusters_one_worker_made_are_read_by_another(
     )
     centres, members = agglomerative.micro_clusters(X, 50, first)
     again = agglomerative.micro_clusters(X.copy(), 50, second)
-    assert made == [50]
+    assert [n for _, n in micro_clusters_made] == [50]
     np.testing.assert_array_equal(again[0], centres)
     np.testing.assert_array_equal(again[1], members)
     assert not again[1].flags.writeable
     # Other settings or rows are made anew.
     agglomerative.micro_clusters(X, 60, second)
     agglomerative.micro_clusters(X[:1_000], 50, second)
-    assert made == [50, 60, 50]
+    assert [n for _, n in micro_clusters_made] == [50, 60, 50]
     assert not list(tmp_path.glob("*.partial"))

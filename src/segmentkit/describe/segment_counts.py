@@ -88,30 +88,33 @@ def distinct_segments(labels: np.ndarray) -> np.ndarray:
     >>> distinct_segments(np.array([3, -1, 0, 3, -2])).tolist()
     [-2, -1, 0, 3]
     """
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu" or labels.size == 0:
-        return np.unique(labels)
-    low, high = int(labels.min()), int(labels.max())
-    if high - low >= _COUNTED_SPAN:
-        return np.unique(labels)
-    counts = np.bincount(labels.astype(np.int64, copy=False) - low, minlength=high - low + 1)
-    return (np.flatnonzero(counts) + low).astype(labels.dtype)
+    return _counted(np.asarray(labels))[0]
 
 
 def segment_sizes(labels: np.ndarray) -> dict[int, int]:
     """Return customers per segment of one method's labels (what ``segments.csv`` holds).
+
+    Counted, not sorted: a second per method at 10,000,000 customers.
 
     Examples
     --------
     >>> segment_sizes(np.array([0, 1, 0, -1]))
     {-1: 1, 0: 2, 1: 1}
     """
-    labels = np.asarray(labels, dtype=int)
-    # Counted, not sorted: a second per method at 10,000,000 customers.
-    segments = distinct_segments(labels)
-    low = int(segments[0]) if len(segments) else 0
-    counts = np.bincount(labels - low, minlength=1)
-    return {int(s): int(counts[int(s) - low]) for s in segments}
+    segments, counts = _counted(np.asarray(labels, dtype=int))
+    return {int(s): int(n) for s, n in zip(segments, counts, strict=True)}
+
+
+def _counted(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.unique(labels, return_counts=True)``, in one counting pass where it can."""
+    if labels.dtype.kind not in "iu" or labels.size == 0:
+        return np.unique(labels, return_counts=True)
+    low, high = int(labels.min()), int(labels.max())
+    if high - low >= _COUNTED_SPAN:
+        return np.unique(labels, return_counts=True)
+    counts = np.bincount(labels.astype(np.int64, copy=False) - low, minlength=high - low + 1)
+    present = np.flatnonzero(counts)
+    return (present + low).astype(labels.dtype), counts[present]
 
 
 def summary_sizes(method: Mapping[str, Any]) -> dict[int, int] | None:

@@ -159,11 +159,7 @@ def _micro_clusters(X: np.ndarray, n_clusters: int, seed: int) -> tuple[np.ndarr
     nearest = np.asarray(micro.predict(X), dtype=int)
     # A centre nearest to no customer carries no weight; drop it and renumber.
     used, members = np.unique(nearest, return_inverse=True)
-    centres, members = micro.cluster_centers_[used], members.astype(int)
-    # Shared by the methods that use them: none may change what another reads.
-    centres.setflags(write=False)
-    members.setflags(write=False)
-    return centres, members
+    return micro.cluster_centers_[used], members.astype(int)
 
 
 def _grow(X: np.ndarray, context: SearchContext) -> _Tree:

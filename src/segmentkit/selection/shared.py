@@ -97,13 +97,16 @@ class SharedStructures:
         The last :data:`SUMMARIES_KEPT` are kept (the search sample's and every row's). In
         a run's worker process the arrays are also saved in the run's folder, where the
         other workers read them instead of making them again (two workers that need them
-        at the same moment both make them: the same arrays).
+        at the same moment both make them: the same arrays). The arrays are read-only:
+        no method may change what another reads.
         """
         key = (self._matrix_key(X), settings)
         if key in self._summaries:
             self._summaries.move_to_end(key)
             return self._summaries[key]
         result = _made_once_per_run(key, compute)
+        for array in result:
+            array.setflags(write=False)
         self._summaries[key] = result
         while len(self._summaries) > SUMMARIES_KEPT:
             self._summaries.popitem(last=False)
@@ -192,7 +195,7 @@ class SharedStructures:
 def _made_once_per_run(
     key: tuple, compute: Callable[[], tuple[np.ndarray, ...]]
 ) -> tuple[np.ndarray, ...]:
-    """``compute()``, or what another worker of the run saved for ``key`` (read-only)."""
+    """``compute()``, or what another worker of the run saved for ``key``."""
     folder = run_folder()
     if folder is None:
         return compute()
@@ -200,10 +203,7 @@ def _made_once_per_run(
     path = folder / f"summary-{name}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as saved:
-            arrays = tuple(saved[f"arr_{i}"] for i in range(len(saved.files)))
-        for array in arrays:
-            array.setflags(write=False)
-        return arrays
+            return tuple(saved[f"arr_{i}"] for i in range(len(saved.files)))
     arrays = compute()
     # Written whole under another name, then renamed: a reader never sees half a file.
     partial = folder / f"summary-{name}.{os.getpid()}.partial"
