@@ -140,12 +140,6 @@ def test_profile_of_a_folder_loads_no_scikit_learn(
     assert not loaded & {*FIGURES, "matplotlib", "sklearn", "scipy", "skops", "dask"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segmentkit.plots imports its matplotlib figure modules at the top (write_plots "
-    "also saves the scatter coordinates of a --no-figures run), and kneed imports "
-    "matplotlib.pyplot when imported; remove this mark once neither does",
-)
 def test_a_kmeans_run_without_figures_loads_no_matplotlib(
     small_customers_csv: Path, tmp_path: Path
 ) -> None:

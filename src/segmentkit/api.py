@@ -248,6 +248,12 @@ def segment_frame(
     from segmentkit.plots.drawing import FigureWorkers, figure_processes
     from segmentkit.resources import effective_jobs
 
+    if figures:
+        # Before the workers fork, so that they share matplotlib's modules instead of
+        # importing them again while the run segments; a run without figures skips them.
+        import segmentkit.plots.named
+        import segmentkit.plots.static  # noqa: F401
+
     # Started before segmenting, within the run's n_jobs budget: the methods run side by
     # side in them, then the figures are drawn in them.
     processes = figure_processes(effective_jobs(config.n_jobs))

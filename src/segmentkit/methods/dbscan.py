@@ -16,7 +16,6 @@ same rule that scores new customers, searched exactly but pruned (``core_index``
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from segmentkit.errors import DataError
 from segmentkit.methods.core_index import CoreIndex, build_core_index, nearest_core
 from segmentkit.methods.search import Search, SearchContext, criteria_row, seeded_rows
 from segmentkit.progress import add_steps, advance
+from segmentkit.selection.knee import find_knee
 
 __all__ = ["CorePointAssigner", "fit_dbscan", "k_distances", "search_dbscan"]
 
@@ -95,18 +95,12 @@ def k_distances(X: np.ndarray, min_samples: int) -> np.ndarray:
 
 
 def _knee_eps(curve: np.ndarray) -> float:
-    # Imported here: kneed imports matplotlib.pyplot, which `import segmentkit` must not load.
-    from kneed import KneeLocator
-
-    positions = np.arange(len(curve))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        knee = KneeLocator(positions, curve, curve="convex", direction="increasing").knee
-    if knee is None:
+    found = find_knee(np.arange(len(curve)), curve, curve="convex", direction="increasing")
+    if found is None:
         # No knee: fall back to the 90th percentile of the curve, and say so.
         logger.warning("dbscan: the k-distance curve has no knee; eps from its 90th percentile")
         return float(np.quantile(curve, 0.9))
-    return float(curve[int(knee)])
+    return float(curve[int(found)])
 
 
 def _dbscan(

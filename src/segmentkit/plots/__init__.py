@@ -20,14 +20,7 @@ from sklearn.metrics import silhouette_samples
 
 from segmentkit.describe.profile_statistics import profile_groups
 from segmentkit.output.write import write_csv
-from segmentkit.plots import static
 from segmentkit.plots.drawing import FigureJob, FigureWorkers, PendingFigures
-from segmentkit.plots.named import (
-    driver_table,
-    drivers_figure,
-    heatmap_figure,
-    silhouette_figure,
-)
 from segmentkit.plots.projection import ScatterPoints, scatter_points
 from segmentkit.selection.criteria import stratified_sample
 from segmentkit.text import plural
@@ -65,6 +58,8 @@ def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Fig
     if len(clustered) > max_points:
         # Silhouette is O(n²): a stratified sample keeps it bounded (the figure says so).
         clustered = clustered[stratified_sample(labels[clustered], max_points, run.config.seed)]
+    from segmentkit.plots.named import silhouette_figure
+
     values = silhouette_samples(run.prepared.X[clustered], labels[clustered])
     # Saved, and drawn from, so that a renamed segment's figure can be drawn again.
     table = pd.DataFrame({"segment": labels[clustered], "silhouette": values})
@@ -81,6 +76,8 @@ def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Fig
 
 
 def _drivers(run: SegmentationRun, folder: Path) -> list[FigureJob]:
+    from segmentkit.plots.named import driver_table, drivers_figure
+
     method = run.recommended
     numeric = set(run.prepared.numeric_features)
     top = [f for f in run.importance[method].table["feature"] if f in numeric][:4]
@@ -103,6 +100,9 @@ def _drivers(run: SegmentationRun, folder: Path) -> list[FigureJob]:
 def _method_figures(
     run: SegmentationRun, method: str, points: ScatterPoints, folder: Path
 ) -> list[FigureJob]:
+    from segmentkit.plots import static
+    from segmentkit.plots.named import heatmap_figure
+
     result = run.results[method]
     names = _names(run, method)
     table = points.table.rename(columns={f"group_{method}": "group"})

@@ -24,13 +24,13 @@ disagreement is stated rather than hidden.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from segmentkit.errors import DataError
+from segmentkit.selection.knee import find_knee
 
 __all__ = ["Choice", "choose_candidate", "elbow_knee", "separation_drop_choice"]
 
@@ -95,13 +95,8 @@ def elbow_knee(ks: list[int], values: list[float]) -> int | None:
     """
     if len(ks) < 3:
         return None
-    # Imported here: kneed imports matplotlib.pyplot, which `import segmentkit` must not load.
-    from kneed import KneeLocator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # kneed warns when there is no knee
-        locator = KneeLocator(ks, values, curve="convex", direction="decreasing")
-    return None if locator.knee is None else int(locator.knee)
+    found = find_knee(ks, values, curve="convex", direction="decreasing")
+    return None if found is None else int(found)
 
 
 def choose_candidate(
