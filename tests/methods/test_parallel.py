@@ -142,6 +142,16 @@ def test_a_workers_methods_share_its_neighbour_graphs(
         assert not isinstance(result, Exception)
     # Both search and judge the same rows: one graph, built by the first method.
     assert computed == [len(rows.fit)]
+    # With more customers than the samples, the search and the judging of every customer
+    # sample the same seeded rows: still one graph.
+    computed.clear()
+    monkeypatch.setattr(parallel, "_worker_shared", None)
+    sampled = clustering.model_copy(update={"search_max_rows": 150, "validity_sample_size": 150})
+    assert len(rows.fit) > 150
+    for name in ("kmeans", "agglomerative"):
+        result = parallel._run_in_worker(name, rows, config.seed, 1, sampled, None)
+        assert not isinstance(result, Exception)
+    assert computed == [150]
 
 
 @pytest.fixture

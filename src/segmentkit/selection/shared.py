@@ -69,7 +69,7 @@ class SharedStructures:
 
     def __init__(self) -> None:
         self._distances: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._graphs: dict[tuple, tuple[np.ndarray | None, np.ndarray, np.ndarray, int]] = {}
+        self._graphs: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
         self._last: tuple[np.ndarray, tuple] | None = None
         self._trees: dict[str, TreeMemo[Any]] = {}
         self._summaries: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
@@ -171,22 +171,32 @@ class SharedStructures:
         its neighbour graph is built once and each labelling read off it: the same
         number as ``nn_separation``. A labelling with noise leaves out its own rows and
         is computed on its own.
+
+        The graph is kept for the rows judged, not for the matrix they come from: a
+        method judges its segments of every customer on the seeded sample its search
+        ran on (the same number of rows from the same customers, the same seed), so the
+        search's graph serves the judging too.
         """
         labels = np.asarray(labels)
         if (labels < 0).any():
             return nn_separation(X, labels, sample_size=sample_size, seed=seed)
-        key = (self._matrix_key(X), sample_size, seed)
+        rows = seeded_rows(len(labels), sample_size, seed)
+        if rows is None:
+            sample, key = X, self._matrix_key(X)
+        else:
+            # The sample is hashed, not the matrix (1.3 GB at 10,000,000 customers).
+            sample = np.asarray(X)[rows]
+            key = rows_digest(sample)
         graph = self._graphs.get(key)
         if graph is None:
-            rows = seeded_rows(len(labels), sample_size, seed)
-            sample = np.asarray(X, dtype=float) if rows is None else np.asarray(X)[rows]
+            sample = np.asarray(sample, dtype=float)
             M = neighbour_count(len(sample))
             if len(sample) <= M:
                 # genieclust lowers M to n - 1, and then no segment has more than M rows.
                 return None
-            graph = (rows, *neighbour_graph(sample, M), M)
+            graph = (*neighbour_graph(sample, M), M)
             self._graphs[key] = graph
-        rows, distances, neighbours, M = graph
+        distances, neighbours, M = graph
         return separation_from_graph(
             distances, neighbours, labels if rows is None else labels[rows], M
         )
