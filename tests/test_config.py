@@ -69,6 +69,7 @@ def test_defaults() -> None:
     assert config.clustering.k is None
     assert (config.clustering.k_min, config.clustering.k_max) == (2, 10)
     assert config.clustering.silhouette_sample_size == 5_000
+    assert config.explain.n_estimators == 100
     assert config.clustering.kmeans.n_init == 10
     assert config.clustering.kmeans.max_iter == 300
 

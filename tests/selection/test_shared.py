@@ -10,7 +10,11 @@ from sklearn.metrics import silhouette_score
 
 from segmentkit.config import ClusteringConfig
 from segmentkit.methods.search import SearchContext, search_sample
-from segmentkit.selection.criteria import cluster_metrics, silhouette_from_distances
+from segmentkit.selection.criteria import (
+    cluster_metrics,
+    seeded_rows,
+    silhouette_from_distances,
+)
 from segmentkit.selection.shared import MAX_DISTANCE_ROWS, SharedStructures
 from segmentkit.selection.validity import (
     neighbour_count,
@@ -90,6 +94,20 @@ def test_shared_separation_equals_nn_separation_sampled_and_with_noise() -> None
         for size in (300, 5_000):  # sampled, and every row
             expected = nn_separation(X, labels, sample_size=size, seed=7)
             assert shared.separation(X, labels, sample_size=size, seed=7) == expected
+
+
+def test_a_sample_and_the_matrix_it_was_drawn_from_share_one_graph() -> None:
+    # A search on the seeded sample, then the judging of every row on a sample of the
+    # same size and seed: the same rows, one neighbour graph, the numbers of computing it.
+    X = _data("continuous", 600, 3, 4)
+    labels = np.repeat([0, 1, 2], 200)
+    rows = seeded_rows(len(X), 250, seed=3)
+    assert rows is not None
+    shared = SharedStructures()
+    on_sample = shared.separation(X[rows], labels[rows], sample_size=250, seed=3)
+    on_matrix = shared.separation(X, labels, sample_size=250, seed=3)
+    assert len(shared._graphs) == 1
+    assert on_sample == on_matrix == nn_separation(X, labels, sample_size=250, seed=3)
 
 
 def test_shared_structures_are_computed_once_per_matrix_content() -> None:

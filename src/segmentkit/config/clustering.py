@@ -64,8 +64,8 @@ class AgglomerativeConfig(Section):
         ge=100,
         description=(
             "Largest exact tree (its time grows with the square of the rows: about 1 s for "
-            "a Ward tree of 10,000; other linkages also need memory that does); above it "
-            "the tree is grown from weighted K-Means micro-clusters."
+            "a Ward tree of 10,000; complete and average linkage also need memory that "
+            "grows so); above it the tree is grown from weighted K-Means micro-clusters."
         ),
     )
     search_max_rows: int = Field(

@@ -50,6 +50,10 @@ def _criteria_rows(run: SegmentationRun, method: str) -> pd.DataFrame:
 
 def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[FigureJob]:
     """Per-customer silhouette of the recommended segmentation, on a bounded sample."""
+    # The figure modules are imported where figures are made: they load matplotlib,
+    # which a run without figures never needs (0.5 s).
+    from segmentkit.plots.named import silhouette_figure
+
     method = run.recommended
     labels = run.results[method].labels
     clustered = np.flatnonzero(labels >= 0)
@@ -58,8 +62,6 @@ def _silhouette(run: SegmentationRun, folder: Path, max_points: int) -> list[Fig
     if len(clustered) > max_points:
         # Silhouette is O(n²): a stratified sample keeps it bounded (the figure says so).
         clustered = clustered[stratified_sample(labels[clustered], max_points, run.config.seed)]
-    from segmentkit.plots.named import silhouette_figure
-
     values = silhouette_samples(run.prepared.X[clustered], labels[clustered])
     # Saved, and drawn from, so that a renamed segment's figure can be drawn again.
     table = pd.DataFrame({"segment": labels[clustered], "silhouette": values})

@@ -1,35 +1,56 @@
 """kneed's Kneedle, loaded without the plotting module it does not need here.
 
-kneed imports ``matplotlib.pyplot`` when matplotlib is installed, for plotting helpers
-segmentkit never calls: half a second in a process that has matplotlib's modules
-already, a full second in a worker that has not, paid by every process that chooses k
-(a run without figures would import matplotlib for nothing). While kneed loads, pyplot
-is hidden, so kneed records it as missing; pyplot imports as usual afterwards.
+kneed imports ``matplotlib.pyplot`` when it is first imported, for plotting helpers
+segmentkit never calls: half a second (a full second in a worker process that has none
+of matplotlib yet) in every process that chooses k, and a run without figures would load
+matplotlib for nothing. While kneed loads, pyplot is hidden; kneed's own plotting is then
+given a pyplot that imports itself on first use, so ``KneeLocator.plot_knee`` still
+works for whoever calls it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 __all__ = ["find_knee"]
 
 _PYPLOT = "matplotlib.pyplot"
+#: One loader at a time: the hidden pyplot is process-wide while kneed loads.
+_LOADING = threading.Lock()
+
+
+class _PyplotOnFirstUse:
+    """``matplotlib.pyplot``, imported when an attribute is first asked for."""
+
+    def __getattr__(self, name: str) -> Any:
+        import matplotlib.pyplot
+
+        return getattr(matplotlib.pyplot, name)
 
 
 def _load_kneed() -> None:
-    if "kneed" in sys.modules or _PYPLOT in sys.modules:
-        return
-    # A None entry makes `import matplotlib.pyplot` raise ImportError, which kneed expects
-    # when matplotlib is absent. Only the k search loads kneed, in one thread of its process.
-    sys.modules[_PYPLOT] = None  # type: ignore[assignment]
-    try:
-        import kneed  # noqa: F401
-    finally:
-        del sys.modules[_PYPLOT]
+    with _LOADING:
+        if "kneed" in sys.modules or _PYPLOT in sys.modules:
+            return
+        # A None entry makes `import matplotlib.pyplot` raise ImportError, which kneed
+        # expects when matplotlib is absent. Another thread importing pyplot meanwhile
+        # would get that error too: within segmentkit only the k search loads kneed.
+        sys.modules[_PYPLOT] = None  # type: ignore[assignment]
+        try:
+            import kneed.knee_locator
+        finally:
+            if sys.modules.get(_PYPLOT, False) is None:
+                del sys.modules[_PYPLOT]
+        if importlib.util.find_spec("matplotlib") is not None:
+            kneed.knee_locator.plt = _PyplotOnFirstUse()
+            kneed.knee_locator._has_matplotlib = True
 
 
 def find_knee(

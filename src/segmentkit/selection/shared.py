@@ -172,10 +172,10 @@ class SharedStructures:
         number as ``nn_separation``. A labelling with noise leaves out its own rows and
         is computed on its own.
 
-        The graph is kept for the rows judged, not for the matrix they come from: a
-        method judges its segments of every customer on the seeded sample its search
-        ran on (the same number of rows from the same customers, the same seed), so the
-        search's graph serves the judging too.
+        The graph is kept for the rows judged, not for the matrix they come from: when a
+        method's search sample is as large as the judging sample (both 5,000 by default;
+        not GMM's 3,000), it judges its segments of every customer on the very rows its
+        search ran on (the same seed), and the search's graph serves the judging too.
         """
         labels = np.asarray(labels)
         if (labels < 0).any():
