@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import shlex
 from collections.abc import Callable
@@ -246,15 +245,8 @@ def segment_frame(
     # Imported here: the writer brings the figure and report modules, which `score` and
     # `rfm` never use.
     from segmentkit.output.export import save_run
-    from segmentkit.plots.drawing import PRELOAD as FIGURE_MODULES
     from segmentkit.plots.drawing import FigureWorkers, figure_processes
     from segmentkit.resources import effective_jobs
-
-    if figures:
-        # Before the workers fork, so that they share matplotlib's modules instead of
-        # importing them again while the run segments; a run without figures skips them.
-        for module in FIGURE_MODULES:
-            importlib.import_module(module)
 
     # Started before segmenting, within the run's n_jobs budget: the methods run side by
     # side in them, then the figures are drawn in them.
