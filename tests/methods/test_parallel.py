@@ -12,7 +12,7 @@ import pytest
 
 from segmentkit import pipeline
 from segmentkit import workers as workers_module
-from segmentkit.config import Config
+from segmentkit.config import ClusteringConfig, Config
 from segmentkit.datasets import make_customers
 from segmentkit.pipeline import segment_prepared
 from segmentkit.prepare.transformer import prepare
@@ -133,25 +133,24 @@ def test_a_workers_methods_share_its_neighbour_graphs(
         return original(X, M)
 
     monkeypatch.setattr(shared, "neighbour_graph", counted)
-    # As in a fresh worker: the first job makes the structures its later jobs reuse.
-    monkeypatch.setattr(parallel, "_worker_shared", None)
     rows = SplitRows.of(prepared.X, prepared.fit_mask)  # type: ignore[attr-defined]
-    clustering = config.clustering
-    for name in ("kmeans", "agglomerative"):
-        result = parallel._run_in_worker(name, rows, config.seed, 1, clustering, None)
-        assert not isinstance(result, Exception)
+
+    def graphs_built(clustering: ClusteringConfig) -> list[int]:
+        # As in a fresh worker: the first job makes the structures its later jobs reuse.
+        computed.clear()
+        monkeypatch.setattr(parallel, "_worker_shared", None)
+        for name in ("kmeans", "agglomerative"):
+            result = parallel._run_in_worker(name, rows, config.seed, 1, clustering, None)
+            assert not isinstance(result, Exception)
+        return list(computed)
+
     # Both search and judge the same rows: one graph, built by the first method.
-    assert computed == [len(rows.fit)]
+    assert graphs_built(config.clustering) == [len(rows.fit)]
     # With more customers than the samples, the search and the judging of every customer
     # sample the same seeded rows: still one graph.
-    computed.clear()
-    monkeypatch.setattr(parallel, "_worker_shared", None)
-    sampled = clustering.model_copy(update={"search_max_rows": 150, "validity_sample_size": 150})
     assert len(rows.fit) > 150
-    for name in ("kmeans", "agglomerative"):
-        result = parallel._run_in_worker(name, rows, config.seed, 1, sampled, None)
-        assert not isinstance(result, Exception)
-    assert computed == [150]
+    sampled = {"search_max_rows": 150, "validity_sample_size": 150}
+    assert graphs_built(config.clustering.model_copy(update=sampled)) == [150]
 
 
 @pytest.fixture
