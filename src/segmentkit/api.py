@@ -18,6 +18,7 @@ from segmentkit.output.atomic import atomic_file, check_output_dir, clean_leftov
 from segmentkit.output.write import write_csv
 from segmentkit.pipeline import SegmentationRun, run_segmentation
 from segmentkit.progress import RunProgress, run_stages
+from segmentkit.resources import effective_jobs
 from segmentkit.sources.read import read_table
 from segmentkit.transactions.rfm import (
     RFM_EXTRAS,
@@ -130,6 +131,8 @@ def segment_file(
     if transactions:
         stages.insert(1, "transactions")
     with RunProgress(stages, bar=progress_bar) as progress:
+        # Until the run starts its workers: one core runs the methods one after the other.
+        progress.side_by_side = effective_jobs(config.n_jobs) > 1
         with progress.stage("read"):
             frame, source = _read_input(name, source_url, config)
             # Known before the stage's line: its estimate of what is left depends on it.
@@ -246,11 +249,11 @@ def segment_frame(
     # `rfm` never use.
     from segmentkit.output.export import save_run
     from segmentkit.plots.drawing import FigureWorkers, figure_processes
-    from segmentkit.resources import effective_jobs
 
     # Started before segmenting, within the run's n_jobs budget: the methods run side by
     # side in them, then the figures are drawn in them.
     processes = figure_processes(effective_jobs(config.n_jobs))
+    progress.figures = figures  # writing without them is quicker: what remains says so
     with FigureWorkers(processes, figures=figures) as workers:
         run = run_segmentation(
             frame,

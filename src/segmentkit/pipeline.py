@@ -470,6 +470,7 @@ def segment_prepared(
     )
     # Side by side or one after the other: the estimate of what remains weighs them so.
     progress.side_by_side = any(name in pending for name in names)
+    progress.processes = workers.processes if workers is not None else 1
     results: dict[str, MethodResult] = {}
     skipped: dict[str, str] = {}
     first_error: DataError | None = None

@@ -6,10 +6,10 @@ method trying its candidates) reports its steps through :func:`add_steps` and
 progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
-their typical time in a run of that many customers (:data:`SMALL_RUN_WEIGHTS` measured
-at 10,000, :data:`STAGE_WEIGHTS` at 1,000,000, each stage's time a straight line in the
-number of customers in between), and scaled by how long the stages so far actually took
-on this machine and this data.
+their typical time in a run of that many customers (measured at 200, 10,000, 40,000,
+1,000,000 and 10,000,000 customers, each stage's time a straight line in the number of
+customers in between), for the methods asked for and with or without figures, and scaled
+by how long the run has taken so far on this machine and this data.
 """
 
 from __future__ import annotations
@@ -35,57 +35,100 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Seconds per stage of a default run of 1,000,000 customers on this project's machine
-#: kind (one run, five methods, 2 threads): only their proportions matter, to turn
-#: elapsed time into an estimate of what remains. The methods run side by side in the
-#: workers, longest first (``methods.parallel.START_ORDER``), and the run reads their
-#: results in the configured order: it waits for K-Means while the workers also finish
-#: Agglomerative and DBSCAN, then for GMM, and hardly for the others.
-STAGE_WEIGHTS: dict[str, float] = {
-    "read": 0.44,
-    "prepare": 8.78,
-    "segment:kmeans": 10.34,
-    "segment:agglomerative": 0.0,
-    "segment:gmm": 4.29,
+# Every table holds, per stage, the wall seconds from the end of the stage before it to
+# its own end in one default run on this project's machine kind (five methods, 2 cores,
+# figures drawn), so that what the run does between its stages (starting the workers,
+# the finer alternative) is counted too. The methods run side by side in the workers,
+# longest first (``methods.parallel.START_ORDER``), and the run reads their results in
+# the configured order: it waits for K-Means while the workers also finish Agglomerative
+# and DBSCAN, then for GMM, and hardly for the others. The explanations run in the
+# workers while the run computes the profiles; they weigh what the run waits for them.
+
+#: The Mall's 200 customers: the imports that reading and cleaning set off, the finer
+#: alternative after the methods, and writing (the model's library, the report) are most
+#: of the run.
+TINY_RUN_WEIGHTS: dict[str, float] = {
+    "read": 0.01,
+    "prepare": 0.5,
+    "segment:kmeans": 0.39,
+    "segment:agglomerative": 0.01,
+    "segment:gmm": 0.32,
     "segment:dbscan": 0.0,
     "segment:genie": 0.0,
-    "profile": 2.27,
-    "explain": 6.94,
-    "write": 6.6,
+    "profile": 0.61,
+    "explain": 0.0,
+    "write": 1.4,
 }
 
-#: The same at 10,000 customers, where the fixed cost of choosing k dominates and reading
-#: and cleaning are almost free. Between the two sizes a stage's weight is a straight line
-#: in the number of customers (:func:`stage_weight`). The explanations run in the workers
-#: while the run computes the profiles; they weigh what the run waits for them.
+#: 10,000 customers, where the fixed cost of choosing k dominates and reading and
+#: cleaning are almost free.
 SMALL_RUN_WEIGHTS: dict[str, float] = {
     "read": 0.02,
-    "prepare": 0.59,
-    "segment:kmeans": 6.02,
-    "segment:agglomerative": 0.0,
-    "segment:gmm": 2.12,
+    "prepare": 0.89,
+    "segment:kmeans": 4.4,
+    "segment:agglomerative": 0.02,
+    "segment:gmm": 2.34,
     "segment:dbscan": 0.0,
-    "segment:genie": 0.38,
-    "profile": 0.22,
-    "explain": 2.93,
+    "segment:genie": 0.0,
+    "profile": 0.21,
+    "explain": 2.9,
+    "write": 2.5,
+}
+
+#: 40,000 customers: the explanations train on twice as many customers as at 10,000, up
+#: to ``explain.max_rows``, and weigh twice as much; from here on they hardly grow.
+MEDIUM_RUN_WEIGHTS: dict[str, float] = {
+    "read": 0.05,
+    "prepare": 1.74,
+    "segment:kmeans": 5.9,
+    "segment:agglomerative": 0.07,
+    "segment:gmm": 3.46,
+    "segment:dbscan": 0.0,
+    "segment:genie": 0.01,
+    "profile": 0.3,
+    "explain": 5.87,
     "write": 3.2,
 }
 
-#: The same at 10,000,000 customers (one run on this machine kind, five methods): cleaning
-#: (the neighbour outliers above all), the profiles and writing grow with the customers,
-#: the k search on its samples does not. The profiles take about as long as what is left
-#: of the explanations, which the workers run meanwhile, so the run hardly waits for those.
-HUGE_RUN_WEIGHTS: dict[str, float] = {
-    "read": 4.2,
-    "prepare": 99.1,
-    "segment:kmeans": 49.5,
-    "segment:agglomerative": 0.5,
-    "segment:gmm": 0.0,
+#: 1,000,000 customers (also a run of unknown size): cleaning weighs a quarter.
+STAGE_WEIGHTS: dict[str, float] = {
+    "read": 0.45,
+    "prepare": 9.56,
+    "segment:kmeans": 8.19,
+    "segment:agglomerative": 0.87,
+    "segment:gmm": 5.14,
     "segment:dbscan": 0.0,
-    "segment:genie": 5.3,
-    "profile": 29.0,
-    "explain": 0.6,
+    "segment:genie": 0.08,
+    "profile": 2.31,
+    "explain": 5.82,
+    "write": 5.3,
+}
+
+#: 10,000,000 customers: cleaning (the neighbour outliers above all), the profiles and
+#: writing grow with the customers, the k search on its samples does not. The profiles
+#: take about as long as what is left of the explanations, which the workers run
+#: meanwhile, so the run hardly waits for those. (One run without figures; the write
+#: stage with them from the run before, in the same code but for the report's plots.)
+HUGE_RUN_WEIGHTS: dict[str, float] = {
+    "read": 6.19,
+    "prepare": 105.18,
+    "segment:kmeans": 49.55,
+    "segment:agglomerative": 11.72,
+    "segment:gmm": 2.74,
+    "segment:dbscan": 0.0,
+    "segment:genie": 3.04,
+    "profile": 30.77,
+    "explain": 0.32,
     "write": 27.8,
+}
+
+#: The same runs' write stage without figures (``--no-figures``: no PNGs, no report).
+WRITE_WITHOUT_FIGURES: dict[int, float] = {
+    200: 0.6,
+    10_000: 1.1,
+    40_000: 1.4,
+    1_000_000: 4.3,
+    10_000_000: 22.4,
 }
 
 #: The method stages the tables measured, in the order the run read their results.
@@ -97,58 +140,82 @@ MEASURED_METHODS = [
     "segment:genie",
 ]
 #: Seconds of work of the five methods in the same runs, by size (one after the other).
-METHODS_WORK: dict[int, float] = {10_000: 16.7, 1_000_000: 28.7, 10_000_000: 128.8}
+METHODS_WORK: dict[int, float] = {
+    200: 1.2,
+    10_000: 13.2,
+    40_000: 16.9,
+    1_000_000: 24.5,
+    10_000_000: 125.3,
+}
+#: Seconds of work of the five methods' explanations in the same runs, by size.
+EXPLAIN_WORK: dict[int, float] = {
+    200: 0.8,
+    10_000: 6.2,
+    40_000: 12.9,
+    1_000_000: 17.3,
+    10_000_000: 45.4,
+}
 
 #: The sizes the tables were measured at, smallest first.
 _MEASURED: tuple[tuple[int, dict[str, float]], ...] = (
+    (200, TINY_RUN_WEIGHTS),
     (10_000, SMALL_RUN_WEIGHTS),
+    (40_000, MEDIUM_RUN_WEIGHTS),
     (1_000_000, STAGE_WEIGHTS),
     (10_000_000, HUGE_RUN_WEIGHTS),
 )
 
+#: Seconds of the measured runs the pace of this run is weighed against: until the stages
+#: done were expected to take about that long, the run's own pace counts for less than the
+#: measured machine's. The first stages of a small run are too short to say how fast the
+#: machine is, and mostly imports that depend on what the run will draw (Mall's cleaning
+#: took 0.2 s without figures and 0.5 s with them).
+PRIOR_SECONDS = 2.0
 
-def stage_weight(stage: str, rows: int | None) -> float:
+
+def stage_weight(stage: str, rows: int | None, *, figures: bool = True) -> float:
     """Return a stage's typical seconds in a run of ``rows`` customers (unknown: a large run's).
 
-    Only the proportions between stages matter. Between two measured sizes a stage's time
-    is a fixed cost plus a cost per customer (a straight line through both measurements):
-    cleaning and writing grow with the rows, the k search on its samples hardly does, so a
-    cheap stage at 10,000 that grows with the rows stays cheap at 40,000. Below and above
-    the measured sizes, the nearest one. A stage no table knows weighs an average stage.
+    Between two measured sizes a stage's time is a fixed cost plus a cost per customer (a
+    straight line through both measurements): cleaning and writing grow with the rows, the
+    k search on its samples hardly does, so a cheap stage at 10,000 that grows with the
+    rows stays cheap at 40,000. Below and above the measured sizes, the nearest one. A
+    stage no table knows weighs an average stage. Without ``figures`` the write stage
+    draws no PNGs and no report (:data:`WRITE_WITHOUT_FIGURES`).
 
     Examples
     --------
     >>> round(stage_weight("read", 10_000), 2), round(stage_weight("read", 1_000_000), 2)
-    (0.02, 0.44)
+    (0.02, 0.45)
     >>> round(stage_weight("read", 100_000), 3), round(stage_weight("read", 5_500_000), 1)
-    (0.058, 2.3)
+    (0.075, 3.3)
+    >>> stage_weight("write", 10_000), stage_weight("write", 10_000, figures=False)
+    (2.5, 1.1)
     """
 
     def seconds(size: int, table: dict[str, float]) -> float:
+        if stage == "write" and not figures:
+            return WRITE_WITHOUT_FIGURES[size]
         return table.get(stage, sum(table.values()) / len(table))
 
     return _between_sizes(seconds, rows)
 
 
-def methods_weight(rows: int | None, *, side_by_side: bool) -> float:
-    """Return one method's share of the five methods' typical seconds.
+def method_work(rows: int | None) -> float:
+    """Return one method's typical seconds of work: a fifth of the five methods'.
 
     For a run whose methods are not the measured five in their order, or that runs them
-    one after the other (one core, ``--n-jobs 1``, no ``fork``): an equal share of what
-    the run waits for the five side by side, or of their work one after the other.
+    one after the other (one core, ``--n-jobs 1``, no ``fork``), where the measured
+    waits do not fit (see :meth:`RunProgress.remaining_seconds`).
 
     Examples
     --------
-    >>> round(methods_weight(10_000, side_by_side=True), 2)
-    1.7
-    >>> round(methods_weight(10_000, side_by_side=False), 2)
-    3.34
+    >>> round(method_work(10_000), 2), round(method_work(1_000_000), 2)
+    (2.64, 4.9)
     """
 
     def seconds(size: int, table: dict[str, float]) -> float:
-        if not side_by_side:
-            return METHODS_WORK[size] / 5
-        return sum(v for k, v in table.items() if k.startswith("segment:")) / 5
+        return METHODS_WORK[size] / len(MEASURED_METHODS)
 
     return _between_sizes(seconds, rows)
 
@@ -253,9 +320,15 @@ class RunProgress:
         self.current: str | None = None
         #: Customers in the run, once read: the stages' shares depend on it.
         self.rows: int | None = None
-        #: Whether the methods run side by side in worker processes (the run says so).
+        #: Whether the methods run side by side in worker processes (the run says so),
+        #: and in how many.
         self.side_by_side = True
+        self.processes = 2
+        #: Whether the run draws its figures and report (``--no-figures``: not).
+        self.figures = True
         self._started = time.perf_counter()
+        #: Seconds from the start to the end of the last stage done.
+        self._elapsed_at_last_end = 0.0
         self._bar: Any = None
         if bar:
             self._bar = _rich_progress()
@@ -270,21 +343,41 @@ class RunProgress:
             self._bar.stop()
 
     def remaining_seconds(self) -> float | None:
-        """Estimated seconds left: the remaining stages' weights at the pace so far."""
+        """Estimated seconds left: the remaining stages' typical times at this run's pace.
+
+        The pace is the time the run has taken so far (between its stages too) against
+        the stages' typical times, both with :data:`PRIOR_SECONDS` of the measured
+        machine's pace added, so that the first, short stages of a small run cannot
+        double or halve the estimate on their own.
+        """
         done = sum(self._weight(s) for s in self.timings)
-        if not done:
+        if not self.timings:
             return None
         left = sum(self._weight(s) for s in self.stages if s not in self.timings)
-        return sum(self.timings.values()) * left / done
+        pace = (self._elapsed_at_last_end + PRIOR_SECONDS) / (done + PRIOR_SECONDS)
+        return left * pace
 
     def _weight(self, stage: str) -> float:
-        if stage.startswith("segment:"):
-            methods = [s for s in self.stages if s.startswith("segment:")]
-            if not self.side_by_side or methods != MEASURED_METHODS:
-                # Waits measured for five methods side by side, in their order, do not
-                # fit: an equal share of the methods' time.
-                return methods_weight(self.rows, side_by_side=self.side_by_side)
-        return stage_weight(stage, self.rows)
+        methods = [s for s in self.stages if s.startswith("segment:")]
+        if stage.startswith("segment:") and (not self.side_by_side or methods != MEASURED_METHODS):
+            # The waits measured for the five side by side, in their order, do not fit.
+            work = method_work(self.rows)
+            if not self.side_by_side:
+                return work
+            # The run reads the results in order while each worker runs one method: it
+            # waits about one method's work for the first of each round of workers, and
+            # hardly for the others of the round.
+            return work if methods.index(stage) % max(1, self.processes) == 0 else 0.0
+        if stage == "explain":
+            # One explanation per method, where the tables explained five. One after the
+            # other, the run does all their work; side by side, it waits for what the
+            # workers have left of it once the profiles are done.
+            if self.side_by_side:
+                weight = stage_weight(stage, self.rows)
+            else:
+                weight = _between_sizes(lambda size, _: EXPLAIN_WORK[size], self.rows)
+            return weight * len(methods) / len(MEASURED_METHODS)
+        return stage_weight(stage, self.rows, figures=self.figures)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -304,8 +397,10 @@ class RunProgress:
         finally:
             _current.reset(token)
             self.current = None
-        seconds = time.perf_counter() - start
+        end = time.perf_counter()
+        seconds = end - start
         self.timings[name] = round(seconds, 3)
+        self._elapsed_at_last_end = end - self._started
         if self._bar is not None:
             self._bar.update(task, total=stage.total or 1, completed=stage.total or 1)
         logger.info("%s", self._summary(name, seconds, stage.elsewhere))
