@@ -132,7 +132,7 @@ def replay(
     *,
     gaps: float = 0.0,
     figures: bool = True,
-    side_by_side: bool = True,
+    processes: int = 2,
     tolerance: float = 1 / 3,
 ) -> tuple[RunProgress, float]:
     """Replay ``run``'s stages up to ``after``: the estimate is within ``tolerance`` of the truth.
@@ -144,9 +144,8 @@ def replay(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(progress.time, "perf_counter", lambda: now[0])
         reporter = RunProgress(stages)
-        reporter.rows, reporter.figures = rows, figures
-        methods = [s for s in stages if s.startswith("segment:")]
-        reporter.side_by_side = side_by_side and len(methods) > 1
+        reporter.rows = rows
+        reporter.plan(processes=processes, figures=figures)
         for stage in stages[: stages.index(after) + 1]:
             now[0] += gaps
             with reporter.stage(stage):
@@ -191,7 +190,7 @@ def test_stage_weights_blend_between_the_measured_sizes() -> None:
 #: not the run the weights were measured on. With the million-customer shares, after
 #: reading a run said "about 624 s left" where 311 were, and after cleaning 447 where 209
 #: were. With the equal shares the methods weighed before they started longest first, this
-#: run would have heard 156 s left after K-Means where 70 were (now 62).
+#: run would have heard 156 s left after K-Means where 70 were (72 with the measured waits).
 RUN_10M = {
     "read": 4.5,
     "prepare": 95.6,
@@ -270,27 +269,28 @@ def test_the_estimate_after_reading_knows_how_many_customers_were_read(
 
 
 def test_methods_one_after_the_other_or_not_the_measured_five_weigh_their_work() -> None:
-    from segmentkit.progress import METHODS_WORK, method_work
-
     stages = run_stages(["kmeans", "agglomerative", "gmm", "dbscan", "genie"])
     progress = RunProgress(stages)
     progress.rows = 10_000
     # Side by side, the five in their order: the measured waits (K-Means the longest).
     measured = [progress._weight(s) for s in stages if s.startswith("segment:")]
-    assert measured[0] > 10 * measured[1]
-    # One after the other: each method a fifth of the five's work.
+    assert measured == [4.4, 0.02, 2.34, 0.0, 0.0]
+    # One after the other: each method its own work.
     progress.side_by_side = False
     alone = [progress._weight(s) for s in stages if s.startswith("segment:")]
-    assert alone == [METHODS_WORK[10_000] / 5] * 5
-    # Another choice side by side in two workers: the run waits for the first method of
-    # each round of two, and hardly for the second.
+    assert alone == [1.8, 4.0, 2.8, 2.7, 1.9]
+    # Another choice side by side in two workers: Agglomerative (4.0 s) and K-Means (1.8)
+    # start first, GMM (2.8) when K-Means is done, at 4.6 s. Read first, GMM is waited
+    # for 4.6 s, then the others are already done.
     chosen = RunProgress(run_stages(["gmm", "kmeans", "agglomerative"]))
     chosen.rows, chosen.processes = 10_000, 2
     waits = [chosen._weight(s) for s in chosen.stages if s.startswith("segment:")]
-    assert waits == [method_work(10_000), 0.0, method_work(10_000)]
+    assert waits == pytest.approx([4.6, 0.0, 0.0])
+    # In three workers all start at once: GMM 2.8 s, K-Means done by then, then 1.2 s more
+    # for Agglomerative.
     chosen.processes = 3
     waits = [chosen._weight(s) for s in chosen.stages if s.startswith("segment:")]
-    assert waits == [method_work(10_000), 0.0, 0.0]
+    assert waits == pytest.approx([2.8, 0.0, 1.2])
 
 
 def test_a_run_says_whether_its_methods_ran_side_by_side() -> None:
@@ -306,8 +306,8 @@ def test_a_run_says_whether_its_methods_ran_side_by_side() -> None:
 
 
 #: Runs that are not the default five methods with figures, seconds as RUN_100K's. K-Means
-#: alone without figures on 10,000 customers once heard "about 14 s left" after cleaning
-#: where 3 were: the explanations weighed five methods' and writing weighed the figures.
+#: alone without figures on 10,000 customers once heard "about 15 s left" after cleaning
+#: where 4 were: the explanations weighed five methods' and writing weighed the figures.
 RUN_10K_KMEANS_NO_FIGURES = {
     "read": 0.02,
     "prepare": 0.95,
@@ -354,20 +354,20 @@ RUN_MALL_TWO_METHODS_NO_FIGURES = {
 
 
 @pytest.mark.parametrize(
-    ("run", "rows", "figures", "side_by_side"),
+    ("run", "rows", "figures", "processes"),
     [
-        (RUN_10K_KMEANS_NO_FIGURES, 10_000, False, False),
-        (RUN_10K_KMEANS_GENIE, 10_000, True, True),
-        (RUN_10K_ONE_AFTER_THE_OTHER, 10_000, False, False),
-        (RUN_MALL_TWO_METHODS_NO_FIGURES, 200, False, True),
+        (RUN_10K_KMEANS_NO_FIGURES, 10_000, False, 2),
+        (RUN_10K_KMEANS_GENIE, 10_000, True, 2),
+        (RUN_10K_ONE_AFTER_THE_OTHER, 10_000, False, 0),
+        (RUN_MALL_TWO_METHODS_NO_FIGURES, 200, False, 2),
     ],
     ids=["kmeans-no-figures", "kmeans-genie", "one-after-the-other", "mall-no-figures"],
 )
 def test_the_estimate_weighs_the_methods_asked_for_and_whether_figures_are_drawn(
-    run: dict[str, float], rows: int, figures: bool, side_by_side: bool
+    run: dict[str, float], rows: int, figures: bool, processes: int
 ) -> None:
-    for after in list(run)[:-2]:
-        replay(run, rows, after, figures=figures, side_by_side=side_by_side, tolerance=0.5)
+    for after in list(run)[:-1]:
+        replay(run, rows, after, figures=figures, processes=processes, tolerance=0.5)
 
 
 def test_what_runs_between_the_stages_counts_towards_the_pace() -> None:
@@ -380,7 +380,7 @@ def test_what_runs_between_the_stages_counts_towards_the_pace() -> None:
 def test_a_run_tells_its_progress_about_figures_and_cores_before_they_weigh(
     tmp_path: Path,
 ) -> None:
-    """``--no-figures`` is known from cleaning on, one core from the read stage's line."""
+    """``--no-figures`` and one core are known from the read stage's line on."""
     from segmentkit import api
 
     seen: list[tuple[str, bool, bool]] = []
@@ -403,6 +403,6 @@ def test_a_run_tells_its_progress_about_figures_and_cores_before_they_weigh(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(RunProgress, "_summary", spy)
         api.segment_file(path, config, tmp_path / "out", figures=False)
-    assert seen[0] == ("read", True, False)  # one core: one method after the other
-    assert [figures for _, figures, _ in seen[1:]] == [False] * (len(seen) - 1)
-    assert not any(side_by_side for _, _, side_by_side in seen)
+    # From the read stage's line on: no figures, one core (one method after the other).
+    assert seen == [(name, False, False) for name, _, _ in seen]
+    assert [name for name, _, _ in seen][:2] == ["read", "prepare"]

@@ -29,6 +29,7 @@ from segmentkit.transactions.rfm import (
     infer_transaction_columns,
     transaction_log_reason,
 )
+from segmentkit.workers import worker_processes
 
 if TYPE_CHECKING:
     from segmentkit.backends.base import RowBackend
@@ -131,8 +132,7 @@ def segment_file(
     if transactions:
         stages.insert(1, "transactions")
     with RunProgress(stages, bar=progress_bar) as progress:
-        # Until the run starts its workers: one core runs the methods one after the other.
-        progress.side_by_side = effective_jobs(config.n_jobs) > 1
+        progress.plan(processes=worker_processes(effective_jobs(config.n_jobs)), figures=figures)
         with progress.stage("read"):
             frame, source = _read_input(name, source_url, config)
             # Known before the stage's line: its estimate of what is left depends on it.
@@ -253,7 +253,6 @@ def segment_frame(
     # Started before segmenting, within the run's n_jobs budget: the methods run side by
     # side in them, then the figures are drawn in them.
     processes = figure_processes(effective_jobs(config.n_jobs))
-    progress.figures = figures  # writing without them is quicker: what remains says so
     with FigureWorkers(processes, figures=figures) as workers:
         run = run_segmentation(
             frame,

@@ -234,6 +234,7 @@ def _run_segmentation(
 ) -> SegmentationRun:
     # Until the methods start (when memory may still make them run one by one).
     progress.side_by_side = bool(workers and workers.running) and len(config.clustering.methods) > 1
+    progress.explain_in_workers = bool(workers and workers.running)
     check_memory(
         "prepare",
         stage_memory("prepare", len(frame), frame.shape[1], config),

@@ -23,12 +23,21 @@ from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
+    "EXPLAIN_WORK",
     "HUGE_RUN_WEIGHTS",
+    "MEDIUM_RUN_WEIGHTS",
+    "METHOD_WORK",
+    "PRIOR_SECONDS",
     "SMALL_RUN_WEIGHTS",
     "STAGE_WEIGHTS",
+    "TINY_RUN_WEIGHTS",
+    "WRITE_WITHOUT_FIGURES",
     "RunProgress",
     "add_steps",
     "advance",
+    "explain_work",
+    "method_waits",
+    "method_work",
     "run_stages",
     "stage_weight",
 ]
@@ -139,13 +148,20 @@ MEASURED_METHODS = [
     "segment:dbscan",
     "segment:genie",
 ]
-#: Seconds of work of the five methods in the same runs, by size (one after the other).
-METHODS_WORK: dict[int, float] = {
-    200: 1.2,
-    10_000: 13.2,
-    40_000: 16.9,
-    1_000_000: 24.5,
-    10_000_000: 125.3,
+#: Seconds of work of each method in the same runs, by size, in a worker (one thread):
+#: what it weighs alone, one after the other, or in a round of workers.
+METHOD_WORK: dict[int, dict[str, float]] = {
+    200: {"kmeans": 0.2, "agglomerative": 0.2, "gmm": 0.5, "dbscan": 0.2, "genie": 0.1},
+    10_000: {"kmeans": 1.8, "agglomerative": 4.0, "gmm": 2.8, "dbscan": 2.7, "genie": 1.9},
+    40_000: {"kmeans": 1.2, "agglomerative": 4.7, "gmm": 4.5, "dbscan": 5.0, "genie": 1.5},
+    1_000_000: {"kmeans": 2.6, "agglomerative": 6.8, "gmm": 7.2, "dbscan": 5.4, "genie": 2.5},
+    10_000_000: {
+        "kmeans": 12.4,
+        "agglomerative": 35.3,
+        "gmm": 18.5,
+        "dbscan": 42.0,
+        "genie": 17.1,
+    },
 }
 #: Seconds of work of the five methods' explanations in the same runs, by size.
 EXPLAIN_WORK: dict[int, float] = {
@@ -201,23 +217,66 @@ def stage_weight(stage: str, rows: int | None, *, figures: bool = True) -> float
     return _between_sizes(seconds, rows)
 
 
-def method_work(rows: int | None) -> float:
-    """Return one method's typical seconds of work: a fifth of the five methods'.
+def method_work(method: str, rows: int | None) -> float:
+    """Return a method's typical seconds of work in a run of ``rows`` customers.
 
-    For a run whose methods are not the measured five in their order, or that runs them
-    one after the other (one core, ``--n-jobs 1``, no ``fork``), where the measured
-    waits do not fit (see :meth:`RunProgress.remaining_seconds`).
+    A method the tables do not know weighs an average one.
 
     Examples
     --------
-    >>> round(method_work(10_000), 2), round(method_work(1_000_000), 2)
-    (2.64, 4.9)
+    >>> method_work("agglomerative", 10_000), method_work("agglomerative", 1_000_000)
+    (4.0, 6.8)
+    >>> round(method_work("hdbscan", 10_000), 2)
+    2.64
     """
 
     def seconds(size: int, table: dict[str, float]) -> float:
-        return METHODS_WORK[size] / len(MEASURED_METHODS)
+        work = METHOD_WORK[size]
+        return work.get(method, sum(work.values()) / len(work))
 
     return _between_sizes(seconds, rows)
+
+
+def explain_work(rows: int | None) -> float:
+    """Return the typical seconds of work of explaining the five methods' segments.
+
+    Examples
+    --------
+    >>> explain_work(10_000), explain_work(10_000_000)
+    (6.2, 45.4)
+    """
+    return _between_sizes(lambda size, _: EXPLAIN_WORK[size], rows)
+
+
+def method_waits(methods: Sequence[str], rows: int | None, processes: int) -> dict[str, float]:
+    """Return how long a run waits for each method's result, the methods side by side.
+
+    The workers start the methods longest first (``methods.parallel.start_order``), each
+    the next one as it becomes free; the run reads the results in the configured order,
+    and waits for each only as long as it finishes after the ones read before it.
+
+    Examples
+    --------
+    Two workers: Agglomerative and K-Means start first; GMM, read first, starts when
+    K-Means is done and ends last, so the run waits for it and not for the others.
+
+    >>> method_waits(["gmm", "kmeans", "agglomerative"], 10_000, 2)
+    {'gmm': 4.6, 'kmeans': 0.0, 'agglomerative': 0.0}
+    """
+    # Imported here: the methods import this module to report their steps.
+    from segmentkit.methods.parallel import start_order
+
+    free = [0.0] * max(1, processes)
+    finish: dict[str, float] = {}
+    for method in start_order(list(methods)):
+        worker = free.index(min(free))
+        free[worker] += method_work(method, rows)
+        finish[method] = free[worker]
+    waits, read_until = {}, 0.0
+    for method in methods:
+        waits[method] = round(max(0.0, finish[method] - read_until), 6)
+        read_until = max(read_until, finish[method])
+    return waits
 
 
 def _between_sizes(seconds: Callable[[int, dict[str, float]], float], rows: int | None) -> float:
@@ -320,10 +379,13 @@ class RunProgress:
         self.current: str | None = None
         #: Customers in the run, once read: the stages' shares depend on it.
         self.rows: int | None = None
-        #: Whether the methods run side by side in worker processes (the run says so),
-        #: and in how many.
+        #: Whether the methods run side by side in worker processes (the run says so).
         self.side_by_side = True
+        #: The worker processes they run in, side by side.
         self.processes = 2
+        #: Whether the explanations run in worker processes while the run computes the
+        #: profiles (otherwise the run does their work after the profiles).
+        self.explain_in_workers = True
         #: Whether the run draws its figures and report (``--no-figures``: not).
         self.figures = True
         self._started = time.perf_counter()
@@ -332,6 +394,19 @@ class RunProgress:
         self._bar: Any = None
         if bar:
             self._bar = _rich_progress()
+
+    def plan(self, *, processes: int, figures: bool) -> None:
+        """Say, before the first stage, how the run will work: its estimates depend on it.
+
+        ``processes``: the worker processes the run will start (0: none); ``figures``:
+        whether it draws its figures and report. The run corrects ``side_by_side`` and
+        ``explain_in_workers`` once it knows (memory may make the methods run one by one).
+        """
+        methods = [s for s in self.stages if s.startswith("segment:")]
+        self.processes = max(1, processes)
+        self.side_by_side = processes >= 2 and len(methods) > 1
+        self.explain_in_workers = processes >= 2
+        self.figures = figures
 
     def __enter__(self) -> RunProgress:
         if self._bar is not None:
@@ -350,32 +425,31 @@ class RunProgress:
         machine's pace added, so that the first, short stages of a small run cannot
         double or halve the estimate on their own.
         """
-        done = sum(self._weight(s) for s in self.timings)
         if not self.timings:
             return None
+        done = sum(self._weight(s) for s in self.timings)
         left = sum(self._weight(s) for s in self.stages if s not in self.timings)
-        pace = (self._elapsed_at_last_end + PRIOR_SECONDS) / (done + PRIOR_SECONDS)
+        pace = (self._elapsed_at_last_end + PRIOR_SECONDS) / max(done + PRIOR_SECONDS, 1e-9)
         return left * pace
 
     def _weight(self, stage: str) -> float:
         methods = [s for s in self.stages if s.startswith("segment:")]
-        if stage.startswith("segment:") and (not self.side_by_side or methods != MEASURED_METHODS):
-            # The waits measured for the five side by side, in their order, do not fit.
-            work = method_work(self.rows)
+        if stage.startswith("segment:"):
+            method = stage.removeprefix("segment:")
             if not self.side_by_side:
-                return work
-            # The run reads the results in order while each worker runs one method: it
-            # waits about one method's work for the first of each round of workers, and
-            # hardly for the others of the round.
-            return work if methods.index(stage) % max(1, self.processes) == 0 else 0.0
+                return method_work(method, self.rows)
+            if methods != MEASURED_METHODS:
+                # The waits measured for the five in their order do not fit.
+                names = [m.removeprefix("segment:") for m in methods]
+                return method_waits(names, self.rows, self.processes)[method]
         if stage == "explain":
-            # One explanation per method, where the tables explained five. One after the
-            # other, the run does all their work; side by side, it waits for what the
-            # workers have left of it once the profiles are done.
-            if self.side_by_side:
+            # One explanation per method, where the tables explained five. In workers,
+            # the run waits for what they have left of the work once the profiles are
+            # done; otherwise it does all the work itself.
+            if self.explain_in_workers:
                 weight = stage_weight(stage, self.rows)
             else:
-                weight = _between_sizes(lambda size, _: EXPLAIN_WORK[size], self.rows)
+                weight = explain_work(self.rows)
             return weight * len(methods) / len(MEASURED_METHODS)
         return stage_weight(stage, self.rows, figures=self.figures)
 

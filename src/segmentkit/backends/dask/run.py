@@ -40,6 +40,7 @@ from segmentkit.output.atomic import check_output_dir
 from segmentkit.output.folder import SEGMENTS_DIR
 from segmentkit.pipeline import SegmentationRun, effective_jobs
 from segmentkit.progress import RunProgress, run_stages
+from segmentkit.workers import worker_processes
 
 __all__ = ["SEGMENTS_DIR", "DaskRun", "segment_with_dask"]
 
@@ -238,6 +239,7 @@ def segment_with_dask(
         RunProgress(stages, bar=progress_bar) as progress,
         _cluster(scheduler, effective_jobs(config.n_jobs), connect_timeout) as cluster,
     ):
+        progress.plan(processes=worker_processes(effective_jobs(config.n_jobs)), figures=figures)
         with progress.stage("read"):
             scanned = read_input(files, encoding=config.input.encoding)
             facts = input_facts(files, scanned)
