@@ -268,6 +268,35 @@ def test_the_estimate_after_reading_knows_how_many_customers_were_read(
     assert seen == {"read": 300}
 
 
+def test_after_a_transaction_log_the_estimate_weighs_its_customers(tmp_path: Path) -> None:
+    """The stages after ``--transactions`` work on customers, not on the log's lines."""
+    from segmentkit import api
+    from segmentkit.datasets import sample_data_path
+
+    seen: dict[str, int | None] = {}
+    summary = RunProgress._summary
+
+    def spy(self: RunProgress, name: str, *args: object) -> str:
+        seen[name] = self.rows
+        return summary(self, name, *args)  # type: ignore[arg-type]
+
+    config = Config().with_overrides(
+        {"clustering.methods": ["kmeans"], "clustering.k": 3, "clustering.stability.n_resamples": 2}
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunProgress, "_summary", spy)
+        run, _ = api.segment_file(
+            sample_data_path("online_retail_sample.csv.gz"),
+            config,
+            tmp_path / "out",
+            transactions=True,
+            figures=False,
+        )
+    customers = len(run.prepared.ids)
+    assert seen["read"] is not None and seen["read"] > customers  # the log's lines
+    assert seen["transactions"] == seen["prepare"] == customers
+
+
 def test_methods_one_after_the_other_or_not_the_measured_five_weigh_their_work() -> None:
     stages = run_stages(["kmeans", "agglomerative", "gmm", "dbscan", "genie"])
     progress = RunProgress(stages)

@@ -146,6 +146,8 @@ def segment_file(
         if transactions:
             with progress.stage("transactions"):
                 customers = customers_from_transactions(frame, config.transactions)
+                # From here on the stages work on customers, not on lines of the log.
+                progress.rows = len(customers.table)
             frame = customers.table
             source["transactions"] = customers.describe()
             config = transaction_config(config, customers)
