@@ -10,7 +10,7 @@ import pytest
 import skops.io as sio
 
 from segmentkit.config import Config
-from segmentkit.errors import DataError
+from segmentkit.errors import ConfigError, DataError
 from segmentkit.prepare.transformer import iqr_outliers, prepare
 from segmentkit.scoring.model import TRUSTED_TYPES
 
@@ -234,6 +234,33 @@ def test_constant_fill_value() -> None:
     prepared = prepare(frame, config)
     column = np.array([10.5, 20.5, 5, 40.5, 100.5])
     np.testing.assert_allclose(prepared.X[:, 0], (column - column.mean()) / column.std())
+
+
+def test_a_text_fill_value_fills_categories_and_numbers_only_if_it_reads_as_one() -> None:
+    frame = pd.DataFrame(
+        {"spend": [10.5, 20.5, np.nan, 40.5, 100.5], "region": ["a", None, "a", "b", "a"]}
+    )
+    settings = {
+        "cleaning.outliers.policy": "keep",
+        "cleaning.missing.numeric": "constant",
+        "cleaning.missing.categorical": "constant",
+    }
+    prepared = prepare(frame, cfg({**settings, "cleaning.missing.fill_value": "5"}))
+    column = np.array([10.5, 20.5, 5, 40.5, 100.5])
+    np.testing.assert_allclose(prepared.X[:, 0], (column - column.mean()) / column.std())
+    assert "region_5" in prepared.model_feature_names  # the same value fills the category
+    # Text that is not a number cannot fill numbers: one clear error, not sklearn's.
+    for text in ("unknown", "nan"):
+        with pytest.raises(ConfigError) as error:
+            prepare(frame, cfg({**settings, "cleaning.missing.fill_value": text}))
+        assert str(error.value).startswith(
+            f"cleaning.missing.fill_value: {text!r} is not a finite number, but the "
+            "'constant' strategy fills numeric column(s) 'spend' with it"
+        )
+    # Numbers filled another way leave the text to the categories.
+    categories_only = {**settings, "cleaning.missing.numeric": "median"}
+    prepared = prepare(frame, cfg({**categories_only, "cleaning.missing.fill_value": "unknown"}))
+    assert "region_unknown" in prepared.model_feature_names
 
 
 @pytest.mark.parametrize(("n_missing", "dropped"), [(5, False), (6, True)])

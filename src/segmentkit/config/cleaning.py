@@ -21,7 +21,11 @@ class MissingConfig(Section):
         "most_frequent", description="Default strategy for categorical columns."
     )
     fill_value: float | str | None = Field(
-        None, description="Value used by the 'constant' strategy (default 0 or 'missing')."
+        None,
+        description=(
+            "Value used by the 'constant' strategy (default 0 for numbers, 'missing' for "
+            "categories); numeric columns need a number."
+        ),
     )
     per_column: dict[str, MissingStrategy] = Field(
         default_factory=dict, description="Strategy for named columns, overriding the defaults."

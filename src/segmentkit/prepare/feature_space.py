@@ -8,6 +8,7 @@ reach every later stage, and a saved model applies it unchanged to new customers
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentkit.config import Config
-from segmentkit.errors import DataError
+from segmentkit.errors import ConfigError, DataError
 from segmentkit.prepare.encoder import CategoryEncoder
 from segmentkit.prepare.imputer import FrequentImputer, MedianImputer
 
@@ -71,10 +72,33 @@ def choose_log_columns(cleaned: pd.DataFrame, numeric: list[str], config: Config
     return chosen
 
 
-def _numeric_pipeline(strategy: str, fill_value: Any, log: bool) -> Pipeline:
+def _numeric_fill(fill_value: Any, columns: list[str]) -> float:
+    """Return the number the 'constant' strategy fills numeric ``columns`` with (default 0).
+
+    One ``cleaning.missing.fill_value`` serves numeric and categorical columns: text that
+    reads as a number ("5") fills numbers; other text is for categories only.
+    """
+    if fill_value is None:
+        return 0.0
+    try:
+        number = float(fill_value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        named = ", ".join(repr(c) for c in columns[:5]) + (", ..." if len(columns) > 5 else "")
+        raise ConfigError(
+            f"cleaning.missing.fill_value: {fill_value!r} is not a finite number, but the "
+            f"'constant' strategy fills numeric column(s) {named} with it; give a number, "
+            "or another strategy for them (cleaning.missing.numeric or per_column)"
+        )
+    return number
+
+
+def _numeric_pipeline(strategy: str, fill_value: Any, log: bool, columns: list[str]) -> Pipeline:
     steps: list[tuple[str, Any]] = []
     if strategy == "constant":
-        steps.append(("impute", SimpleImputer(strategy="constant", fill_value=fill_value or 0)))
+        fill = _numeric_fill(fill_value, columns)
+        steps.append(("impute", SimpleImputer(strategy="constant", fill_value=fill)))
     else:
         # "drop" rows are gone already; median keeps scoring of new data well defined.
         if strategy in ("drop", "median"):
@@ -144,7 +168,8 @@ def _build_transformer(
     transformers = []
     for (_, strategy, log), columns in groups.items():
         label = f"num_{strategy}{'_log' if log else ''}"
-        transformers.append((label, _numeric_pipeline(strategy, missing.fill_value, log), columns))
+        pipeline = _numeric_pipeline(strategy, missing.fill_value, log, columns)
+        transformers.append((label, pipeline, columns))
     # One pipeline per categorical column: its weight depends on its own number of levels.
     for position, name in enumerate(categorical):
         strategy = missing.per_column.get(name, missing.categorical)
