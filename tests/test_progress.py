@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,13 @@ def test_stage_weights_blend_between_the_measured_sizes() -> None:
     tiny = stage_weight("prepare", 200)
     assert tiny < stage_weight("prepare", 5_000) < small
     assert stage_weight("prepare", 20) == tiny  # below and above: the nearest size
+    # Below 10,000 customers on a log scale: 2,240 are 62% of the way from 200 to 10,000.
+    low, high = stage_weight("segment:kmeans", 200), stage_weight("segment:kmeans", 10_000)
+    share = math.log(2_240 / 200) / math.log(10_000 / 200)
+    assert stage_weight("segment:kmeans", 2_240) == pytest.approx(low + (high - low) * share)
+    # Above it on a straight line: 25,000 customers are half way from 10,000 to 40,000.
+    low, high = stage_weight("prepare", 10_000), stage_weight("prepare", 40_000)
+    assert stage_weight("prepare", 25_000) == pytest.approx((low + high) / 2)
     assert stage_weight("prepare", 50_000_000) == huge
 
 
