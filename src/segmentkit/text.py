@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -14,6 +15,7 @@ __all__ = [
     "format_figure",
     "format_number",
     "is_year_column",
+    "listing",
     "name_words",
     "plural",
     "snake_case",
@@ -231,6 +233,18 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     '2 categories'
     """
     return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def listing(items: Sequence[object], limit: int, *, quote: bool = False) -> str:
+    """Return the first ``limit`` items joined by commas, and "..." when there are more.
+
+    Examples
+    --------
+    >>> listing([3, 8, 12], 2), listing(["age", "spend"], 5, quote=True)
+    ('3, 8, ...', "'age', 'spend'")
+    """
+    shown = [repr(item) if quote else str(item) for item in items[:limit]]
+    return ", ".join(shown) + (", ..." if len(items) > limit else "")
 
 
 #: Words that make a column a calendar year ("Year_Birth", "birth_year", "YearOfBirth").

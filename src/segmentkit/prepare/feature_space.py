@@ -22,6 +22,7 @@ from segmentkit.config import Config
 from segmentkit.errors import ConfigError, DataError
 from segmentkit.prepare.encoder import CategoryEncoder
 from segmentkit.prepare.imputer import FrequentImputer, MedianImputer
+from segmentkit.text import listing
 
 __all__ = [
     "category_weight",
@@ -85,7 +86,7 @@ def _numeric_fill(fill_value: Any, columns: list[str]) -> float:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number):
-        named = ", ".join(repr(c) for c in columns[:5]) + (", ..." if len(columns) > 5 else "")
+        named = listing(columns, 5, quote=True)
         raise ConfigError(
             f"cleaning.missing.fill_value: {fill_value!r} is not a finite number, but the "
             f"'constant' strategy fills numeric column(s) {named} with it; give a number, "

@@ -18,6 +18,7 @@ import pandas as pd
 
 from segmentkit.errors import DataError
 from segmentkit.sources.notes import ReadNotes
+from segmentkit.text import listing
 
 __all__ = [
     "drop_repeated_headers",
@@ -70,7 +71,7 @@ def drop_repeated_headers(
 def note_repeated_headers(path: Path, rows: list[int], notes: ReadNotes) -> None:
     """Note the repeated header rows dropped (1-based data rows), the first ten by number."""
     if rows:
-        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        shown = listing(rows, 10)
         notes.add(
             logging.WARNING,
             "Dropped %d repeated header row(s) (rows %s, counting data rows from 1) in %s",

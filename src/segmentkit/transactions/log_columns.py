@@ -15,7 +15,7 @@ import pandas as pd
 from segmentkit.config import TransactionsConfig
 from segmentkit.errors import DataError
 from segmentkit.prepare.cleaning import parse_dates, parse_numbers
-from segmentkit.text import snake_case
+from segmentkit.text import listing, snake_case
 
 __all__ = [
     "TransactionColumns",
@@ -198,9 +198,9 @@ def _name_them(missing: list[str], columns: list[str]) -> str:
                 "--amount-column, or --quantity-column and --price-column "
                 "(transactions.amount_column, or quantity_column and price_column)"
             )
-    listing = ", ".join(repr(c) for c in columns[:30]) + (", ..." if len(columns) > 30 else "")
     pronoun = "it" if len(missing) == 1 else "them"
-    return f"name {pronoun} with {'; '.join(ways)}; the log's columns: {listing}"
+    shown = listing(columns, 30, quote=True)
+    return f"name {pronoun} with {'; '.join(ways)}; the log's columns: {shown}"
 
 
 def log_numbers(series: pd.Series) -> pd.Series:
