@@ -233,8 +233,8 @@ def _run_segmentation(
     workers: RunWorkers | None,
 ) -> SegmentationRun:
     # Until the methods start (when memory may still make them run one by one).
-    progress.side_by_side = bool(workers and workers.running) and len(config.clustering.methods) > 1
-    progress.explain_in_workers = bool(workers and workers.running)
+    running = workers.processes if workers is not None and workers.running else 0
+    progress.plan(processes=running, figures=progress.figures)
     check_memory(
         "prepare",
         stage_memory("prepare", len(frame), frame.shape[1], config),

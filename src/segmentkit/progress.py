@@ -7,9 +7,10 @@ progress object has to be passed down through every function.
 
 What remains of the whole run is estimated from the stages still to come, weighted by
 their typical time in a run of that many customers (measured at 200, 10,000, 40,000,
-1,000,000 and 10,000,000 customers, each stage's time a straight line in the number of
-customers in between), for the methods asked for and with or without figures, and scaled
-by how long the run has taken so far on this machine and this data.
+1,000,000 and 10,000,000 customers, each stage's time a line between them: straight in
+the logarithm of the customers up to 10,000, in the customers above), for the methods
+asked for and with or without figures, and scaled by how long the run has taken so far
+on this machine and this data.
 """
 
 from __future__ import annotations
@@ -203,10 +204,11 @@ PRIOR_SECONDS = 2.0
 def stage_weight(stage: str, rows: int | None, *, figures: bool = True) -> float:
     """Return a stage's typical seconds in a run of ``rows`` customers (unknown: a large run's).
 
-    Between two measured sizes a stage's time is a fixed cost plus a cost per customer (a
-    straight line through both measurements): cleaning and writing grow with the rows, the
-    k search on its samples hardly does, so a cheap stage at 10,000 that grows with the
-    rows stays cheap at 40,000. Below and above the measured sizes, the nearest one. A
+    Between two measured sizes above :data:`LOG_SCALE_ROWS` a stage's time is a fixed cost
+    plus a cost per customer (a straight line through both measurements): cleaning and
+    writing grow with the rows, the k search on its samples hardly does, so a cheap stage
+    at 10,000 that grows with the rows stays cheap at 40,000; below it, a straight line in
+    the logarithm of the customers. Below and above the measured sizes, the nearest one. A
     stage no table knows weighs an average stage. Without ``figures`` the write stage
     draws no PNGs and no report (:data:`WRITE_WITHOUT_FIGURES`).
 
@@ -415,11 +417,12 @@ class RunProgress:
             self._bar = _rich_progress()
 
     def plan(self, *, processes: int, figures: bool) -> None:
-        """Say, before the first stage, how the run will work: its estimates depend on it.
+        """Say how the run will work: its estimates depend on it.
 
-        ``processes``: the worker processes the run will start (0: none); ``figures``:
-        whether it draws its figures and report. The run corrects ``side_by_side`` and
-        ``explain_in_workers`` once it knows (memory may make the methods run one by one).
+        ``processes``: the worker processes the run starts, or will (0: none); ``figures``:
+        whether it draws its figures and report. Said before the first stage, and again
+        once the workers have started; the methods correct ``side_by_side`` when memory
+        makes them run one by one.
         """
         methods = [s for s in self.stages if s.startswith("segment:")]
         self.processes = max(1, processes)
